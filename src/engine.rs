@@ -1,0 +1,1 @@
+//! Runs one turn: load, handle, apply effects, commit, outbox.

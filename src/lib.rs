@@ -1,0 +1,12 @@
+//! shopbot: a self-hosted shop bot for Telegram, Matrix and the terminal.
+//!
+//! Data flows one way: a channel turns a platform event into an [`conversation::Input`],
+//! the [`engine`] runs the pure [`conversation::handle`] and commits its effects and
+//! replies in one transaction, and the channel sends what the outbox holds.
+
+pub mod channels;
+pub mod cli;
+pub mod conversation;
+pub mod engine;
+pub mod shop;
+pub mod store;
