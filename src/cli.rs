@@ -1,7 +1,346 @@
-//! The command line.
+//! The command line: `shopbot run | chat | check | init | orders`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::channels::terminal;
+use crate::engine::Engine;
+use crate::shop::{EXAMPLE_TOML, Shop};
+use crate::store::Order;
+
+/// A self-hosted shop bot: your catalog in one shop.toml, your customers in Telegram,
+/// Matrix or the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "shopbot", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the shop file and the database are.
+#[derive(Debug, clap::Args)]
+struct Files {
+    /// The shop file [default: ./shop.toml if present, else the bundled example]
+    #[arg(long, value_name = "FILE", env = "SHOPBOT_SHOP")]
+    shop: Option<PathBuf>,
+    /// The SQLite database [default: shopbot.db in the user's data directory]
+    #[arg(long, value_name = "FILE", env = "SHOPBOT_DB")]
+    db: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect to the channels configured in the shop file.
+    Run {
+        #[command(flatten)]
+        files: Files,
+    },
+    /// Talk to your shop in the terminal: no token, no network.
+    Chat {
+        #[command(flatten)]
+        files: Files,
+        /// The conversation to use (each id is its own customer).
+        #[arg(long, default_value = "local")]
+        chat: String,
+    },
+    /// Check a shop file and report every problem with its line and column.
+    Check {
+        /// The shop file [default: ./shop.toml]
+        file: Option<PathBuf>,
+    },
+    /// Write the commented example shop (shop.toml and its images) to start from.
+    Init {
+        /// Folder to write into.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite an existing shop.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the orders, or export them as CSV.
+    Orders {
+        #[command(flatten)]
+        files: Files,
+        /// Only orders with this status (new, paid, shipped, delivered, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+/// Runs the command line; the exit code is 0 on success, 1 on errors, 2 on a broken shop file.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check { file } => Ok(check(&file.unwrap_or_else(|| PathBuf::from("shop.toml")))),
+        Command::Init { dir, force } => init(&dir, force).map(|()| ExitCode::SUCCESS),
+        Command::Chat { files, chat } => {
+            let Some(shop) = load_shop(files.shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            let mut engine = open_engine(shop, files.db.as_deref())?;
+            let stdin = std::io::stdin();
+            terminal::run(
+                &mut engine,
+                &chat,
+                stdin.lock(),
+                &mut std::io::stdout(),
+                &jiff::Timestamp::now,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Orders { files, status, csv } => {
+            let Some(shop) = load_shop(files.shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            let engine = open_engine(shop, files.db.as_deref())?;
+            let orders = engine.store().orders(status.as_deref())?;
+            let mut out = std::io::stdout().lock();
+            if csv {
+                write_csv(&mut out, &orders)?;
+            } else {
+                write_table(&mut out, engine.shop(), &orders)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { files } => {
+            let Some(shop) = load_shop(files.shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            bail!(
+                "{}: no channel to connect: this build has the terminal channel only \
+                 (Telegram and Matrix are not built in yet). Try `shopbot chat`.",
+                shop.source
+            )
+        }
+    }
+}
+
+/// The shop to use: the named file, else ./shop.toml, else the bundled example.
+/// Problems are printed; `None` means nothing must start.
+fn load_shop(path: Option<&Path>) -> Option<Shop> {
+    let path = path.map(Path::to_path_buf).or_else(|| {
+        let local = PathBuf::from("shop.toml");
+        local.exists().then_some(local)
+    });
+    let result = match &path {
+        Some(path) => Shop::load(path),
+        None => Ok(Shop::example()),
+    };
+    match result {
+        Ok(shop) => Some(shop),
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "{} problem(s) in the shop file; nothing was started.",
+                errors.0.len()
+            );
+            None
+        }
+    }
+}
+
+fn open_engine(shop: Shop, db: Option<&Path>) -> Result<Engine> {
+    let db = match db {
+        Some(db) => db.to_path_buf(),
+        None => default_db()?,
+    };
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    Engine::open(shop, &db).with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+fn default_db() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "shopbot")
+        .context("cannot find a data directory; pass --db FILE")?;
+    Ok(dirs.data_dir().join("shopbot.db"))
+}
+
+fn check(path: &Path) -> ExitCode {
+    match Shop::load(path) {
+        Ok(shop) => {
+            println!(
+                "{}: ok — \"{}\": {} products in {} categories, {} finder questions, \
+                 {} common questions, {} delivery options, {} payment methods, {} coupons",
+                path.display(),
+                shop.name(),
+                shop.products().len(),
+                shop.categories().len(),
+                shop.finder().len(),
+                shop.questions().len(),
+                shop.file.delivery.len(),
+                shop.file.payment.len(),
+                shop.file.coupons.len(),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            println!("{errors}");
+            eprintln!("{} problem(s) found.", errors.0.len());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The example's images, compiled in so `init` works from the binary alone.
+const EXAMPLE_IMAGES: &[(&str, &[u8])] = &include!(concat!(env!("OUT_DIR"), "/images.rs"));
+
+fn init(dir: &Path, force: bool) -> Result<()> {
+    let file = dir.join("shop.toml");
+    if file.exists() && !force {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            file.display()
+        );
+    }
+    std::fs::create_dir_all(dir.join("images"))
+        .with_context(|| format!("cannot create {}", dir.join("images").display()))?;
+    std::fs::write(&file, EXAMPLE_TOML)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    for (name, bytes) in EXAMPLE_IMAGES {
+        let path = dir.join("images").join(name);
+        if !path.exists() {
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    println!(
+        "Wrote {} and {} images. Edit it, check it with `shopbot check`, try it with `shopbot chat`.",
+        file.display(),
+        EXAMPLE_IMAGES.len()
+    );
+    Ok(())
+}
+
+fn date_of(seconds: i64, shop: Option<&Shop>) -> String {
+    let Ok(ts) = jiff::Timestamp::from_second(seconds) else {
+        return seconds.to_string();
+    };
+    match shop {
+        Some(shop) => ts
+            .to_zoned(shop.time_zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        None => ts.to_string(),
+    }
+}
+
+fn items_of(order: &Order) -> String {
+    order
+        .lines
+        .iter()
+        .map(|l| format!("{} x{}", l.name, l.qty))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn write_table(out: &mut impl Write, shop: &Shop, orders: &[Order]) -> Result<()> {
+    if orders.is_empty() {
+        writeln!(out, "No orders yet.")?;
+        return Ok(());
+    }
+    for o in orders {
+        writeln!(
+            out,
+            "#{}  {}  {:<9}  {:<8}  {}  {}",
+            o.number,
+            date_of(o.created_at, Some(shop)),
+            o.status,
+            o.channel,
+            o.total.display(&o.currency),
+            o.fields.get("name").map_or("", String::as_str),
+        )?;
+        writeln!(out, "      {}", items_of(o))?;
+    }
+    writeln!(out, "{} order(s).", orders.len())?;
+    Ok(())
+}
+
+/// One CSV field: quoted when needed, and with a leading `'` where a spreadsheet
+/// would read it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn write_csv(out: &mut impl Write, orders: &[Order]) -> Result<()> {
+    writeln!(
+        out,
+        "number,created_at,status,channel,chat_id,name,phone,email,address,note,items,\
+         subtotal,discount,delivery,total,currency,coupon,delivery_option,payment"
+    )?;
+    let cents = |m: crate::shop::Money| format!("{}.{:02}", m.0 / 100, (m.0 % 100).abs());
+    for o in orders {
+        let field = |k: &str| o.fields.get(k).cloned().unwrap_or_default();
+        let row = [
+            o.number.clone(),
+            date_of(o.created_at, None),
+            o.status.clone(),
+            o.channel.clone(),
+            o.chat_id.clone(),
+            field("name"),
+            field("phone"),
+            field("email"),
+            field("address"),
+            field("note"),
+            items_of(o),
+            cents(o.subtotal),
+            cents(o.discount),
+            cents(o.delivery_price),
+            cents(o.total),
+            o.currency.clone(),
+            o.coupon.clone().unwrap_or_default(),
+            o.delivery_id.clone(),
+            o.payment_id.clone(),
+        ];
+        let line: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
 }

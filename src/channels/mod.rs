@@ -1,1 +1,4 @@
-//! Channel adapters: platform events in, outbox messages out.
+//! Channel adapters: platform events in, outbox messages out. They translate and
+//! nothing else: the conversation decides, the engine commits.
+
+pub mod terminal;

@@ -1,1 +1,446 @@
-//! The pure conversation core.
+//! The pure conversation core: `handle(shop, stock, session, input, now) -> Turn`.
+//!
+//! No I/O, no clock, no database, no platform types: everything a customer can do
+//! is decided here and returned as replies and effects, which the engine applies.
+
+mod action;
+mod cart;
+mod catalog;
+mod checkout;
+mod finder;
+mod freetext;
+mod render;
+mod session;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use action::Action;
+pub use session::{CartItem, CheckoutDraft, Session, Step};
+
+use crate::shop::{Money, Shop, StockLevels, Texts};
+use crate::store::OrderLine;
+
+/// What the customer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// First contact or `/start`.
+    Start,
+    /// The customer came back (the terminal restarted): show where they were.
+    Resume,
+    /// A typed message.
+    Text(String),
+    /// A pressed button, by id.
+    Button(String),
+    /// Something the bot cannot read (a sticker, a voice note, a file).
+    Unsupported,
+    /// The engine placed the order asked for by [`Effect::PlaceOrder`].
+    OrderPlaced { number: String },
+    /// The engine could not place it: these stock keys ran short.
+    OrderRejected { sold_out: Vec<String> },
+    /// The engine loaded the customer's orders, asked for by [`Effect::LoadOrders`].
+    Orders(Vec<OrderBrief>),
+}
+
+/// One message to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+    /// A product image: a path (relative to the shop file) or a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// A button under a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    /// Stable id, see [`Action`].
+    pub id: String,
+    pub label: String,
+}
+
+/// A change the engine must make, in the turn's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Place an order (decrementing stock); the engine answers with
+    /// [`Input::OrderPlaced`] or [`Input::OrderRejected`].
+    PlaceOrder(OrderDraft),
+    /// Load this customer's orders; the engine answers with [`Input::Orders`].
+    LoadOrders,
+    /// A question the bot could not answer, for the owner's report.
+    RecordUnanswered { text: String },
+    /// The customer asked for a person, with the question the bot could not answer.
+    RequestHuman { question: Option<String> },
+}
+
+/// An order as the conversation wants it placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDraft {
+    /// The session's checkout counter: with the channel and chat, the idempotency key.
+    pub checkout: u32,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub coupon: Option<String>,
+    pub delivery_id: String,
+    pub payment_id: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub consent: Option<bool>,
+    pub language: String,
+}
+
+/// The money of a cart or order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub subtotal: Money,
+    pub discount: Money,
+    pub delivery: Money,
+    pub total: Money,
+}
+
+impl Totals {
+    /// The goods after the coupon, before delivery.
+    pub fn goods_total(&self) -> Money {
+        Money(self.subtotal.0 - self.discount.0)
+    }
+}
+
+/// A past order, as "my orders" shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderBrief {
+    pub number: String,
+    pub status: String,
+    pub total: Money,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub items: Vec<(String, u32)>,
+}
+
+/// The result of one turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub session: Session,
+    pub replies: Vec<Reply>,
+    pub effects: Vec<Effect>,
+}
+
+/// Handles one input. Pure: the same arguments always give the same turn.
+pub fn handle(
+    shop: &Shop,
+    stock: &StockLevels,
+    session: &Session,
+    input: &Input,
+    now: Timestamp,
+) -> Turn {
+    let mut cx = Cx {
+        shop,
+        stock,
+        now,
+        s: session.clone(),
+        replies: Vec::new(),
+        effects: Vec::new(),
+    };
+    if !shop.languages().contains(&cx.s.lang) {
+        cx.s.lang = shop.default_language().to_owned();
+    }
+    cx.dispatch(input);
+    remember_buttons(&mut cx.s, &cx.replies);
+    Turn {
+        session: cx.s,
+        replies: cx.replies,
+        effects: cx.effects,
+    }
+}
+
+/// Remembers the buttons of a turn's replies, in order, so that the customer can
+/// type a button's number or label next time.
+pub fn remember_buttons(session: &mut Session, replies: &[Reply]) {
+    session.buttons = replies
+        .iter()
+        .flat_map(|r| r.buttons.iter().map(|b| (b.id.clone(), b.label.clone())))
+        .collect();
+}
+
+/// The working state of one turn.
+struct Cx<'a> {
+    shop: &'a Shop,
+    stock: &'a StockLevels,
+    now: Timestamp,
+    s: Session,
+    replies: Vec<Reply>,
+    effects: Vec<Effect>,
+}
+
+impl<'a> Cx<'a> {
+    fn t(&self) -> &'a Texts {
+        self.shop.texts(&self.s.lang)
+    }
+
+    fn lang(&self) -> String {
+        self.s.lang.clone()
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.replies.push(Reply {
+            text: text.into(),
+            buttons: Vec::new(),
+            image: None,
+        });
+    }
+
+    fn ask(&mut self, text: impl Into<String>, buttons: Vec<Button>) {
+        self.replies.push(Reply {
+            text: text.into(),
+            buttons,
+            image: None,
+        });
+    }
+
+    /// A button whose label is a bundled phrase.
+    fn button(&self, action: &Action, key: &str) -> Button {
+        Button {
+            id: action.id(),
+            label: self.t().get(key).to_owned(),
+        }
+    }
+
+    fn dispatch(&mut self, input: &Input) {
+        match input {
+            Input::Start => {
+                self.s.step = Step::Menu;
+                self.say(self.t().fill("welcome", &[("shop", self.shop.name())]));
+                self.menu(false);
+            }
+            Input::Resume => self.resume(),
+            Input::Unsupported => {
+                self.say(self.t().get("unsupported"));
+                self.show_step();
+            }
+            Input::Button(id) => match Action::parse(id) {
+                Some(action) => self.act(&action),
+                None => self.expired(),
+            },
+            Input::Text(text) => self.text(text),
+            Input::OrderPlaced { number } => self.order_placed(number),
+            Input::OrderRejected { sold_out } => self.order_rejected(sold_out),
+            Input::Orders(orders) => self.show_orders(orders),
+        }
+    }
+
+    /// Typed text: a command, a button's number or label, a step's answer, or free text.
+    fn text(&mut self, raw: &str) {
+        let text = raw.trim();
+        if text.is_empty() {
+            self.say(self.t().get("empty_message"));
+            self.show_step();
+            return;
+        }
+        if let Some(command) = text.strip_prefix('/') {
+            self.command(command);
+            return;
+        }
+        if let Some(id) = self.typed_button(text) {
+            match Action::parse(&id) {
+                Some(action) => self.act(&action),
+                None => self.expired(),
+            }
+            return;
+        }
+        match self.s.step {
+            Step::Coupon => self.coupon_entered(text),
+            Step::Field { field } => self.field_entered(field, text),
+            Step::ChooseDelivery | Step::Consent | Step::ChoosePayment | Step::Confirm => {
+                self.checkout_text(text);
+            }
+            _ => self.free_text(text),
+        }
+    }
+
+    /// The button a typed number ("2") or label ("my cart") stands for.
+    fn typed_button(&self, text: &str) -> Option<String> {
+        if let Ok(n) = text.trim_start_matches('[').trim_end_matches(']').parse::<usize>() {
+            if matches!(self.s.step, Step::Field { .. }) && n > self.s.buttons.len() {
+                return None;
+            }
+            return n
+                .checked_sub(1)
+                .and_then(|i| self.s.buttons.get(i))
+                .map(|(id, _)| id.clone());
+        }
+        let wanted = crate::shop::search::normalize(text);
+        self.s
+            .buttons
+            .iter()
+            .find(|(_, label)| crate::shop::search::normalize(label) == wanted)
+            .map(|(id, _)| id.clone())
+    }
+
+    fn command(&mut self, command: &str) {
+        let mut words = command.split_whitespace();
+        let name = words
+            .next()
+            .unwrap_or("")
+            .split('@')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let arg = words.next();
+        match (name.as_str(), arg) {
+            ("start", _) => self.dispatch(&Input::Start),
+            ("menu", _) => self.act(&Action::Menu),
+            ("find" | "finder", _) => self.act(&Action::Finder),
+            ("catalog" | "browse", _) => self.act(&Action::Browse),
+            ("cart", _) => self.act(&Action::Cart),
+            ("orders", _) => self.act(&Action::Orders),
+            ("help" | "faq", _) => self.act(&Action::Questions),
+            ("human" | "person", _) => self.act(&Action::Human),
+            ("lang" | "language", Some(lang)) => self.act(&Action::SetLanguage(lang.to_owned())),
+            ("lang" | "language", None) => self.act(&Action::Language),
+            _ => {
+                self.say(self.t().get("unknown_command"));
+                self.show_step();
+            }
+        }
+    }
+
+    /// Runs a button's action after checking it fits the current step.
+    fn act(&mut self, action: &Action) {
+        match action {
+            Action::Menu => self.menu(true),
+            Action::Finder | Action::FinderRestart => self.finder_start(),
+            Action::Answer(q, o) => self.finder_answer(q, o),
+            Action::FinderBack => self.finder_back(),
+            Action::Browse => self.categories(),
+            Action::Category(id, page) => self.category(id, *page),
+            Action::Product(id) => self.product(id),
+            Action::Add(id, variant) => self.add_to_cart(id, variant.as_deref()),
+            Action::Questions => self.questions(),
+            Action::Question(id) => self.question(id),
+            Action::Cart => self.cart(),
+            Action::Inc(key) => self.change_qty(key, true),
+            Action::Dec(key) => self.change_qty(key, false),
+            Action::EmptyCart => self.empty_cart(),
+            Action::Coupon => self.coupon_prompt(),
+            Action::Checkout => self.checkout_start(),
+            Action::Delivery(id) => self.delivery_chosen(id),
+            Action::Payment(id) => self.payment_chosen(id),
+            Action::Skip => self.skip_field(),
+            Action::Consent(yes) => self.consent_given(*yes),
+            Action::Confirm => self.confirm(),
+            Action::CancelCheckout => self.cancel_checkout(),
+            Action::Orders => {
+                self.s.step = Step::Orders;
+                self.effects.push(Effect::LoadOrders);
+            }
+            Action::Human => self.human(),
+            Action::Language => self.language_menu(),
+            Action::SetLanguage(lang) => self.set_language(lang),
+        }
+    }
+
+    /// A button that no longer fits (an old message) or never existed.
+    fn expired(&mut self) {
+        self.say(self.t().get("button_expired"));
+        self.show_step();
+    }
+
+    fn menu(&mut self, with_title: bool) {
+        self.s.step = Step::Menu;
+        let mut buttons = vec![
+            self.button(&Action::Finder, "menu_finder"),
+            self.button(&Action::Browse, "menu_browse"),
+            self.button(&Action::Questions, "menu_questions"),
+            Button {
+                id: Action::Cart.id(),
+                label: self
+                    .t()
+                    .fill("menu_cart", &[("count", &self.s.cart_units().to_string())]),
+            },
+            self.button(&Action::Orders, "menu_orders"),
+            self.button(&Action::Human, "menu_human"),
+        ];
+        if self.shop.languages().len() > 1 {
+            buttons.push(self.button(&Action::Language, "menu_language"));
+        }
+        let text = if with_title {
+            self.t().get("menu_title")
+        } else {
+            self.t().get("menu_prompt")
+        };
+        self.ask(text, buttons);
+    }
+
+    fn resume(&mut self) {
+        if self.s.step == Step::Menu {
+            self.say(self.t().fill("welcome_back", &[("shop", self.shop.name())]));
+            self.menu(false);
+        } else {
+            self.say(self.t().get("continue_where"));
+            self.show_step();
+        }
+    }
+
+    /// Shows the current step again (after an odd input, an expired button or a restart).
+    fn show_step(&mut self) {
+        match self.s.step.clone() {
+            Step::Menu | Step::Orders => self.menu(true),
+            Step::Finder { question } => self.finder_question(question),
+            Step::FinderResults => self.finder_results(),
+            Step::Categories => self.categories(),
+            Step::Category { id, page } => self.category(&id, page),
+            Step::Product { id } => self.product(&id),
+            Step::Questions => self.questions(),
+            Step::Cart => self.cart(),
+            Step::Coupon => self.coupon_prompt(),
+            Step::ChooseDelivery => self.ask_delivery(),
+            Step::Field { field } => self.ask_field(field),
+            Step::Consent => self.ask_consent(),
+            Step::ChoosePayment => self.ask_payment(),
+            Step::Confirm => self.ask_confirm(),
+            Step::Language => self.language_menu(),
+        }
+    }
+
+    fn language_menu(&mut self) {
+        self.s.step = Step::Language;
+        let buttons = self
+            .shop
+            .languages()
+            .iter()
+            .map(|lang| Button {
+                id: Action::SetLanguage(lang.clone()).id(),
+                label: self.shop.texts(lang).get("language_name").to_owned(),
+            })
+            .collect();
+        self.ask(self.t().get("choose_language"), buttons);
+    }
+
+    fn set_language(&mut self, lang: &str) {
+        if self.shop.languages().iter().any(|l| l == lang) {
+            lang.clone_into(&mut self.s.lang);
+            self.say(self.t().get("language_set"));
+            self.menu(true);
+        } else {
+            self.expired();
+        }
+    }
+
+    fn human(&mut self) {
+        self.say(self.t().fill("human_noted", &[("shop", self.shop.name())]));
+        self.effects.push(Effect::RequestHuman {
+            question: self.s.unanswered.take(),
+        });
+        self.menu(true);
+    }
+
+    fn show_orders(&mut self, orders: &[OrderBrief]) {
+        if orders.is_empty() {
+            self.say(self.t().get("orders_none"));
+        } else {
+            let text = render::orders(self.shop, self.t(), orders);
+            self.say(text);
+        }
+        self.menu(true);
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod hours;
+mod localized;
 mod load;
 pub mod model;
 pub mod money;

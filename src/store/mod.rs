@@ -109,7 +109,10 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         unimplemented!()
     }
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         unimplemented!()
     }
     pub fn sync_stock(&mut self, configured: &[(String, i64)]) -> Result<()> {

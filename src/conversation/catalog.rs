@@ -1,0 +1,182 @@
+//! Browsing: categories, paged product lists, product cards, common questions.
+
+use super::{Action, Button, Cx, Reply, Step, render};
+use crate::shop::Product;
+
+impl Cx<'_> {
+    pub(super) fn categories(&mut self) {
+        self.s.step = Step::Categories;
+        let lang = self.lang();
+        let mut buttons: Vec<Button> = self
+            .shop
+            .categories()
+            .iter()
+            .map(|c| {
+                let count = self
+                    .shop
+                    .products()
+                    .iter()
+                    .filter(|p| p.category == c.id)
+                    .count();
+                Button {
+                    id: Action::Category(c.id.clone(), 0).id(),
+                    label: format!("{} ({count})", c.name_in(&lang)),
+                }
+            })
+            .collect();
+        buttons.push(self.button(&Action::Menu, "main_menu"));
+        self.ask(self.t().get("choose_category"), buttons);
+    }
+
+    pub(super) fn category(&mut self, id: &str, page: usize) {
+        let Some(category) = self.shop.category(id) else {
+            self.expired();
+            return;
+        };
+        let lang = self.lang();
+        let products: Vec<&Product> = self
+            .shop
+            .products()
+            .iter()
+            .filter(|p| p.category == category.id)
+            .collect();
+        let size = self.shop.file.shop.page_size.max(1);
+        let pages = products.len().div_ceil(size).max(1);
+        let page = page.min(pages - 1);
+        self.s.step = Step::Category {
+            id: category.id.clone(),
+            page,
+        };
+        let mut buttons: Vec<Button> = products
+            .iter()
+            .skip(page * size)
+            .take(size)
+            .map(|p| Button {
+                id: Action::Product(p.id.clone()).id(),
+                label: self.product_label(p),
+            })
+            .collect();
+        if page > 0 {
+            buttons.push(self.button(&Action::Category(category.id.clone(), page - 1), "prev_page"));
+        }
+        if page + 1 < pages {
+            buttons.push(self.button(&Action::Category(category.id.clone(), page + 1), "next_page"));
+        }
+        buttons.push(self.button(&Action::Browse, "categories"));
+        buttons.push(self.button(&Action::Cart, "view_cart"));
+        let text = self.t().fill(
+            "category_page",
+            &[
+                ("category", category.name_in(&lang)),
+                ("page", &(page + 1).to_string()),
+                ("pages", &pages.to_string()),
+            ],
+        );
+        self.ask(text, buttons);
+    }
+
+    /// "Name — €9.99", or with "(sold out)".
+    pub(super) fn product_label(&self, p: &Product) -> String {
+        let lang = self.lang();
+        let mut label = format!("{} — {}", p.name_in(&lang), self.shop.money(p.price));
+        if self.stock.available(p, None) == 0 {
+            label.push(' ');
+            label.push_str(self.t().get("sold_out_tag"));
+        }
+        label
+    }
+
+    pub(super) fn product(&mut self, id: &str) {
+        let Some(product) = self.shop.product(id) else {
+            self.expired();
+            return;
+        };
+        self.s.step = Step::Product { id: product.id.clone() };
+        self.product_card(product, false);
+        let buttons = vec![
+            self.button(&Action::Category(product.category.clone(), 0), "back_to_category"),
+            self.button(&Action::Cart, "view_cart"),
+            self.button(&Action::Menu, "main_menu"),
+        ];
+        self.ask(self.t().get("anything_else"), buttons);
+    }
+
+    /// A product card with its add-to-cart buttons (one per variant in stock).
+    /// `brief` cards (finder, search) also offer the details.
+    pub(super) fn product_card(&mut self, p: &Product, brief: bool) {
+        let lang = self.lang();
+        let available = self.stock.available(p, None);
+        let text = render::product_card(self.shop, self.t(), &lang, p, available, brief);
+        let mut buttons = Vec::new();
+        if p.variants.is_empty() {
+            if available > 0 {
+                buttons.push(Button {
+                    id: Action::Add(p.id.clone(), None).id(),
+                    label: self.t().get("add_to_cart").to_owned(),
+                });
+            }
+        } else {
+            for v in &p.variants {
+                if self.stock.available(p, Some(&v.id)) > 0 {
+                    buttons.push(Button {
+                        id: Action::Add(p.id.clone(), Some(v.id.clone())).id(),
+                        label: self
+                            .t()
+                            .fill("add_variant", &[("variant", v.name_in(&lang))]),
+                    });
+                }
+            }
+        }
+        if brief {
+            buttons.push(Button {
+                id: Action::Product(p.id.clone()).id(),
+                label: self
+                    .t()
+                    .fill("details_of", &[("product", p.name_in(&lang))]),
+            });
+        }
+        self.replies.push(Reply {
+            text,
+            buttons,
+            image: p.image.clone(),
+        });
+    }
+
+    pub(super) fn questions(&mut self) {
+        self.s.step = Step::Questions;
+        let lang = self.lang();
+        let mut buttons: Vec<Button> = self
+            .shop
+            .questions()
+            .iter()
+            .map(|q| Button {
+                id: Action::Question(q.id.clone()).id(),
+                label: q.title_in(&lang).to_owned(),
+            })
+            .collect();
+        buttons.push(self.button(&Action::Human, "menu_human"));
+        buttons.push(self.button(&Action::Menu, "main_menu"));
+        self.ask(self.t().get("questions_title"), buttons);
+    }
+
+    pub(super) fn question(&mut self, id: &str) {
+        let Some(index) = self.shop.questions().iter().position(|q| q.id == id) else {
+            self.expired();
+            return;
+        };
+        self.answer(index);
+    }
+
+    /// Answers common question `index`, with a way on.
+    pub(super) fn answer(&mut self, index: usize) {
+        let lang = self.lang();
+        let q = &self.shop.questions()[index];
+        self.s.step = Step::Questions;
+        let buttons = vec![
+            self.button(&Action::Questions, "more_questions"),
+            self.button(&Action::Human, "menu_human"),
+            self.button(&Action::Menu, "main_menu"),
+        ];
+        self.ask(q.answer_in(&lang), buttons);
+    }
+}

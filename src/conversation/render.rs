@@ -1,0 +1,270 @@
+//! Product cards, cart, order summary, receipt and order list, from the askama
+//! templates in `templates/`; every phrase comes from the shop's texts.
+
+use askama::Template;
+
+use super::{OrderBrief, Session, Totals};
+use crate::shop::{Payment, Product, Shop, Texts};
+use crate::store::OrderLine;
+
+struct LineView {
+    name: String,
+    qty: u32,
+    total: String,
+}
+
+fn line_views(shop: &Shop, lines: &[OrderLine]) -> Vec<LineView> {
+    lines
+        .iter()
+        .map(|l| LineView {
+            name: l.name.clone(),
+            qty: l.qty,
+            total: shop.money(l.unit_price.times(l.qty)),
+        })
+        .collect()
+}
+
+fn discount_line(shop: &Shop, t: &Texts, totals: &Totals, coupon: Option<&str>) -> Option<String> {
+    (totals.discount.0 > 0).then(|| {
+        t.fill(
+            "discount_line",
+            &[
+                ("code", coupon.unwrap_or("")),
+                ("amount", &shop.money(totals.discount)),
+            ],
+        )
+    })
+}
+
+fn finish(rendered: Result<String, askama::Error>) -> String {
+    // Templates only format strings we built; rendering cannot fail on data.
+    rendered.map_or_else(|e| format!("({e})"), |s| s.trim_end().to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "product_card.txt")]
+struct CardView<'a> {
+    name: &'a str,
+    price: String,
+    stock_line: String,
+    description: &'a str,
+    variants: Vec<String>,
+}
+
+/// A product card: name, price, stock, description, variants.
+pub fn product_card(
+    shop: &Shop,
+    t: &Texts,
+    lang: &str,
+    p: &Product,
+    available: i64,
+    brief: bool,
+) -> String {
+    let stock_line = match available {
+        0 => t.get("stock_none").to_owned(),
+        1..=3 => t.fill("stock_few", &[("count", &available.to_string())]),
+        _ if brief => String::new(),
+        _ => t.get("stock_yes").to_owned(),
+    };
+    let description = p.description_in(lang);
+    let description = if brief {
+        description.split_inclusive(". ").next().unwrap_or("")
+    } else {
+        description
+    };
+    let variants = p
+        .variants
+        .iter()
+        .map(|v| {
+            let price = shop.money(v.price.unwrap_or(p.price));
+            if v.stock <= 0 {
+                format!("{} — {} {}", v.name_in(lang), price, t.get("sold_out_tag"))
+            } else {
+                format!("{} — {}", v.name_in(lang), price)
+            }
+        })
+        .collect();
+    finish(
+        CardView {
+            name: p.name_in(lang),
+            price: shop.money(p.price),
+            stock_line,
+            description: description.trim(),
+            variants,
+        }
+        .render(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "cart.txt")]
+struct CartView<'a> {
+    title: &'a str,
+    lines: Vec<LineView>,
+    subtotal_label: &'a str,
+    subtotal: String,
+    discount: Option<String>,
+    total_label: &'a str,
+    total: String,
+}
+
+/// The cart with its totals.
+pub fn cart(shop: &Shop, t: &Texts, lines: &[OrderLine], totals: &Totals, coupon: Option<&str>) -> String {
+    finish(
+        CartView {
+            title: t.get("cart_title"),
+            lines: line_views(shop, lines),
+            subtotal_label: t.get("subtotal"),
+            subtotal: shop.money(totals.subtotal),
+            discount: discount_line(shop, t, totals, coupon),
+            total_label: t.get("total"),
+            total: shop.money(Totals::goods_total(totals)),
+        }
+        .render(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "summary.txt")]
+struct SummaryView<'a> {
+    title: &'a str,
+    lines: Vec<LineView>,
+    subtotal_label: &'a str,
+    subtotal: String,
+    discount: Option<String>,
+    delivery_label: &'a str,
+    delivery: String,
+    total_label: &'a str,
+    total: String,
+    fields: Vec<(String, String)>,
+    payment_label: &'a str,
+    payment: String,
+}
+
+/// The order summary shown before the one confirm.
+pub fn summary(shop: &Shop, t: &Texts, s: &Session, lines: &[OrderLine], totals: &Totals) -> String {
+    let lang = &s.lang;
+    let delivery = s
+        .checkout
+        .delivery
+        .as_deref()
+        .and_then(|d| shop.delivery(d))
+        .map_or_else(String::new, |d| {
+            let price = if totals.delivery.0 == 0 {
+                t.get("free").to_owned()
+            } else {
+                shop.money(totals.delivery)
+            };
+            format!("{} ({price})", d.name_in(lang))
+        });
+    let fields = shop
+        .file
+        .checkout
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let value = s.checkout.fields.get(&f.id)?;
+            let key = format!("label_{}", f.id);
+            let label = if crate::shop::texts::is_known_key(&key) {
+                t.get(&key).to_owned()
+            } else {
+                f.id.clone()
+            };
+            Some((label, value.clone()))
+        })
+        .collect();
+    let payment = s
+        .checkout
+        .payment
+        .as_deref()
+        .and_then(|p| shop.payment(p))
+        .map_or_else(String::new, |p| p.name_in(lang).to_owned());
+    finish(
+        SummaryView {
+            title: t.get("summary_title"),
+            lines: line_views(shop, lines),
+            subtotal_label: t.get("subtotal"),
+            subtotal: shop.money(totals.subtotal),
+            discount: discount_line(shop, t, totals, s.checkout.coupon.as_deref()),
+            delivery_label: t.get("delivery"),
+            delivery,
+            total_label: t.get("total"),
+            total: shop.money(totals.total),
+            fields,
+            payment_label: t.get("payment"),
+            payment,
+        }
+        .render(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "receipt.txt")]
+struct ReceiptView<'a> {
+    thanks: String,
+    lines: Vec<LineView>,
+    total_label: &'a str,
+    total: String,
+    instructions: &'a str,
+}
+
+/// The receipt after the order is placed, with payment instructions.
+pub fn receipt(
+    shop: &Shop,
+    t: &Texts,
+    lang: &str,
+    number: &str,
+    lines: &[OrderLine],
+    totals: &Totals,
+    payment: Option<&Payment>,
+) -> String {
+    finish(
+        ReceiptView {
+            thanks: t.fill("order_placed", &[("number", number)]),
+            lines: line_views(shop, lines),
+            total_label: t.get("total"),
+            total: shop.money(totals.total),
+            instructions: payment.map_or("", |p| p.instructions_in(lang)),
+        }
+        .render(),
+    )
+}
+
+struct OrderView {
+    number: String,
+    date: String,
+    status: String,
+    total: String,
+    items: Vec<(String, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "orders.txt")]
+struct OrdersView<'a> {
+    title: &'a str,
+    orders: Vec<OrderView>,
+}
+
+/// "My orders": number, date, status and items of each.
+pub fn orders(shop: &Shop, t: &Texts, orders: &[OrderBrief]) -> String {
+    let orders = orders
+        .iter()
+        .map(|o| OrderView {
+            number: o.number.clone(),
+            date: jiff::Timestamp::from_second(o.created_at).map_or_else(
+                |_| String::new(),
+                |ts| ts.to_zoned(shop.time_zone.clone()).strftime("%Y-%m-%d").to_string(),
+            ),
+            status: t.get(&format!("status_{}", o.status)).to_owned(),
+            total: shop.money(o.total),
+            items: o.items.clone(),
+        })
+        .collect();
+    finish(
+        OrdersView {
+            title: t.get("orders_title"),
+            orders,
+        }
+        .render(),
+    )
+}
