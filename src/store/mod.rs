@@ -1,21 +1,49 @@
-//! The durable store: SQLite on disk, one writer, `BEGIN IMMEDIATE` for writes.
-//! (Stub with the agreed API: replaced by the full store.)
-#![allow(clippy::unused_self, clippy::needless_pass_by_value, unused_variables)]
+//! The durable store: `SQLite` on disk, WAL, `BEGIN IMMEDIATE` for every write.
+//!
+//! Several [`Store`]s (threads or processes) may share one file: writes are
+//! serialised by the `SQLite` write lock (waiting up to [`BUSY_TIMEOUT`]), and each
+//! read method sees one consistent snapshot.
+
+mod migrations;
+mod orders;
+mod records;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
+use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::shop::{Money, StockLevels};
+
+pub use migrations::SCHEMA_VERSION;
+
+/// How long a connection waits for another one's write lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the database {path} was written by a newer shopbot (schema {found}, this one knows {known})")]
-    TooNew { path: String, found: i64, known: i64 },
+    #[error(
+        "the database {path} was written by a newer shopbot (schema {found}, this one knows {known})"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    /// A row holds something this build cannot read (bad JSON, impossible value).
+    #[error("corrupt data in the database ({what}): {detail}")]
+    Corrupt { what: String, detail: String },
+    /// A value could not be encoded as JSON for storing.
+    #[error("cannot encode data for the database: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// The database file refused write-ahead logging.
+    #[error("the database {path} cannot use WAL journaling (journal mode is {mode})")]
+    NoWal { path: String, mode: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -57,11 +85,19 @@ pub struct NewOrder {
 /// What placing an order did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceOutcome {
-    Placed { order_id: i64, number: String },
+    Placed {
+        order_id: i64,
+        number: String,
+    },
     /// The idempotency key was used before: that order.
-    AlreadyPlaced { order_id: i64, number: String },
+    AlreadyPlaced {
+        order_id: i64,
+        number: String,
+    },
     /// Not enough stock for these stock keys; nothing was written.
-    SoldOut { keys: Vec<String> },
+    SoldOut {
+        keys: Vec<String>,
+    },
 }
 
 /// A stored order, for listings.
@@ -106,61 +142,143 @@ pub struct Tx<'a> {
 }
 
 impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        unimplemented!()
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        migrations::check_not_newer(&conn, path)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NoWal {
+                path: path.display().to_string(),
+                mode,
+            });
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrations::migrate(&mut conn, path)?;
+        Ok(Self { conn })
     }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed if `f` returns
+    /// `Ok`, rolled back if it returns `Err`. The closure's error type only needs
+    /// to take store errors, so callers can mix in their own.
     pub fn write<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        unimplemented!()
+        let tx = Tx {
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?,
+        };
+        match f(&tx) {
+            Ok(value) => {
+                tx.tx.commit().map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The closure's error is the one worth reporting; a failed
+                // rollback still ends the transaction when the connection is reused.
+                let _ = tx.tx.rollback();
+                Err(err)
+            }
+        }
     }
+
+    /// Runs `f` on one read snapshot (a deferred transaction, never upgraded to a write).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let tx = self.conn.unchecked_transaction()?;
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
+    }
+
+    /// Aligns the stock table with the shop file's (stock key, quantity) pairs.
+    ///
+    /// A new key starts at its configured quantity; a key whose configured
+    /// quantity changed (the seller edited the file) is reset to it; any other
+    /// key keeps its live quantity, so sales are not undone by a restart.
     pub fn sync_stock(&mut self, configured: &[(String, i64)]) -> Result<()> {
-        unimplemented!()
+        self.write(|tx| records::sync_stock(&tx.tx, configured))
     }
+
     pub fn stock_levels(&self) -> Result<StockLevels> {
-        unimplemented!()
+        self.read(records::stock_levels)
     }
+
+    /// Every order, newest first, optionally only those with `status`.
     pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>> {
-        unimplemented!()
+        self.read(|conn| orders::list(conn, status))
     }
+
+    /// The customer's latest 10 orders, newest first.
     pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
-        unimplemented!()
+        self.read(|conn| orders::of_customer(conn, channel, chat_id))
     }
+
+    /// Up to `limit` unsent outbox rows of `channel`, oldest first.
     pub fn pending_outbox(&self, channel: &str, limit: usize) -> Result<Vec<OutboxRow>> {
-        unimplemented!()
+        self.read(|conn| records::pending_outbox(conn, channel, limit))
     }
+
+    /// Marks an outbox row as sent at `now` (unix seconds); a row already sent keeps its time.
     pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
-        unimplemented!()
+        self.write(|tx| records::mark_sent(&tx.tx, id, now))
     }
 }
 
 impl Tx<'_> {
+    /// Whether the platform event `key` of `channel` was already handled.
     pub fn inbox_seen(&self, channel: &str, key: &str) -> Result<bool> {
-        unimplemented!()
+        records::inbox_seen(&self.tx, channel, key)
     }
+
+    /// Remembers that the platform event `key` of `channel` was handled.
     pub fn inbox_record(&self, channel: &str, key: &str, now: i64) -> Result<()> {
-        unimplemented!()
+        records::inbox_record(&self.tx, channel, key, now)
     }
+
     pub fn load_session(&self, channel: &str, chat_id: &str) -> Result<Option<String>> {
-        unimplemented!()
+        records::load_session(&self.tx, channel, chat_id)
     }
+
     pub fn save_session(&self, channel: &str, chat_id: &str, data: &str, now: i64) -> Result<()> {
-        unimplemented!()
+        records::save_session(&self.tx, channel, chat_id, data, now)
     }
+
+    /// Places an order unless its idempotency key was used before or stock is short.
+    ///
+    /// On [`PlaceOutcome::SoldOut`] nothing was written (the rest of this
+    /// transaction is untouched and may still be committed).
     pub fn place_order(&self, order: &NewOrder) -> Result<PlaceOutcome> {
-        unimplemented!()
+        orders::place(&self.tx, order)
     }
+
+    /// The customer's latest 10 orders, newest first.
     pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
-        unimplemented!()
+        orders::of_customer(&self.tx, channel, chat_id)
     }
+
     pub fn stock_levels(&self) -> Result<StockLevels> {
-        unimplemented!()
+        records::stock_levels(&self.tx)
     }
-    pub fn push_outbox(&self, channel: &str, chat_id: &str, payload: &str, now: i64) -> Result<i64> {
-        unimplemented!()
+
+    /// Queues a reply for sending; returns its outbox id.
+    pub fn push_outbox(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<i64> {
+        records::push_outbox(&self.tx, channel, chat_id, payload, now)
     }
+
+    /// Keeps a question the bot could not answer, for the seller to read.
     pub fn record_unanswered(&self, channel: &str, text: &str, lang: &str, now: i64) -> Result<()> {
-        unimplemented!()
+        records::record_unanswered(&self.tx, channel, text, lang, now)
     }
 }

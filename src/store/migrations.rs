@@ -1,0 +1,138 @@
+//! The schema as an append-only list of migrations.
+//!
+//! `PRAGMA user_version` holds how many of [`MIGRATIONS`] a database has had
+//! applied. Never edit or reorder a migration once released: append a new one.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Result, StoreError};
+
+/// Every migration, in order. Migration `i` (0-based) brings the schema to version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "
+    CREATE TABLE sessions (
+        channel    TEXT    NOT NULL,
+        chat_id    TEXT    NOT NULL,
+        data       TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, chat_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE inbox (
+        channel    TEXT    NOT NULL,
+        key        TEXT    NOT NULL,
+        handled_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE stock (
+        key        TEXT    PRIMARY KEY NOT NULL,
+        qty        INTEGER NOT NULL CHECK (qty >= 0),
+        configured INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE orders (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        number          TEXT    UNIQUE,
+        idempotency_key TEXT    NOT NULL UNIQUE,
+        channel         TEXT    NOT NULL,
+        chat_id         TEXT    NOT NULL,
+        status          TEXT    NOT NULL DEFAULT 'new'
+                        CHECK (status IN ('new', 'paid', 'shipped', 'delivered', 'cancelled')),
+        subtotal        INTEGER NOT NULL,
+        discount        INTEGER NOT NULL,
+        delivery_price  INTEGER NOT NULL,
+        total           INTEGER NOT NULL,
+        currency        TEXT    NOT NULL,
+        coupon          TEXT,
+        delivery_id     TEXT    NOT NULL,
+        payment_id      TEXT    NOT NULL,
+        fields          TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(fields)),
+        language        TEXT    NOT NULL,
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX orders_by_customer ON orders (channel, chat_id, id);
+    CREATE INDEX orders_by_status ON orders (status, id);
+
+    CREATE TABLE order_items (
+        order_id   INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+        line       INTEGER NOT NULL,
+        product_id TEXT    NOT NULL,
+        variant    TEXT,
+        name       TEXT    NOT NULL,
+        unit_price INTEGER NOT NULL,
+        qty        INTEGER NOT NULL CHECK (qty > 0),
+        PRIMARY KEY (order_id, line)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel    TEXT    NOT NULL,
+        chat_id    TEXT    NOT NULL,
+        payload    TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        sent_at    INTEGER
+    );
+    CREATE INDEX outbox_pending ON outbox (channel, id) WHERE sent_at IS NULL;
+
+    CREATE TABLE unanswered (
+        id         INTEGER PRIMARY KEY,
+        channel    TEXT    NOT NULL,
+        text       TEXT    NOT NULL,
+        lang       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX unanswered_by_time ON unanswered (created_at);
+    ",
+];
+
+/// The schema version this build knows: the number of migrations.
+#[allow(clippy::cast_possible_wrap)] // a handful of migrations, far below `i64::MAX`
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+fn too_new(path: &Path, found: i64) -> StoreError {
+    StoreError::TooNew {
+        path: path.display().to_string(),
+        found,
+        known: SCHEMA_VERSION,
+    }
+}
+
+/// Refuses a database from a newer build, without writing anything.
+pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(too_new(path, found));
+    }
+    Ok(found)
+}
+
+/// Applies the missing migrations in one `BEGIN IMMEDIATE` transaction.
+///
+/// The version is read again under the write lock, so several processes
+/// opening the same old file at once apply each migration exactly once.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    if check_not_newer(conn, path)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = check_not_newer(&tx, path)?;
+    let start = usize::try_from(found).map_err(|_| StoreError::Corrupt {
+        what: "PRAGMA user_version".to_owned(),
+        detail: format!("negative schema version {found}"),
+    })?;
+    for sql in MIGRATIONS.iter().skip(start) {
+        tx.execute_batch(sql)?;
+    }
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! Placing orders (stock decrement, idempotency) and reading them back.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{NewOrder, Order, OrderLine, PlaceOutcome, Result, StoreError};
+use crate::shop::{Money, stock_key};
+
+/// Order numbers shown to customers start here (`1001`, `1002`, …).
+const NUMBER_BASE: i64 = 1000;
+
+/// How many orders `of_customer` returns.
+const CUSTOMER_ORDERS: i64 = 10;
+
+/// Places `order` inside the caller's transaction; see [`super::Tx::place_order`].
+pub fn place(conn: &Connection, order: &NewOrder) -> Result<PlaceOutcome> {
+    if let Some((order_id, number)) = find_by_key(conn, &order.idempotency_key)? {
+        return Ok(PlaceOutcome::AlreadyPlaced { order_id, number });
+    }
+    // A savepoint lets a sold-out (or failed) attempt undo its own stock
+    // decrements while leaving the rest of the caller's transaction alone.
+    conn.execute_batch("SAVEPOINT place_order")?;
+    match decrement_and_insert(conn, order) {
+        Ok(placed @ PlaceOutcome::Placed { .. }) => {
+            conn.execute_batch("RELEASE place_order")?;
+            Ok(placed)
+        }
+        other => {
+            let undone = conn.execute_batch("ROLLBACK TO place_order; RELEASE place_order");
+            // Report the original error if there was one, else a failed undo.
+            let outcome = other?;
+            undone?;
+            Ok(outcome)
+        }
+    }
+}
+
+fn find_by_key(conn: &Connection, key: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, number FROM orders WHERE idempotency_key = ?1")?
+        .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+/// Decrements stock for every line, then writes the order if none was short.
+/// On `SoldOut` the caller rolls back to the savepoint.
+fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutcome> {
+    let mut take =
+        conn.prepare_cached("UPDATE stock SET qty = qty - ?2 WHERE key = ?1 AND qty >= ?2")?;
+    let mut short: Vec<String> = Vec::new();
+    for line in &order.lines {
+        let key = stock_key(&line.product_id, line.variant.as_deref());
+        // A missing stock row changes nothing, so it counts as no stock.
+        if take.execute(params![key, i64::from(line.qty)])? == 0 && !short.contains(&key) {
+            short.push(key);
+        }
+    }
+    if !short.is_empty() {
+        return Ok(PlaceOutcome::SoldOut { keys: short });
+    }
+
+    let fields = serde_json::to_string(&order.fields)?;
+    let order_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO orders (idempotency_key, channel, chat_id, subtotal, discount,
+                 delivery_price, total, currency, coupon, delivery_id, payment_id, fields,
+                 language, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                order.idempotency_key,
+                order.channel,
+                order.chat_id,
+                order.subtotal.cents(),
+                order.discount.cents(),
+                order.delivery_price.cents(),
+                order.total.cents(),
+                order.currency,
+                order.coupon,
+                order.delivery_id,
+                order.payment_id,
+                fields,
+                order.language,
+                order.created_at,
+            ],
+            |row| row.get(0),
+        )?;
+    let number = (NUMBER_BASE + order_id).to_string();
+    conn.prepare_cached("UPDATE orders SET number = ?2 WHERE id = ?1")?
+        .execute(params![order_id, number])?;
+
+    let mut insert_line = conn.prepare_cached(
+        "INSERT INTO order_items (order_id, line, product_id, variant, name, unit_price, qty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (index, line) in order.lines.iter().enumerate() {
+        let index = i64::try_from(index).unwrap_or(i64::MAX);
+        insert_line.execute(params![
+            order_id,
+            index,
+            line.product_id,
+            line.variant,
+            line.name,
+            line.unit_price.cents(),
+            i64::from(line.qty),
+        ])?;
+    }
+    Ok(PlaceOutcome::Placed { order_id, number })
+}
+
+const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, discount, \
+     delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at";
+
+/// Every order, newest first, optionally only those with `status`.
+pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<Order>> {
+    match status {
+        Some(status) => query_orders(
+            conn,
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = ?1 ORDER BY id DESC"),
+            &[&status],
+        ),
+        None => query_orders(
+            conn,
+            &format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY id DESC"),
+            &[],
+        ),
+    }
+}
+
+/// The customer's latest orders, newest first.
+pub fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+    query_orders(
+        conn,
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE channel = ?1 AND chat_id = ?2
+             ORDER BY id DESC LIMIT ?3"
+        ),
+        &[&channel, &chat_id, &CUSTOMER_ORDERS],
+    )
+}
+
+fn query_orders(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Order>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(params, order_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(mut order, fields)| {
+            order.fields = parse_fields(order.id, &fields)?;
+            order.lines = lines_of(conn, order.id)?;
+            Ok(order)
+        })
+        .collect()
+}
+
+/// One `orders` row; the `fields` JSON is returned unparsed, lines are empty.
+fn order_row(row: &Row<'_>) -> rusqlite::Result<(Order, String)> {
+    let order = Order {
+        id: row.get(0)?,
+        number: row.get(1)?,
+        channel: row.get(2)?,
+        chat_id: row.get(3)?,
+        status: row.get(4)?,
+        lines: Vec::new(),
+        subtotal: Money(row.get(5)?),
+        discount: Money(row.get(6)?),
+        delivery_price: Money(row.get(7)?),
+        total: Money(row.get(8)?),
+        currency: row.get(9)?,
+        coupon: row.get(10)?,
+        delivery_id: row.get(11)?,
+        payment_id: row.get(12)?,
+        fields: BTreeMap::new(),
+        created_at: row.get(14)?,
+    };
+    Ok((order, row.get(13)?))
+}
+
+fn parse_fields(order_id: i64, json: &str) -> Result<BTreeMap<String, String>> {
+    serde_json::from_str(json).map_err(|err| StoreError::Corrupt {
+        what: format!("fields of order {order_id}"),
+        detail: err.to_string(),
+    })
+}
+
+fn lines_of(conn: &Connection, order_id: i64) -> Result<Vec<OrderLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, variant, name, unit_price, qty FROM order_items
+         WHERE order_id = ?1 ORDER BY line",
+    )?;
+    let lines = stmt
+        .query_map([order_id], |row| {
+            Ok(OrderLine {
+                product_id: row.get(0)?,
+                variant: row.get(1)?,
+                name: row.get(2)?,
+                unit_price: Money(row.get(3)?),
+                // Out-of-range values are an error from rusqlite, not a wrap.
+                qty: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(lines)
+}
