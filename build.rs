@@ -27,6 +27,7 @@ fn main() {
         .expect("writing to a string");
     }
     out.push(']');
-    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("images.rs");
+    let target =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("images.rs");
     std::fs::write(target, out).expect("cannot write images.rs");
 }

@@ -19,7 +19,14 @@ use shopbot::shop::{Shop, StockLevels};
 
 fn main() {
     let turns = arg_count("--turns", 2000);
-    println!("shopbot benchmark ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+    println!(
+        "shopbot benchmark ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     println!("{:<58} {:>10} {:>10}", "what", "median", "p99");
     engine_turns(turns);
     checkouts(turns / 10);
@@ -38,7 +45,11 @@ fn arg_count(flag: &str, default: usize) -> usize {
 fn report(what: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let pick = |q: f64| {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
         samples[i]
     };
@@ -75,7 +86,10 @@ fn engine_turns(turns: usize) {
         engine.run_turn(chat, None, &input, now()).expect("turn");
         samples.push(start.elapsed());
     }
-    report("engine turn: load + handle + commit + outbox (on disk)", samples);
+    report(
+        "engine turn: load + handle + commit + outbox (on disk)",
+        samples,
+    );
 }
 
 /// Full checkouts; measures the confirm turn that places the order.
@@ -106,7 +120,13 @@ fn checkouts(count: usize) {
         run(Input::Button("checkout".into()));
         let first_delivery = Shop::example().file.delivery[0].id.clone();
         run(Input::Button(format!("dlv:{first_delivery}")));
-        for answer in ["Ana Pop", "+34 600 123 456", "ana@example.org", "Calle Mayor 5, Madrid", "no note"] {
+        for answer in [
+            "Ana Pop",
+            "+34 600 123 456",
+            "ana@example.org",
+            "Calle Mayor 5, Madrid",
+            "no note",
+        ] {
             run(Input::Text(answer.into()));
         }
         run(Input::Button("consent:no".into()));
@@ -120,8 +140,13 @@ fn checkouts(count: usize) {
 
 /// A generated shop of 10,000 products.
 fn big_shop() -> Shop {
-    const NOUNS: &[&str] = &["castle", "rocket", "truck", "dragon", "station", "garden", "robot", "ship", "train", "house"];
-    const ADJ: &[&str] = &["red", "giant", "tiny", "flying", "secret", "royal", "space", "city", "magic", "rapid"];
+    const NOUNS: &[&str] = &[
+        "castle", "rocket", "truck", "dragon", "station", "garden", "robot", "ship", "train",
+        "house",
+    ];
+    const ADJ: &[&str] = &[
+        "red", "giant", "tiny", "flying", "secret", "royal", "space", "city", "magic", "rapid",
+    ];
     const TAGS: &[&str] = &["kids", "adults", "teens", "family"];
     const LIKES: &[&str] = &["vehicles", "space", "castles", "animals", "creative"];
     let mut toml = String::from(
@@ -204,11 +229,22 @@ fn big_catalog(turns: usize) {
     let mut samples = Vec::with_capacity(turns);
     for _ in 0..turns {
         let start = Instant::now();
-        black_box(conversation::handle(&shop, &stock, &session, &answer, now()));
+        black_box(conversation::handle(
+            &shop,
+            &stock,
+            &session,
+            &answer,
+            now(),
+        ));
         samples.push(start.elapsed());
     }
     report("finder results, 10,000 products (pure handle)", samples);
-    let queries = ["red castle under 50", "flying rocket", "giant dragon between 20 and 40", "secret garden 4512"];
+    let queries = [
+        "red castle under 50",
+        "flying rocket",
+        "giant dragon between 20 and 40",
+        "secret garden 4512",
+    ];
     let menu = Session::new("en", "bench");
     let mut samples = Vec::with_capacity(turns);
     for i in 0..turns {

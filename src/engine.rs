@@ -72,7 +72,9 @@ impl Engine {
     pub fn has_session(&mut self, chat: Chat<'_>) -> Result<bool, EngineError> {
         Ok(self
             .store
-            .write(|tx| -> Result<_, EngineError> { Ok(tx.load_session(chat.channel, chat.chat_id)?) })?
+            .write(|tx| -> Result<_, EngineError> {
+                Ok(tx.load_session(chat.channel, chat.chat_id)?)
+            })?
             .is_some())
     }
 
@@ -101,7 +103,15 @@ impl Engine {
             let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
             let mut session = turn.session;
             while let Some(effect) = pending.pop_front() {
-                let Some(answer) = apply(tx, shop, chat, &session, effect, now, (cached, &mut fresh_stock))?
+                let Some(answer) = apply(
+                    tx,
+                    shop,
+                    chat,
+                    &session,
+                    effect,
+                    now,
+                    (cached, &mut fresh_stock),
+                )?
                 else {
                     continue;
                 };

@@ -15,15 +15,15 @@ fn finder_to_order_in_the_terminal() {
         &mut engine,
         "ana",
         &[
-            "1",              // Find a gift
-            "A child",        // by label
-            "1",              // Under €20
-            "castles",        // label, any case
-            "1",              // Add to cart (Wizard Tower)
-            "2",              // Checkout
-            "1",              // Courier
-            "Ana Pop",        // name
-            "call me maybe",  // bad phone
+            "1",             // Find a gift
+            "A child",       // by label
+            "1",             // Under €20
+            "castles",       // label, any case
+            "1",             // Add to cart (Wizard Tower)
+            "2",             // Checkout
+            "1",             // Courier
+            "Ana Pop",       // name
+            "call me maybe", // bad phone
             "+34 600 123 456",
             "Calle Mayor 5, Madrid",
             "skip", // optional note, by label
@@ -36,7 +36,10 @@ fn finder_to_order_in_the_terminal() {
     insta::assert_snapshot!(transcript);
     assert!(transcript.contains("Your order number is #1001"));
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'tower'"), 0);
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'tower'"),
+        0
+    );
     assert_eq!(integrity(&db.path), "ok");
 }
 
@@ -57,7 +60,10 @@ fn finder_relaxes_a_wish_instead_of_dead_ending() {
     // The closest matches are real, in-stock products with add buttons.
     let buttons = buttons_of(&replies);
     assert!(buttons.contains(&"add:castle".to_owned()), "{buttons:?}");
-    assert!(!buttons.contains(&"add:dragon".to_owned()), "sold out offered");
+    assert!(
+        !buttons.contains(&"add:dragon".to_owned()),
+        "sold out offered"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -86,7 +92,17 @@ fn browsing_pages_variants_and_sold_out() {
     let transcript = chat(
         &mut engine,
         "b",
-        &["2", "Castles (3)", "Next ›", "Dragon Lair — €60.00 (sold out)", "/catalog", "2", "Big Truck — €120.00", "Add: Red", "1"],
+        &[
+            "2",
+            "Castles (3)",
+            "Next ›",
+            "Dragon Lair — €60.00 (sold out)",
+            "/catalog",
+            "2",
+            "Big Truck — €120.00",
+            "Add: Red",
+            "1",
+        ],
     );
     insta::assert_snapshot!(transcript);
     // Sold-out products and variants have no add button.
@@ -151,7 +167,10 @@ fn stock_of_one_and_two_customers_gives_one_order_and_one_clear_sold_out() {
     );
     assert!(text.contains("Your cart is empty"), "{text}");
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'tower'"), 0);
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'tower'"),
+        0
+    );
     assert_eq!(integrity(&db.path), "ok");
 }
 
@@ -167,11 +186,17 @@ fn confirm_pressed_ten_times_makes_one_order_and_answers_every_press() {
         if i == 0 {
             assert!(text.contains("Your order number is #1001"), "{text}");
         } else {
-            assert!(text.contains("Your order #1001 is already placed"), "{text}");
+            assert!(
+                text.contains("Your order #1001 is already placed"),
+                "{text}"
+            );
         }
     }
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'racer'"), 8);
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'racer'"),
+        8
+    );
 }
 
 #[test]
@@ -179,7 +204,11 @@ fn restart_mid_checkout_continues_where_it_stopped() {
     let db = temp_db();
     {
         let mut engine = Engine::open(small_shop(), &db.path).unwrap();
-        chat(&mut engine, "r", &["/catalog", "1", "1", "1", "2", "1", "Ana Pop"]);
+        chat(
+            &mut engine,
+            "r",
+            &["/catalog", "1", "1", "1", "2", "1", "Ana Pop"],
+        );
     }
     let mut engine = Engine::open(small_shop(), &db.path).unwrap();
     let transcript = chat(&mut engine, "r", &["+40 721 123 456"]);
@@ -219,7 +248,10 @@ fn coupons_expired_below_minimum_and_applied() {
     press(&mut engine, "k", "consent:yes");
     let r = press(&mut engine, "k", "pay:bank");
     let text = text_of(&r);
-    assert!(text.contains("Delivery: Pick up in the shop (free)"), "{text}");
+    assert!(
+        text.contains("Delivery: Pick up in the shop (free)"),
+        "{text}"
+    );
     assert!(text.contains("Total: €51.30"), "{text}");
     let r = press(&mut engine, "k", "confirm");
     assert!(text_of(&r).contains("Transfer the total to ES00"));
@@ -239,7 +271,10 @@ fn removing_a_coupon_minimum_drops_the_coupon_at_confirm() {
     press(&mut engine, "k", "add:racer");
     let r = to_confirm(&mut engine, "k", &[]);
     let text = text_of(&r);
-    assert!(text.contains("Coupon WELCOME10 no longer applies"), "{text}");
+    assert!(
+        text.contains("Coupon WELCOME10 no longer applies"),
+        "{text}"
+    );
     assert!(text.contains("Total: €16.90"), "{text}");
 }
 
@@ -271,7 +306,7 @@ fn odd_inputs_get_helpful_answers() {
         Input::Text("   ".into()),
         Input::Text("/nonsense".into()),
         Input::Text("99".into()),
-        Input::Text("‮RTL \u{200b} 🧱🧱 <b>&amp;".into()),
+        Input::Text("\u{202e}RTL \u{200b} \u{5e9}\u{5dc}\u{5d5}\u{5dd} 🧱🧱 <b>&amp;".into()),
         Input::Text("x".repeat(10_000)),
         Input::Button("fa:::".into()),
         Input::Button("confirm".into()),
@@ -281,7 +316,10 @@ fn odd_inputs_get_helpful_answers() {
     ] {
         let replies = turn(&mut engine, "o", input.clone());
         assert!(!replies.is_empty(), "no answer to {input:?}");
-        assert!(!replies.iter().any(|r| r.text.trim().is_empty()), "blank reply to {input:?}");
+        assert!(
+            !replies.iter().any(|r| r.text.trim().is_empty()),
+            "blank reply to {input:?}"
+        );
     }
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 0);
 }

@@ -75,7 +75,9 @@ pub fn order_lines(shop: &Shop, session: &Session) -> Vec<OrderLine> {
 pub fn totals(shop: &Shop, session: &Session, now: Timestamp) -> Totals {
     let subtotal = order_lines(shop, session)
         .iter()
-        .fold(Money::ZERO, |sum, l| Money(sum.0 + l.unit_price.times(l.qty).0));
+        .fold(Money::ZERO, |sum, l| {
+            Money(sum.0 + l.unit_price.times(l.qty).0)
+        });
     let discount = session
         .checkout
         .coupon
@@ -176,7 +178,13 @@ impl Cx<'_> {
         }
         let lines = order_lines(self.shop, &self.s);
         let totals = totals(self.shop, &self.s, self.now);
-        let text = render::cart(self.shop, self.t(), &lines, &totals, self.s.checkout.coupon.as_deref());
+        let text = render::cart(
+            self.shop,
+            self.t(),
+            &lines,
+            &totals,
+            self.s.checkout.coupon.as_deref(),
+        );
         let mut buttons = Vec::new();
         for line in &lines {
             let key = crate::shop::stock_key(&line.product_id, line.variant.as_deref());

@@ -57,10 +57,16 @@ impl Cx<'_> {
             })
             .collect();
         if page > 0 {
-            buttons.push(self.button(&Action::Category(category.id.clone(), page - 1), "prev_page"));
+            buttons.push(self.button(
+                &Action::Category(category.id.clone(), page - 1),
+                "prev_page",
+            ));
         }
         if page + 1 < pages {
-            buttons.push(self.button(&Action::Category(category.id.clone(), page + 1), "next_page"));
+            buttons.push(self.button(
+                &Action::Category(category.id.clone(), page + 1),
+                "next_page",
+            ));
         }
         buttons.push(self.button(&Action::Browse, "categories"));
         buttons.push(self.button(&Action::Cart, "view_cart"));
@@ -91,10 +97,15 @@ impl Cx<'_> {
             self.expired();
             return;
         };
-        self.s.step = Step::Product { id: product.id.clone() };
+        self.s.step = Step::Product {
+            id: product.id.clone(),
+        };
         self.product_card(product, false);
         let buttons = vec![
-            self.button(&Action::Category(product.category.clone(), 0), "back_to_category"),
+            self.button(
+                &Action::Category(product.category.clone(), 0),
+                "back_to_category",
+            ),
             self.button(&Action::Cart, "view_cart"),
             self.button(&Action::Menu, "main_menu"),
         ];
@@ -106,7 +117,7 @@ impl Cx<'_> {
     pub(super) fn product_card(&mut self, p: &Product, brief: bool) {
         let lang = self.lang();
         let available = self.stock.available(p, None);
-        let text = render::product_card(self.shop, self.t(), &lang, p, available, brief);
+        let text = render::product_card(self.shop, self.t(), &lang, p, self.stock, brief);
         let mut buttons = Vec::new();
         if p.variants.is_empty() {
             if available > 0 {

@@ -221,7 +221,8 @@ impl Cx<'_> {
             self.button(&Action::Consent(false), "consent_no"),
         ];
         self.ask(
-            self.t().fill("consent_question", &[("shop", self.shop.name())]),
+            self.t()
+                .fill("consent_question", &[("shop", self.shop.name())]),
             buttons,
         );
     }
@@ -335,7 +336,15 @@ impl Cx<'_> {
             .payment
             .as_deref()
             .and_then(|p| self.shop.payment(p));
-        let text = render::receipt(self.shop, self.t(), &self.lang(), number, &lines, &totals, payment);
+        let text = render::receipt(
+            self.shop,
+            self.t(),
+            &self.lang(),
+            number,
+            &lines,
+            &totals,
+            payment,
+        );
         self.say(text);
         self.s.cart.clear();
         self.s.checkout = CheckoutDraft::default();

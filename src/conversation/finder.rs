@@ -67,10 +67,7 @@ pub fn suggest(
                 None => counts.push((*m, 1)),
             }
         }
-        counts
-            .iter()
-            .max_by_key(|(_, n)| *n)
-            .map_or(m, |(k, _)| *k)
+        counts.iter().max_by_key(|(_, n)| *n).map_or(m, |(k, _)| *k)
     });
     let chosen: Vec<usize> = top
         .iter()

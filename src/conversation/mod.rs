@@ -259,7 +259,11 @@ impl<'a> Cx<'a> {
 
     /// The button a typed number ("2") or label ("my cart") stands for.
     fn typed_button(&self, text: &str) -> Option<String> {
-        if let Ok(n) = text.trim_start_matches('[').trim_end_matches(']').parse::<usize>() {
+        if let Ok(n) = text
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<usize>()
+        {
             if matches!(self.s.step, Step::Field { .. }) && n > self.s.buttons.len() {
                 return None;
             }

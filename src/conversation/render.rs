@@ -4,7 +4,7 @@
 use askama::Template;
 
 use super::{OrderBrief, Session, Totals};
-use crate::shop::{Payment, Product, Shop, Texts};
+use crate::shop::{Payment, Product, Shop, StockLevels, Texts};
 use crate::store::OrderLine;
 
 struct LineView {
@@ -57,9 +57,10 @@ pub fn product_card(
     t: &Texts,
     lang: &str,
     p: &Product,
-    available: i64,
+    stock: &StockLevels,
     brief: bool,
 ) -> String {
+    let available = stock.available(p, None);
     let stock_line = match available {
         0 => t.get("stock_none").to_owned(),
         1..=3 => t.fill("stock_few", &[("count", &available.to_string())]),
@@ -77,7 +78,7 @@ pub fn product_card(
         .iter()
         .map(|v| {
             let price = shop.money(v.price.unwrap_or(p.price));
-            if v.stock <= 0 {
+            if stock.available(p, Some(&v.id)) == 0 {
                 format!("{} — {} {}", v.name_in(lang), price, t.get("sold_out_tag"))
             } else {
                 format!("{} — {}", v.name_in(lang), price)
@@ -109,7 +110,13 @@ struct CartView<'a> {
 }
 
 /// The cart with its totals.
-pub fn cart(shop: &Shop, t: &Texts, lines: &[OrderLine], totals: &Totals, coupon: Option<&str>) -> String {
+pub fn cart(
+    shop: &Shop,
+    t: &Texts,
+    lines: &[OrderLine],
+    totals: &Totals,
+    coupon: Option<&str>,
+) -> String {
     finish(
         CartView {
             title: t.get("cart_title"),
@@ -142,7 +149,13 @@ struct SummaryView<'a> {
 }
 
 /// The order summary shown before the one confirm.
-pub fn summary(shop: &Shop, t: &Texts, s: &Session, lines: &[OrderLine], totals: &Totals) -> String {
+pub fn summary(
+    shop: &Shop,
+    t: &Texts,
+    s: &Session,
+    lines: &[OrderLine],
+    totals: &Totals,
+) -> String {
     let lang = &s.lang;
     let delivery = s
         .checkout
@@ -253,7 +266,11 @@ pub fn orders(shop: &Shop, t: &Texts, orders: &[OrderBrief]) -> String {
             number: o.number.clone(),
             date: jiff::Timestamp::from_second(o.created_at).map_or_else(
                 |_| String::new(),
-                |ts| ts.to_zoned(shop.time_zone.clone()).strftime("%Y-%m-%d").to_string(),
+                |ts| {
+                    ts.to_zoned(shop.time_zone.clone())
+                        .strftime("%Y-%m-%d")
+                        .to_string()
+                },
             ),
             status: t.get(&format!("status_{}", o.status)).to_owned(),
             total: shop.money(o.total),

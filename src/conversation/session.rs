@@ -69,18 +69,27 @@ impl Session {
 pub enum Step {
     Menu,
     /// Answering finder question number `question`.
-    Finder { question: usize },
+    Finder {
+        question: usize,
+    },
     FinderResults,
     Categories,
-    Category { id: String, page: usize },
-    Product { id: String },
+    Category {
+        id: String,
+        page: usize,
+    },
+    Product {
+        id: String,
+    },
     Questions,
     Cart,
     /// Typing a coupon code.
     Coupon,
     ChooseDelivery,
     /// Answering checkout field number `field`.
-    Field { field: usize },
+    Field {
+        field: usize,
+    },
     Consent,
     ChoosePayment,
     Confirm,

@@ -25,7 +25,9 @@ impl Locator {
 }
 
 pub fn parse(label: &str, src: &str) -> Result<(ShopFile, Locator), ConfigErrors> {
-    let loc = Locator { file: label.to_owned() };
+    let loc = Locator {
+        file: label.to_owned(),
+    };
     toml::from_str(src)
         .map(|f| (f, loc.clone()))
         .map_err(|e| ConfigErrors::single(loc.error("(file)", e.message(), "fix the syntax")))

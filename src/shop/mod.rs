@@ -2,8 +2,8 @@
 
 pub mod error;
 pub mod hours;
-mod localized;
 mod load;
+mod localized;
 pub mod model;
 pub mod money;
 pub mod search;
@@ -56,8 +56,12 @@ impl Shop {
 
     /// The bundled example shop.
     pub fn example() -> Self {
-        Self::from_source("(bundled example shop.toml)", EXAMPLE_TOML, PathBuf::from("."))
-            .expect("the bundled example shop is valid")
+        Self::from_source(
+            "(bundled example shop.toml)",
+            EXAMPLE_TOML,
+            PathBuf::from("."),
+        )
+        .expect("the bundled example shop is valid")
     }
 
     /// Parses and validates shop text; `label` names it in messages.
@@ -67,8 +71,7 @@ impl Shop {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        let time_zone = jiff::tz::TimeZone::get(&file.shop.time_zone)
-            .expect("validated time zone");
+        let time_zone = jiff::tz::TimeZone::get(&file.shop.time_zone).expect("validated time zone");
         let hours = hours::Hours::parse(&file.hours).expect("validated hours");
         let search = search::SearchIndex::build(&file);
         let products = file

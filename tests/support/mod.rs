@@ -45,7 +45,10 @@ pub fn turn(engine: &mut Engine, chat_id: &str, input: Input) -> Vec<Reply> {
         channel: "test",
         chat_id,
     };
-    match engine.run_turn(chat, None, &input, noon()).expect("turn runs") {
+    match engine
+        .run_turn(chat, None, &input, noon())
+        .expect("turn runs")
+    {
         TurnResult::Replies(rows) => rows.iter().map(|r| reply_of(r).expect("reply")).collect(),
         TurnResult::Duplicate => Vec::new(),
     }
