@@ -11,7 +11,11 @@ fn main() {
             entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
+                .filter(|n| {
+                    Path::new(n).extension().is_some_and(|e| {
+                        e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("jpg")
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -27,7 +27,7 @@ struct Files {
     /// The shop file [default: ./shop.toml if present, else the bundled example]
     #[arg(long, value_name = "FILE", env = "SHOPBOT_SHOP")]
     shop: Option<PathBuf>,
-    /// The SQLite database [default: shopbot.db in the user's data directory]
+    /// The `SQLite` database [default: `shopbot.db` in the user's data directory]
     #[arg(long, value_name = "FILE", env = "SHOPBOT_DB")]
     db: Option<PathBuf>,
 }

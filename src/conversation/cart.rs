@@ -34,10 +34,10 @@ pub fn coupon_problem<'a>(
             return Err(CouponProblem::Expired);
         }
     }
-    if let Some(min) = coupon.min_total {
-        if subtotal < min {
-            return Err(CouponProblem::Minimum(min));
-        }
+    if let Some(min) = coupon.min_total
+        && subtotal < min
+    {
+        return Err(CouponProblem::Minimum(min));
     }
     Ok(coupon)
 }

@@ -274,11 +274,11 @@ impl Cx<'_> {
         }
         self.s.step = Step::Confirm;
         let subtotal = totals(self.shop, &self.s, self.now).subtotal;
-        if let Some(code) = self.s.checkout.coupon.clone() {
-            if coupon_problem(self.shop, &code, subtotal, self.now).is_err() {
-                self.s.checkout.coupon = None;
-                self.say(self.t().fill("coupon_dropped", &[("code", &code)]));
-            }
+        if let Some(code) = self.s.checkout.coupon.clone()
+            && coupon_problem(self.shop, &code, subtotal, self.now).is_err()
+        {
+            self.s.checkout.coupon = None;
+            self.say(self.t().fill("coupon_dropped", &[("code", &code)]));
         }
         let lines = order_lines(self.shop, &self.s);
         let totals = totals(self.shop, &self.s, self.now);

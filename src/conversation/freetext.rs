@@ -4,23 +4,21 @@
 use super::{Action, Cx, Effect, Step};
 use crate::shop::search::normalize;
 
-/// Simple requests typed as words, by phrase key listing the words.
-const WORDS: &[(&str, fn(&mut Cx<'_>))] = &[
-    ("words_menu", |cx| cx.act(&Action::Menu)),
-    ("words_cart", |cx| cx.act(&Action::Cart)),
-    ("words_orders", |cx| cx.act(&Action::Orders)),
-    ("words_human", |cx| cx.act(&Action::Human)),
-    ("words_finder", |cx| cx.act(&Action::Finder)),
-    ("words_thanks", |cx| {
-        cx.say(cx.t().get("you_are_welcome"));
-        cx.show_step();
-    }),
+/// Simple requests typed as words: the phrase key listing the words, and the
+/// action they stand for (`None`: thanks, answered politely).
+const WORDS: &[(&str, Option<Action>)] = &[
+    ("words_menu", Some(Action::Menu)),
+    ("words_cart", Some(Action::Cart)),
+    ("words_orders", Some(Action::Orders)),
+    ("words_human", Some(Action::Human)),
+    ("words_finder", Some(Action::Finder)),
+    ("words_thanks", None),
 ];
 
 impl Cx<'_> {
     pub(super) fn free_text(&mut self, text: &str) {
         let normal = normalize(text);
-        for (key, run) in WORDS {
+        for (key, action) in WORDS {
             let matches = self.shop.languages().iter().any(|lang| {
                 self.shop
                     .texts(lang)
@@ -29,7 +27,12 @@ impl Cx<'_> {
                     .any(|w| normalize(w) == normal)
             });
             if matches {
-                run(self);
+                if let Some(action) = action {
+                    self.act(action);
+                } else {
+                    self.say(self.t().get("you_are_welcome"));
+                    self.show_step();
+                }
                 return;
             }
         }

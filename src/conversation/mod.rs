@@ -142,7 +142,7 @@ pub fn handle(
         effects: Vec::new(),
     };
     if !shop.languages().contains(&cx.s.lang) {
-        cx.s.lang = shop.default_language().to_owned();
+        shop.default_language().clone_into(&mut cx.s.lang);
     }
     cx.dispatch(input);
     remember_buttons(&mut cx.s, &cx.replies);

@@ -33,13 +33,15 @@ pub fn temp_db() -> TempDb {
 
 /// Runs a scripted terminal conversation and returns what the customer saw.
 pub fn chat(engine: &mut Engine, chat_id: &str, script: &[&str]) -> String {
-    let input = script.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let mut input = script.join("\n");
+    input.push('\n');
     let mut out = Vec::new();
     terminal::run(engine, chat_id, input.as_bytes(), &mut out, &noon).expect("chat runs");
     String::from_utf8(out).expect("utf-8 output")
 }
 
 /// Sends one input through the engine and returns the replies.
+#[allow(clippy::needless_pass_by_value)]
 pub fn turn(engine: &mut Engine, chat_id: &str, input: Input) -> Vec<Reply> {
     let chat = Chat {
         channel: "test",
