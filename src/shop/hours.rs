@@ -120,9 +120,7 @@ pub fn parse_day(text: &str) -> Result<Vec<(u16, u16)>, String> {
         let Some((from, to)) = part.split_once('-') else {
             return Err(format!("\"{part}\" is not a range like 09:00-18:00"));
         };
-        let (Some(start), Some(end)) = (clock(from), clock(to)) else {
-            return Err(format!("\"{part}\" is not a range like 09:00-18:00"));
-        };
+        let (start, end) = (clock(from)?, clock(to)?);
         if start >= DAY {
             return Err(format!("\"{part}\" starts at 24:00"));
         }
@@ -139,16 +137,19 @@ pub fn parse_day(text: &str) -> Result<Vec<(u16, u16)>, String> {
 }
 
 /// `HH:MM` (00:00 to 24:00) as minutes after midnight.
-fn clock(text: &str) -> Option<u16> {
-    let (h, m) = text.trim().split_once(':')?;
-    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+fn clock(text: &str) -> Result<u16, String> {
+    let text = text.trim();
+    let shape = text.split_once(':').filter(|(h, m)| {
+        h.len() == 2 && m.len() == 2 && h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+    });
+    let Some((h, m)) = shape else {
+        return Err(format!("\"{text}\" is not a time like 09:00"));
+    };
+    let (h, m): (u16, u16) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
     if m >= 60 || h > 24 || (h == 24 && m > 0) {
-        return None;
+        return Err(format!("\"{text}\" is not a time of day"));
     }
-    Some(h * 60 + m)
+    Ok(h * 60 + m)
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ const TOP_KEYS: &[&str] = &[
 /// How many times one piece is retried after fixing up a problem.
 const MAX_TRIES: usize = 64;
 
+/// Values nested deeper than this are not indexed (the parser limits nesting anyway).
+const MAX_DEPTH: usize = 128;
+
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Seg {
@@ -209,7 +212,7 @@ pub fn parse(label: &str, src: &str) -> Result<(ShopFile, Locator), ConfigErrors
     for (key, value) in &table {
         loader.index(
             value,
-            vec![Seg::Key(key.get_ref().to_string())],
+            &[Seg::Key(key.get_ref().to_string())],
             Some(key.span()),
         );
     }
@@ -263,34 +266,37 @@ impl<'s> Loader<'s> {
     }
 
     /// Records where every key and value of the tree is.
-    fn index(&mut self, value: &Spanned<DeValue<'_>>, path: Vec<Seg>, key: Option<Range<usize>>) {
-        let name = render(&path);
+    fn index(&mut self, value: &Spanned<DeValue<'_>>, path: &[Seg], key: Option<Range<usize>>) {
+        if path.len() > MAX_DEPTH {
+            return;
+        }
+        let name = render(path);
         let span = value.span();
         self.locator
             .values
             .insert(name.clone(), self.lines.pos(span.start));
         if let Some(key) = key {
             self.locator.keys.insert(name, self.lines.pos(key.start));
-            self.key_paths.insert((key.start, key.end), path.clone());
+            self.key_paths.insert((key.start, key.end), path.to_vec());
         }
         let slot = self.value_paths.entry((span.start, span.end)).or_default();
         if slot.len() <= path.len() {
-            slot.clone_from(&path);
+            *slot = path.to_vec();
         }
-        self.spans.push((span, path.clone()));
+        self.spans.push((span, path.to_vec()));
         match value.get_ref() {
             DeValue::Table(t) => {
                 for (k, v) in t {
-                    let mut sub = path.clone();
+                    let mut sub = path.to_vec();
                     sub.push(Seg::Key(k.get_ref().to_string()));
-                    self.index(v, sub, Some(k.span()));
+                    self.index(v, &sub, Some(k.span()));
                 }
             }
             DeValue::Array(a) => {
                 for (i, v) in a.iter().enumerate() {
-                    let mut sub = path.clone();
+                    let mut sub = path.to_vec();
                     sub.push(Seg::Index(i));
-                    self.index(v, sub, None);
+                    self.index(v, &sub, None);
                 }
             }
             _ => {}
@@ -305,27 +311,37 @@ impl<'s> Loader<'s> {
                 self.report_key(&[Seg::Key(name.to_owned())], "unknown key", &fix);
             }
         }
-        let shop = match table.get("shop") {
-            Some(v) => self.piece(v, &[Seg::Key("shop".to_owned())]),
-            None => {
-                let fix = "add a `[shop]` table with `name` and `currency`";
-                self.report_key(&[Seg::Key("shop".to_owned())], "missing", fix);
-                None
-            }
+        let shop = if let Some(v) = table.get("shop") {
+            self.piece(v, &[Seg::Key("shop".to_owned())])
+        } else {
+            let fix = "add a `[shop]` table with `name` and `currency`";
+            self.report_key(&[Seg::Key("shop".to_owned())], "missing", fix);
+            None
         };
+        let categories = self.list(table, "categories");
+        let products = self.list(table, "products");
+        let finder = self.list(table, "finder");
+        let questions = self.list(table, "questions");
+        let checkout = self.table(table, "checkout");
+        let delivery = self.list(table, "delivery");
+        let payment = self.list(table, "payment");
+        let coupons = self.list(table, "coupons");
+        let owners = self.table(table, "owners");
+        let hours = self.table(table, "hours");
+        let texts = self.table(table, "texts");
         let file = ShopFile {
-            categories: self.list(table, "categories")?,
-            products: self.list(table, "products")?,
-            finder: self.list(table, "finder")?,
-            questions: self.list(table, "questions")?,
-            checkout: self.table(table, "checkout")?,
-            delivery: self.list(table, "delivery")?,
-            payment: self.list(table, "payment")?,
-            coupons: self.list(table, "coupons")?,
-            owners: self.table(table, "owners")?,
-            hours: self.table(table, "hours")?,
-            texts: self.table(table, "texts")?,
             shop: shop?,
+            categories: categories?,
+            products: products?,
+            finder: finder?,
+            questions: questions?,
+            checkout: checkout?,
+            delivery: delivery?,
+            payment: payment?,
+            coupons: coupons?,
+            owners: owners?,
+            hours: hours?,
+            texts: texts?,
         };
         Some(file)
     }

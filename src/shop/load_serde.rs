@@ -5,12 +5,12 @@ use super::Seg;
 /// What kind of problem a serde message reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// `unknown field `x`, expected one of `a`, `b``: the known keys.
+    /// "unknown field \`x\`, expected one of \`a\`, \`b\`": the known keys.
     Unknown {
         field: String,
         expected: Vec<String>,
     },
-    /// `missing field `x``.
+    /// "missing field \`x\`".
     Missing(String),
     /// Anything else (a wrong type, a bad value, a custom message).
     Other,
@@ -19,7 +19,7 @@ pub(super) enum Kind {
 pub(super) fn classify(msg: &str) -> Kind {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let (field, expected) = match rest.rfind("`, expected ") {
-            Some(cut) => (&rest[..cut], ticked(&rest[cut..])),
+            Some(cut) => (&rest[..cut], ticked(&rest[cut + 1..])),
             None => (
                 rest.rsplit_once("`, there are no fields")
                     .map_or(rest, |(f, _)| f),
@@ -37,7 +37,7 @@ pub(super) fn classify(msg: &str) -> Kind {
     Kind::Other
 }
 
-/// The `ticked` words of a serde list: `one of `a`, `b``.
+/// The \`ticked\` words of a serde list such as "one of \`a\`, \`b\`".
 fn ticked(text: &str) -> Vec<String> {
     text.split('`')
         .skip(1)
@@ -118,13 +118,28 @@ pub(super) fn describe(msg: &str, path: &[Seg]) -> (String, String) {
         .or_else(|| msg.strip_prefix("invalid value: "))
         .and_then(|rest| rest.rsplit_once(", expected "));
     if let Some((found, expected)) = found_expected {
+        if expected == "a sequence" && found == "map" {
+            let header: Vec<&str> = path
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    Seg::Index(_) => None,
+                })
+                .collect();
+            let problem = "wrong type: expected a list of tables, found a single table".to_owned();
+            let fix = format!(
+                "write each entry under its own `[[{}]]` header",
+                header.join(".")
+            );
+            return (problem, fix);
+        }
         let (want, value) = expected_words(expected);
         let problem = format!("wrong type: expected {want}, found {}", found_words(found));
         return (problem, format!("write {want}, e.g. {}", example(value)));
     }
     if let Some(rest) = msg.strip_prefix("unknown variant `") {
         let (value, choices) = match rest.rfind("`, expected ") {
-            Some(cut) => (&rest[..cut], ticked(&rest[cut..])),
+            Some(cut) => (&rest[..cut], ticked(&rest[cut + 1..])),
             None => (rest, Vec::new()),
         };
         return (

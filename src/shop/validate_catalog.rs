@@ -62,7 +62,7 @@ impl Check<'_> {
                 self.err(&format!("{key}.stock"), "set together with variants", fix);
             }
             (Some(n), true) if n < 0 => {
-                self.err(&format!("{key}.stock"), "is negative", "use 0 or more")
+                self.err(&format!("{key}.stock"), "is negative", "use 0 or more");
             }
             _ => {}
         }
