@@ -71,3 +71,51 @@ fn valid_minimal_shop_loads() {
     assert_eq!(shop.finder()[0].options.len(), 3);
     assert!(!shop.hours.always_open());
 }
+
+/// Cheap deterministic mangling of every fixture: truncations, dropped
+/// lines and swapped characters must give errors, never a panic.
+#[test]
+fn mangled_files_never_panic() {
+    let mut sources =
+        vec![std::fs::read_to_string("tests/fixtures/valid/minimal.toml").expect("minimal.toml")];
+    for path in broken_fixtures() {
+        sources.push(std::fs::read_to_string(path).expect("a fixture"));
+    }
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(seed >> 33).unwrap_or(0) % n.max(1)
+    };
+    let noise = [
+        '[', ']', '"', '=', '\n', '-', '.', ',', '{', '}', '1', 'x', 'é', '#',
+    ];
+    for src in &sources {
+        let chars: Vec<char> = src.chars().collect();
+        let lines: Vec<&str> = src.lines().collect();
+        for cut in (0..chars.len()).step_by(7) {
+            let text: String = chars[..cut].iter().collect();
+            let _ = Shop::from_source("mangled.toml", &text, PathBuf::from("."));
+        }
+        for drop in 0..lines.len() {
+            let text: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| (i != drop).then_some(*l))
+                .collect();
+            let _ = Shop::from_source("mangled.toml", &text.join("\n"), PathBuf::from("."));
+        }
+        for _ in 0..200 {
+            let mut text = chars.clone();
+            for _ in 0..3 {
+                let at = next(text.len());
+                if let Some(c) = text.get_mut(at) {
+                    *c = noise[next(noise.len())];
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let _ = Shop::from_source("mangled.toml", &text, PathBuf::from("."));
+        }
+    }
+}

@@ -118,7 +118,22 @@ pub(super) fn describe(msg: &str, path: &[Seg]) -> (String, String) {
         .or_else(|| msg.strip_prefix("invalid value: "))
         .and_then(|rest| rest.rsplit_once(", expected "));
     if let Some((found, expected)) = found_expected {
-        if expected == "a sequence" && found == "map" {
+        let of_tables = matches!(
+            key,
+            Some(
+                "categories"
+                    | "products"
+                    | "variants"
+                    | "finder"
+                    | "options"
+                    | "questions"
+                    | "fields"
+                    | "delivery"
+                    | "payment"
+                    | "coupons"
+            )
+        );
+        if expected == "a sequence" && (found == "map" || of_tables) {
             let header: Vec<&str> = path
                 .iter()
                 .filter_map(|s| match s {
@@ -126,7 +141,12 @@ pub(super) fn describe(msg: &str, path: &[Seg]) -> (String, String) {
                     Seg::Index(_) => None,
                 })
                 .collect();
-            let problem = "wrong type: expected a list of tables, found a single table".to_owned();
+            let what = if found == "map" {
+                "a single table".to_owned()
+            } else {
+                found_words(found)
+            };
+            let problem = format!("wrong type: expected a list of tables, found {what}");
             let fix = format!(
                 "write each entry under its own `[[{}]]` header",
                 header.join(".")
