@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -18,8 +17,14 @@ use toml::de::{DeArray, DeTable, DeValue};
 use super::error::{ConfigError, ConfigErrors};
 use super::model::ShopFile;
 
+#[path = "load_locator.rs"]
+mod locator;
 #[path = "load_serde.rs"]
 mod serde_msg;
+
+pub use locator::Locator;
+pub(crate) use locator::path_key;
+use locator::{Lines, Seg, render};
 
 pub(crate) use serde_msg::closest;
 
@@ -44,152 +49,6 @@ const MAX_TRIES: usize = 64;
 
 /// Values nested deeper than this are not indexed (the parser limits nesting anyway).
 const MAX_DEPTH: usize = 128;
-
-/// One step of a key path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-/// Renders a path as `products[3].i18n.es.name`; odd keys are quoted.
-fn render(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                push_key(&mut out, k);
-            }
-            Seg::Index(i) => {
-                let _ = write!(out, "[{i}]");
-            }
-        }
-    }
-    out
-}
-
-/// A key as it appears in a path (quoted when it is not a bare key).
-pub(crate) fn path_key(key: &str) -> String {
-    let mut out = String::new();
-    push_key(&mut out, key);
-    out
-}
-
-fn push_key(out: &mut String, key: &str) {
-    let bare = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if bare {
-        out.push_str(key);
-    } else {
-        out.push('"');
-        for c in key.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => out.extend(c.escape_default()),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    }
-}
-
-/// A 1-based line and column (in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pos {
-    line: usize,
-    column: usize,
-}
-
-const START: Pos = Pos { line: 1, column: 1 };
-
-/// Turns byte offsets into lines and columns.
-struct Lines<'s> {
-    src: &'s str,
-    starts: Vec<usize>,
-}
-
-impl<'s> Lines<'s> {
-    fn new(src: &'s str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Self { src, starts }
-    }
-
-    fn pos(&self, offset: usize) -> Pos {
-        let mut offset = offset.min(self.src.len());
-        while !self.src.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0).min(offset);
-        let column = self.src.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
-        Pos { line, column }
-    }
-}
-
-/// Finds the line and column of a key path in the source.
-#[derive(Debug, Clone, Default)]
-pub struct Locator {
-    pub file: String,
-    /// Where each path's value starts (a table's header for tables).
-    values: HashMap<String, Pos>,
-    /// Where each path's key is written.
-    keys: HashMap<String, Pos>,
-}
-
-impl Locator {
-    /// An error placed at `key` (a path such as `products[3].price`); a path
-    /// that is not in the file (a missing key) is placed at its table.
-    pub fn error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
-        self.at(self.value_pos(key), key, problem, fix)
-    }
-
-    /// An error placed at the key itself rather than its value (for a key that
-    /// should not be there, such as an unknown language).
-    pub fn key_error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
-        let pos = self
-            .keys
-            .get(key)
-            .copied()
-            .unwrap_or_else(|| self.value_pos(key));
-        self.at(pos, key, problem, fix)
-    }
-
-    /// The line a path is on (1 if unknown), for "also used on line 4".
-    pub fn line(&self, key: &str) -> usize {
-        self.value_pos(key).line
-    }
-
-    fn value_pos(&self, key: &str) -> Pos {
-        let mut path = key;
-        loop {
-            if let Some(pos) = self.values.get(path) {
-                return *pos;
-            }
-            match path.rfind(['.', '[']) {
-                Some(cut) => path = &path[..cut],
-                None => return START,
-            }
-        }
-    }
-
-    fn at(&self, pos: Pos, key: &str, problem: &str, fix: &str) -> ConfigError {
-        ConfigError {
-            file: self.file.clone(),
-            line: pos.line,
-            column: pos.column,
-            key: key.to_owned(),
-            problem: problem.to_owned(),
-            fix: fix.to_owned(),
-        }
-    }
-}
 
 /// Parses a shop file, reporting every problem serde finds at once.
 pub fn parse(label: &str, src: &str) -> Result<(ShopFile, Locator), ConfigErrors> {
