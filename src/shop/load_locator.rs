@@ -1,0 +1,152 @@
+//! Where things are in the source: key paths, lines and columns.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use super::super::error::ConfigError;
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a path as `products[3].i18n.es.name`; odd keys are quoted.
+pub(super) fn render(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                push_key(&mut out, k);
+            }
+            Seg::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+    out
+}
+
+/// A key as it appears in a path (quoted when it is not a bare key).
+pub(crate) fn path_key(key: &str) -> String {
+    let mut out = String::new();
+    push_key(&mut out, key);
+    out
+}
+
+fn push_key(out: &mut String, key: &str) {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if bare {
+        out.push_str(key);
+    } else {
+        out.push('"');
+        for c in key.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.extend(c.escape_default()),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+}
+
+/// A 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pos {
+    line: usize,
+    column: usize,
+}
+
+const START: Pos = Pos { line: 1, column: 1 };
+
+/// Turns byte offsets into lines and columns.
+pub(super) struct Lines<'s> {
+    src: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> Lines<'s> {
+    pub(super) fn new(src: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Self { src, starts }
+    }
+
+    pub(super) fn pos(&self, offset: usize) -> Pos {
+        let mut offset = offset.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0).min(offset);
+        let column = self.src.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        Pos { line, column }
+    }
+}
+
+/// Finds the line and column of a key path in the source.
+#[derive(Debug, Clone, Default)]
+pub struct Locator {
+    pub file: String,
+    /// Where each path's value starts (a table's header for tables).
+    pub(super) values: HashMap<String, Pos>,
+    /// Where each path's key is written.
+    pub(super) keys: HashMap<String, Pos>,
+}
+
+impl Locator {
+    /// An error placed at `key` (a path such as `products[3].price`); a path
+    /// that is not in the file (a missing key) is placed at its table.
+    pub fn error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
+        self.at(self.value_pos(key), key, problem, fix)
+    }
+
+    /// An error placed at the key itself rather than its value (for a key that
+    /// should not be there, such as an unknown language).
+    pub fn key_error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
+        let pos = self
+            .keys
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| self.value_pos(key));
+        self.at(pos, key, problem, fix)
+    }
+
+    /// The line a path is on (1 if unknown), for "also used on line 4".
+    pub fn line(&self, key: &str) -> usize {
+        self.value_pos(key).line
+    }
+
+    fn value_pos(&self, key: &str) -> Pos {
+        let mut path = key;
+        loop {
+            if let Some(pos) = self.values.get(path) {
+                return *pos;
+            }
+            match path.rfind(['.', '[']) {
+                Some(cut) => path = &path[..cut],
+                None => return START,
+            }
+        }
+    }
+
+    pub(super) fn at(&self, pos: Pos, key: &str, problem: &str, fix: &str) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: pos.line,
+            column: pos.column,
+            key: key.to_owned(),
+            problem: problem.to_owned(),
+            fix: fix.to_owned(),
+        }
+    }
+}
