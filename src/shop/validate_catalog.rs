@@ -243,7 +243,7 @@ impl Check<'_> {
             );
         }
         let clean = self.errors.len() == before;
-        if clean && !o.any && has_filter && !file.products.iter().any(|p| matches(o, p)) {
+        if clean && !o.any && has_filter && !file.products.iter().any(|p| o.keeps(p)) {
             let fix = "check its tags, attribute range and prices against the products";
             self.err(key, "matches no product", fix);
         }
@@ -299,18 +299,4 @@ impl Check<'_> {
             false,
         );
     }
-}
-
-/// Whether a finder option keeps a product.
-fn matches(o: &FinderOption, p: &Product) -> bool {
-    let tags = o.tags.is_empty() || o.tags.iter().any(|t| p.tags.contains(t));
-    let attribute = o.attribute.as_ref().is_none_or(|a| {
-        p.attributes.get(a).is_some_and(|v| {
-            let (lo, hi) = v.bounds();
-            lo <= o.max.unwrap_or(f64::INFINITY) && hi >= o.min.unwrap_or(f64::NEG_INFINITY)
-        })
-    });
-    let price =
-        o.price_min.is_none_or(|m| p.price >= m) && o.price_max.is_none_or(|m| p.price <= m);
-    tags && attribute && price
 }
