@@ -93,7 +93,7 @@ impl Payment {
 impl FinderOption {
     /// Whether this answer keeps `product`: any of its tags, its attribute range
     /// overlapping `[min, max]`, its price within `[price_min, price_max]` — each
-    /// only where set. `any = true` keeps everything.
+    /// only where set (a variant's own price counts too). `any = true` keeps everything.
     pub fn keeps(&self, product: &Product) -> bool {
         if self.any {
             return true;
@@ -110,11 +110,15 @@ impl FinderOption {
                 return false;
             }
         }
-        if self.price_min.is_some_and(|min| product.price < min)
-            || self.price_max.is_some_and(|max| product.price > max)
-        {
-            return false;
-        }
-        true
+        // A product with variants fits the budget when any of its variants does.
+        let fits = |price| {
+            self.price_min.is_none_or(|min| price >= min)
+                && self.price_max.is_none_or(|max| price <= max)
+        };
+        fits(product.price)
+            || product
+                .variants
+                .iter()
+                .any(|v| v.price.is_some_and(fits))
     }
 }
