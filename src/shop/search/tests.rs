@@ -1,0 +1,1 @@
+//! Unit tests of the search module as a whole.
