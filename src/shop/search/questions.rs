@@ -13,12 +13,24 @@ pub const MIN_MESSAGE_SHARE: f64 = 0.2;
 /// Words of a phrasing (or of a message) that are looked at.
 const MAX_WORDS: usize = 64;
 
+/// Words common to many questions ("how much does X cost"): they count half,
+/// so "how much does the castle cost" is not "how much does shipping cost".
+const WEAK: &[&str] = &[
+    "ask", "cost", "costs", "get", "help", "know", "long", "many", "much", "need", "price",
+    "prices", "take", "takes", "tell", "time", "want", // English
+    "coste", "costo", "cuanta", "cuantas", "cuanto", "cuantos", "cuesta", "cuestan", "hacer",
+    "haceis", "hay", "precio", "precios", "puedo", "quiero", "saber", "tarda", "tiempo", // Spanish
+    "cat", "cate", "costa", "dureaza", "pot", "pret", "preturi", "stiu", "vreau", // Romanian
+];
+
 /// One phrasing (an `ask` entry or a title, in any language).
 #[derive(Debug, Clone)]
 struct Phrasing {
     question: usize,
-    /// Its distinct content words.
-    words: u32,
+    /// Bit per word that counts half (see [`WEAK`]).
+    weak: u64,
+    /// Two per content word, one per weak word.
+    weight: u32,
 }
 
 /// A phrasing of function words only ("how are you"): matched when equal.
@@ -91,9 +103,15 @@ impl Questions {
                 self.vocab.post(term, slot);
             }
         }
+        let weak = content
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| WEAK.contains(w))
+            .fold(0u64, |mask, (i, _)| mask | 1 << i);
         self.phrasings.push(Phrasing {
             question,
-            words: u32::try_from(content.len()).unwrap_or(u32::MAX),
+            weak,
+            weight: weight_of(u64::MAX >> (64 - content.len()), weak),
         });
     }
 
@@ -137,7 +155,8 @@ impl Questions {
                 continue;
             };
             let found = tally.found.count_ones();
-            let share = f64::from(found) / f64::from(phrasing.words.max(1));
+            let weight = weight_of(tally.found, phrasing.weak);
+            let share = f64::from(weight) / f64::from(phrasing.weight.max(1));
             let message_share = f64::from(tally.message_words) / message_len;
             if found == 0 || share < MIN_PHRASING_SHARE || message_share < MIN_MESSAGE_SHARE {
                 continue;
@@ -154,6 +173,11 @@ impl Questions {
         }
         best.map(|(_, q)| q)
     }
+}
+
+/// Two per strong word of `words`, one per weak word.
+fn weight_of(words: u64, weak: u64) -> u32 {
+    2 * words.count_ones() - (words & weak).count_ones()
 }
 
 /// The distinct content words of folded text, at most [`MAX_WORDS`].

@@ -78,7 +78,7 @@ const STOPWORDS: &[&str] = &[
     "than", "thank", "thanks", "that", "the", "there", "these", "this", "those", "to", "us", "ve",
     "was", "we", "what", "which", "will", "with", "would", "you", "your",
     // Spanish
-    "al", "como", "con", "cual", "del", "e", "el", "en", "es", "esta", "este", "favor",
+    "al", "como", "con", "cual", "de", "del", "e", "el", "en", "es", "esta", "este", "favor",
     "gracias", "hola", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis", "muy",
     "nos", "o", "os", "para", "pero", "por", "porfa", "que", "se", "si", "son", "su", "sus",
     "te", "tu", "tus", "u", "un", "una", "unas", "unos", "vosotros", "y", "yo",
