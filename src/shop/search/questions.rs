@@ -147,7 +147,8 @@ impl Questions {
                 }
             });
         }
-        let message_len = f64::from(u32::try_from(message.len()).unwrap_or(u32::MAX));
+        let message_len_u32 = u32::try_from(message.len()).unwrap_or(u32::MAX);
+        let message_len = f64::from(message_len_u32);
         let mut best: Option<((f64, u32, f64), usize)> = None;
         touched.sort_unstable();
         for p in touched {
@@ -158,7 +159,14 @@ impl Questions {
             let weight = weight_of(tally.found, phrasing.weak);
             let share = f64::from(weight) / f64::from(phrasing.weight.max(1));
             let message_share = f64::from(tally.message_words) / message_len;
-            if found == 0 || share < MIN_PHRASING_SHARE || message_share < MIN_MESSAGE_SHARE {
+            // Only generic words matched ("how much … cost"): the message must say
+            // nothing else, or it asks about something else ("… the castle …").
+            let generic = tally.found & !phrasing.weak == 0;
+            if found == 0
+                || share < MIN_PHRASING_SHARE
+                || message_share < MIN_MESSAGE_SHARE
+                || (generic && tally.message_words < message_len_u32)
+            {
                 continue;
             }
             let score = (share, found, message_share);
