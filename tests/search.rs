@@ -1,5 +1,7 @@
 //! Free-text understanding: common questions and product search.
 
+use std::fmt::Write as _;
+
 use shopbot::shop::search::{SearchHits, SearchIndex, normalize};
 use shopbot::shop::{Money, ShopFile};
 
@@ -136,7 +138,9 @@ fn ids(file: &ShopFile, hits: &SearchHits) -> Vec<String> {
 
 fn found(text: &str) -> Vec<String> {
     let (file, index) = shop();
-    let hits = index.search(&file, text).unwrap_or_else(|| panic!("{text:?} finds"));
+    let hits = index
+        .search(&file, text)
+        .unwrap_or_else(|| panic!("{text:?} finds"));
     ids(&file, &hits)
 }
 
@@ -148,9 +152,18 @@ fn question(text: &str) -> Option<&'static str> {
 
 #[test]
 fn normalizes() {
-    assert_eq!(normalize("¿Cuánto cuesta el ENVÍO?"), "cuanto cuesta el envio");
-    assert_eq!(normalize("Ursuleț, Ursuleţ; URSULEȚ!"), "ursulet ursulet ursulet");
-    assert_eq!(normalize("Mañana—Pingüino/Straße"), "manana pinguino strasse");
+    assert_eq!(
+        normalize("¿Cuánto cuesta el ENVÍO?"),
+        "cuanto cuesta el envio"
+    );
+    assert_eq!(
+        normalize("Ursuleț, Ursuleţ; URSULEȚ!"),
+        "ursulet ursulet ursulet"
+    );
+    assert_eq!(
+        normalize("Mañana—Pingüino/Straße"),
+        "manana pinguino strasse"
+    );
 }
 
 #[test]
@@ -229,8 +242,14 @@ fn search_prefix_typo_variant_and_tags() {
 #[test]
 fn search_ranks_by_words_then_weight_then_order() {
     // Both words beat one word; a name match beats a description match.
-    assert_eq!(found("castle dragon"), ["dragon", "small-castle", "big-castle"]);
-    assert_eq!(found("big castle"), ["big-castle", "small-castle", "dragon"]);
+    assert_eq!(
+        found("castle dragon"),
+        ["dragon", "small-castle", "big-castle"]
+    );
+    assert_eq!(
+        found("big castle"),
+        ["big-castle", "small-castle", "dragon"]
+    );
     assert_eq!(found("wooden castle towers")[0], "small-castle");
 }
 
@@ -245,7 +264,10 @@ fn search_with_price_bounds() {
     assert_eq!(found("castel sub 50 lei"), ["small-castle"]);
     assert_eq!(found("castle over 30"), ["big-castle"]);
     assert_eq!(found("something under 20"), ["dragon", "night-sky", "ball"]);
-    assert_eq!(found("algo entre 10 y 25 €"), ["dragon", "night-sky", "teddy"]);
+    assert_eq!(
+        found("algo entre 10 y 25 €"),
+        ["dragon", "night-sky", "teddy"]
+    );
     assert_eq!(found("ceva între 20 și 30 lei"), ["small-castle", "teddy"]);
     assert_eq!(found("under 4"), Vec::<String>::new());
     assert_eq!(found("castle under 10"), Vec::<String>::new());
@@ -254,7 +276,14 @@ fn search_with_price_bounds() {
 #[test]
 fn search_without_products_is_none() {
     let (file, index) = shop();
-    for text in ["", "hello", "xyzzy plugh", "what is the weather", "🏰", "the a de la"] {
+    for text in [
+        "",
+        "hello",
+        "xyzzy plugh",
+        "what is the weather",
+        "🏰",
+        "the a de la",
+    ] {
         assert_eq!(index.search(&file, text), None, "{text:?}");
     }
 }
@@ -281,7 +310,10 @@ fn odd_input_never_panics() {
         let _ = index.search(&file, text);
         let _ = normalize(text);
     }
-    assert_eq!(ids(&file, &index.search(&file, &long).unwrap())[0], "small-castle");
+    assert_eq!(
+        ids(&file, &index.search(&file, &long).unwrap())[0],
+        "small-castle"
+    );
 }
 
 #[test]
@@ -294,12 +326,14 @@ fn large_catalog_uses_the_index_correctly() {
     for i in 0..10_000 {
         let a = WORDS[i % 10];
         let b = WORDS[(i / 10) % 10];
-        toml.push_str(&format!(
+        writeln!(
+            toml,
             "[[products]]\nid = \"p{i}\"\nname = \"{a} {b} model{i}\"\n\
-             description = \"Item number {i}\"\nprice = {}\nstock = 1\ncategory = \"c{}\"\n",
+             description = \"Item number {i}\"\nprice = {}\nstock = 1\ncategory = \"c{}\"",
             i % 100,
             i % 7
-        ));
+        )
+        .unwrap();
     }
     let file: ShopFile = toml::from_str(&toml).unwrap();
     let index = SearchIndex::build(&file);
@@ -325,4 +359,66 @@ fn large_catalog_uses_the_index_correctly() {
     }
     assert_eq!(index.search(&file, "xyzzy"), None);
     assert_eq!(index.common_question("shipping"), None);
+}
+
+/// Prints query times on a 10,000-product catalog:
+/// `cargo test --release --test search -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing report, not a check"]
+fn report_query_times() {
+    let words = [
+        "castle", "dragon", "puzzle", "rocket", "garden", "pirate", "robot",
+    ];
+    let mut toml = String::from("[shop]\nname = \"Big\"\ncurrency = \"EUR\"\n");
+    for i in 0..10_000 {
+        let (a, b) = (words[i % 7], words[(i / 7) % 7]);
+        writeln!(
+            toml,
+            "[[products]]\nid = \"p{i}\"\nname = \"{a} {b} model{i}\"\nprice = {}\n\
+             description = \"A sturdy {b} toy, number {i}, for kids who love {a}s\"\n\
+             stock = 1\ncategory = \"c{}\"\ni18n.es.name = \"Juguete {i}\"",
+            i % 100,
+            i % 7
+        )
+        .unwrap();
+    }
+    toml.push_str(
+        SHOP.split("[[questions]]")
+            .skip(1)
+            .fold(String::new(), |acc, q| acc + "[[questions]]" + q)
+            .as_str(),
+    );
+    let file: ShopFile = toml::from_str(&toml).unwrap();
+    let start = std::time::Instant::now();
+    let index = SearchIndex::build(&file);
+    println!("build: {:?}", start.elapsed());
+    let long = "tell me about castles and dragons please ".repeat(250);
+    let noise = "xyzzy plugh über 🏰 ".repeat(250);
+    for text in [
+        "castle under 50",
+        "castillo por menos de 50",
+        "something under 20",
+        "cast",
+        "dargon",
+        "xyzzy plugh",
+        "how much is shipping",
+        "castles dragons",
+        long.as_str(),
+        noise.as_str(),
+    ] {
+        let start = std::time::Instant::now();
+        let runs = 200;
+        let mut n = 0;
+        for _ in 0..runs {
+            n += index.search(&file, text).map_or(0, |h| h.products.len());
+        }
+        let searching = start.elapsed() / runs;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            n += index.common_question(text).unwrap_or(0);
+        }
+        let asking = start.elapsed() / runs;
+        let text: String = text.chars().take(30).collect();
+        println!("{text:>30}: search {searching:?}, question {asking:?} ({n})");
+    }
 }

@@ -22,6 +22,14 @@ use super::money::Money;
 pub use questions::{MIN_MESSAGE_SHARE, MIN_PHRASING_SHARE};
 pub use text::normalize;
 
+/// Bytes of a message that are read; a chat message longer than this is not a query.
+pub const MAX_MESSAGE: usize = 2_000;
+
+/// The first [`MAX_MESSAGE`] bytes of `text`, cut at a character boundary.
+fn clip(text: &str) -> &str {
+    &text[..text.floor_char_boundary(MAX_MESSAGE)]
+}
+
 /// What a product search found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SearchHits {
@@ -53,7 +61,7 @@ impl SearchIndex {
     /// make up at least [`MIN_MESSAGE_SHARE`] of the text's words. The best phrasing wins
     /// (share, then words matched); ties go to the first question.
     pub fn common_question(&self, text: &str) -> Option<usize> {
-        self.questions.find(text, &text::Stems::new())
+        self.questions.find(clip(text), &text::Stems::new())
     }
 
     /// Products that `text` searches for; `None` when the text names no product
@@ -64,7 +72,7 @@ impl SearchIndex {
     /// nothing but a price bound was given ("something under 20"), every product in
     /// the price range is returned in file order.
     pub fn search(&self, file: &ShopFile, text: &str) -> Option<SearchHits> {
-        let folded = text::fold(text);
+        let folded = text::fold(clip(text));
         let parsed = price::parse(&folded);
         let (min, max) = (parsed.min, parsed.max);
         let in_range = |i: &usize| {

@@ -65,7 +65,16 @@ const MIN_BEFORE: &[&[&str]] = &[
 
 /// `between 20 and 40`.
 const BETWEEN: &[&[&str]] = &[&["between"], &["entre"], &["intre"]];
-const AND: &[&[&str]] = &[&["and"], &["y"], &["e"], &["si"], &["-"], &["–"], &["to"], &["a"]];
+const AND: &[&[&str]] = &[
+    &["and"],
+    &["y"],
+    &["e"],
+    &["si"],
+    &["-"],
+    &["–"],
+    &["to"],
+    &["a"],
+];
 
 /// `20 to 40`, `from 20 to 40`, `de la 20 la 40`.
 const TO: &[&[&str]] = &[

@@ -104,11 +104,16 @@ impl Products {
     pub fn find(&self, query: &[&str], stems: &Stems) -> Found {
         let mut scores = vec![Score::default(); self.len];
         let mut touched: Vec<usize> = Vec::new();
-        let query = query
-            .iter()
-            .filter(|w| !is_stopword(w) && !is_search_filler(w))
-            .take(MAX_QUERY_WORDS);
-        for (i, word) in (1u16..).zip(query) {
+        let mut distinct: Vec<&str> = Vec::new();
+        for &word in query {
+            if distinct.len() >= MAX_QUERY_WORDS {
+                break;
+            }
+            if !is_stopword(word) && !is_search_filler(word) && !distinct.contains(&word) {
+                distinct.push(word);
+            }
+        }
+        for (i, word) in (1u16..).zip(distinct) {
             self.vocab.lookup(stems, word, |term, quality| {
                 let factor = match quality {
                     Quality::Exact => 3,

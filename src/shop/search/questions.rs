@@ -15,13 +15,12 @@ const MAX_WORDS: usize = 64;
 
 /// Words common to many questions ("how much does X cost"): they count half,
 /// so "how much does the castle cost" is not "how much does shipping cost".
-const WEAK: &[&str] = &[
-    "ask", "cost", "costs", "get", "help", "know", "long", "many", "much", "need", "price",
-    "prices", "take", "takes", "tell", "time", "want", // English
-    "coste", "costo", "cuanta", "cuantas", "cuanto", "cuantos", "cuesta", "cuestan", "hacer",
-    "haceis", "hay", "precio", "precios", "puedo", "quiero", "saber", "tarda", "tiempo", // Spanish
-    "cat", "cate", "costa", "dureaza", "pot", "pret", "preturi", "stiu", "vreau", // Romanian
-];
+const WEAK: &str = concat!(
+    "ask cost costs get help know long many much need price prices take takes tell time want ",
+    "coste costo cuanta cuantas cuanto cuantos cuesta cuestan hacer haceis hay precio precios ",
+    "puedo quiero saber tarda tiempo ",
+    "cat cate costa dureaza pot pret preturi stiu vreau",
+);
 
 /// One phrasing (an `ask` entry or a title, in any language).
 #[derive(Debug, Clone)]
@@ -106,7 +105,7 @@ impl Questions {
         let weak = content
             .iter()
             .enumerate()
-            .filter(|(_, w)| WEAK.contains(w))
+            .filter(|(_, w)| WEAK.split_ascii_whitespace().any(|weak| weak == **w))
             .fold(0u64, |mask, (i, _)| mask | 1 << i);
         self.phrasings.push(Phrasing {
             question,
@@ -171,9 +170,9 @@ impl Questions {
             }
             let score = (share, found, message_share);
             let better = best.is_none_or(|(b, q)| {
-                score.partial_cmp(&b).is_some_and(|o| {
-                    o.is_gt() || (o.is_eq() && phrasing.question < q)
-                })
+                score
+                    .partial_cmp(&b)
+                    .is_some_and(|o| o.is_gt() || (o.is_eq() && phrasing.question < q))
             });
             if better {
                 best = Some((score, phrasing.question));

@@ -1,6 +1,8 @@
 //! Folding, normalising, tokenising and stemming free text.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
@@ -70,53 +72,53 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Function words of English, Spanish and Romanian (folded), never matched.
-const STOPWORDS: &[&str] = &[
+const STOPWORDS: &str = concat!(
     // English
-    "a", "about", "an", "and", "am", "are", "as", "at", "be", "been", "by", "can", "could", "d",
-    "did", "do", "does", "for", "from", "hello", "hey", "hi", "how", "i", "if", "im", "is", "it",
-    "its", "ll", "m", "me", "my", "of", "on", "or", "our", "please", "pls", "re", "s", "so", "t",
-    "than", "thank", "thanks", "that", "the", "there", "these", "this", "those", "to", "us", "ve",
-    "was", "we", "what", "which", "will", "with", "would", "you", "your",
+    "a about an and am are as at be been by can could d did do does for from hello ",
+    "hey hi how i if im is it its ll m me my of on or our please pls re s so t than ",
+    "thank thanks that the there these this those to us ve was we what which will ",
+    "with would you your ",
     // Spanish
-    "al", "como", "con", "cual", "de", "del", "e", "el", "en", "es", "esta", "este", "favor",
-    "gracias", "hola", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis", "muy",
-    "nos", "o", "os", "para", "pero", "por", "porfa", "que", "se", "si", "son", "su", "sus",
-    "te", "tu", "tus", "u", "un", "una", "unas", "unos", "vosotros", "y", "yo",
+    "al como con cual de del e el en es esta este favor gracias hola la las le les ",
+    "lo los mas me mi mis muy nos o os para pero por porfa que se si son su sus te ",
+    "tu tus u un una unas unos vosotros y yo ",
     // Romanian
-    "ai", "ale", "alo", "buna", "care", "ce", "cu", "cum", "din", "ea", "este", "eu", "imi",
-    "in", "ma", "mi", "multumesc", "noi", "pe", "pentru", "rog", "sa", "salut", "sau", "sunt",
-    "unei", "unui", "va", "voi",
-];
+    "ai ale alo buna care ce cu cum din ea este eu imi in ma mi multumesc noi pe ",
+    "pentru rog sa salut sau sunt unei unui va voi ",
+);
 
 /// Words that ask for products without naming one ("I want something …").
-const SEARCH_FILLERS: &[&str] = &[
+const SEARCH_FILLERS: &str = concat!(
     // English
-    "any", "anything", "buy", "cheap", "cost", "costs", "find", "get", "got", "has", "have",
-    "item", "items", "like", "look", "looking", "need", "price", "prices", "product",
-    "products", "see", "sell", "selling", "sells", "show", "some", "something", "stuff",
-    "thing", "things", "want", "wanted",
+    "any anything buy cheap cost costs find get got has have item items like look ",
+    "looking need price prices product products see sell selling sells show some ",
+    "something stuff thing things want wanted ",
     // Spanish
-    "algo", "algun", "alguna", "alguno", "articulo", "articulos", "busco", "buscando",
-    "comprar", "cosa", "cosas", "cuesta", "cuestan", "hay", "muestrame", "necesito", "precio",
-    "precios", "producto", "productos", "quiero", "teneis", "tiene", "tienen", "tienes",
-    "vendeis", "venden", "ver",
+    "algo algun alguna alguno articulo articulos busco buscando comprar cosa cosas ",
+    "cuesta cuestan hay muestrame necesito precio precios producto productos quiero ",
+    "teneis tiene tienen tienes vendeis venden ver ",
     // Romanian
-    "arata", "aratati", "are", "aveti", "caut", "ceva", "costa", "cumpar", "doresc",
-    "nevoie", "pret", "preturi", "produs", "produse", "vreau",
+    "arata aratati are aveti caut ceva costa cumpar doresc nevoie pret preturi ",
+    "produs produse vreau ",
     // Currencies
-    "dollar", "dollars", "dolar", "dolares", "eur", "euro", "euros", "lei", "leu", "ron",
-    "usd",
-];
+    "dollar dollars dolar dolares eur euro euros lei leu ron usd ",
+);
+
+static STOPWORD_SET: LazyLock<HashSet<&str>> =
+    LazyLock::new(|| STOPWORDS.split_ascii_whitespace().collect());
+static FILLER_SET: LazyLock<HashSet<&str>> =
+    LazyLock::new(|| SEARCH_FILLERS.split_ascii_whitespace().collect());
 
 /// True for a word that carries no meaning on its own.
 pub fn is_stopword(word: &str) -> bool {
-    (word.chars().count() == 1 && !word.bytes().all(|b| b.is_ascii_digit()))
-        || STOPWORDS.contains(&word)
+    let mut chars = word.chars();
+    let single = chars.next().is_some() && chars.next().is_none();
+    (single && !word.bytes().all(|b| b.is_ascii_digit())) || STOPWORD_SET.contains(word)
 }
 
 /// True for a word that only frames a product request.
 pub fn is_search_filler(word: &str) -> bool {
-    SEARCH_FILLERS.contains(&word)
+    FILLER_SET.contains(word)
 }
 
 /// The three stemmers; creating them is free (a function pointer each).
@@ -155,8 +157,14 @@ mod tests {
 
     #[test]
     fn normalizes_accents_case_and_punctuation() {
-        assert_eq!(normalize("¿Cuánto cuesta el ENVÍO?"), "cuanto cuesta el envio");
-        assert_eq!(normalize("Șapte ţări, ăâî Straße"), "sapte tari aai strasse");
+        assert_eq!(
+            normalize("¿Cuánto cuesta el ENVÍO?"),
+            "cuanto cuesta el envio"
+        );
+        assert_eq!(
+            normalize("Șapte ţări, ăâî Straße"),
+            "sapte tari aai strasse"
+        );
         assert_eq!(normalize("  niño   pingüino!! "), "nino pinguino");
         assert_eq!(normalize("env\u{200B}io \u{202E}ok"), "envio ok");
         assert_eq!(normalize("İstanbul ŞŢ"), "istanbul st");
@@ -170,8 +178,14 @@ mod tests {
         let [en, es, _] = stems.of("castles").unwrap();
         assert_eq!(en, stems.of("castle").unwrap()[0]);
         assert_ne!(es, "");
-        assert_eq!(stems.of("castillos").unwrap()[1], stems.of("castillo").unwrap()[1]);
-        assert_eq!(stems.of("jucariile").unwrap()[2], stems.of("jucarii").unwrap()[2]);
+        assert_eq!(
+            stems.of("castillos").unwrap()[1],
+            stems.of("castillo").unwrap()[1]
+        );
+        assert_eq!(
+            stems.of("jucariile").unwrap()[2],
+            stems.of("jucarii").unwrap()[2]
+        );
         assert!(stems.of("ab12").is_none());
         assert!(stems.of("قلعة").is_none());
     }

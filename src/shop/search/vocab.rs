@@ -155,7 +155,11 @@ impl<P: Copy> Vocab<P> {
         let mut check = |id: u32, seen: &mut Vec<u32>| {
             if seen.len() < EXPANSION_CAP && !seen.contains(&id) {
                 seen.push(id);
-                if self.keys.get(id as usize).is_some_and(|w| one_edit(word, w)) {
+                if self
+                    .keys
+                    .get(id as usize)
+                    .is_some_and(|w| one_edit(word, w))
+                {
                     found(id);
                 }
             }
@@ -204,9 +208,7 @@ pub fn one_edit(a: &str, b: &str) -> bool {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
     match a.len().abs_diff(b.len()) {
-        0 => {
-            a[1..] == b[1..] || (a.len() >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
-        }
+        0 => a[1..] == b[1..] || (a.len() >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..]),
         1 if a.len() > b.len() => a[1..] == *b,
         1 => b[1..] == *a,
         _ => false,
