@@ -15,6 +15,8 @@ mod vocab;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_large;
 
 use super::model::ShopFile;
 use super::money::Money;

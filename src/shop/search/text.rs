@@ -199,4 +199,20 @@ mod tests {
             assert!(!is_stopword(w), "{w}");
         }
     }
+
+    #[test]
+    fn stemmers_survive_any_ascii_word() {
+        let stems = Stems::new();
+        let mut state: u32 = 2_463_534_242;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let len = (state % 41) as usize;
+            let word: String = (0..len)
+                .map(|k| char::from(b"aeiouyrstlnmcdhgbpw"[(state as usize >> (k % 24)) % 19]))
+                .collect();
+            let _ = stems.of(&word);
+        }
+    }
 }
