@@ -59,9 +59,12 @@ impl SearchIndex {
     }
 
     /// The common question (index into `ShopFile::questions`) that `text` asks, if confident:
-    /// at least [`MIN_PHRASING_SHARE`] of one phrasing's words are in the text, and they
-    /// make up at least [`MIN_MESSAGE_SHARE`] of the text's words. The best phrasing wins
-    /// (share, then words matched); ties go to the first question.
+    /// the words found cover at least [`MIN_PHRASING_SHARE`] of one phrasing (generic words
+    /// such as "much" or "cost" counting half), they make up at least [`MIN_MESSAGE_SHARE`]
+    /// of the message's words, and, when only generic words matched, the message says
+    /// nothing else. The best phrasing wins (share, then words matched, then share of the
+    /// message); ties go to the first question. A phrasing of function words only
+    /// ("how are you") matches only a message equal to it.
     pub fn common_question(&self, text: &str) -> Option<usize> {
         self.questions.find(clip(text), &text::Stems::new())
     }

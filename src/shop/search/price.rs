@@ -128,11 +128,42 @@ const CURRENCY_AFTER: &[&str] = &[
     "dolar", "dolares",
 ];
 
-/// Words after a bare `6-12` that make it an age or a size, not a price.
+/// Words after a bare `6-12` that make it an age, a size or a count, not a price.
 const NOT_PRICE: &[&str] = &[
-    "years", "year", "yrs", "y", "ans", "anos", "ano", "ani", "an", "pieces", "pcs", "piezas",
-    "piese", "cm", "mm", "m", "kg", "g", "months", "meses", "luni",
+    "years",
+    "year",
+    "yrs",
+    "y",
+    "ans",
+    "anos",
+    "ano",
+    "ani",
+    "an",
+    "pieces",
+    "pcs",
+    "piezas",
+    "piese",
+    "cm",
+    "mm",
+    "m",
+    "kg",
+    "g",
+    "months",
+    "meses",
+    "luni",
+    "players",
+    "jugadores",
+    "jucatori",
+    "kids",
+    "ninos",
+    "copii",
+    "people",
+    "personas",
+    "persoane",
 ];
+
+/// Words before a bare `6-12` that make it an age.
+const NOT_PRICE_BEFORE: &[&str] = &["age", "ages", "aged", "edad", "edades", "varsta"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tok<'a> {
@@ -223,6 +254,11 @@ fn bound_at(toks: &[Tok], i: usize, out: &mut Parsed) -> Option<usize> {
 /// `20-40`, `20 to 40`, `50 or less`, `50+`.
 fn bare_amount(toks: &[Tok], i: usize, out: &mut Parsed) -> Option<usize> {
     let (value, j) = amount(toks, i)?;
+    if let Some(Tok::Word(before)) = i.checked_sub(1).and_then(|b| toks.get(b))
+        && NOT_PRICE_BEFORE.contains(before)
+    {
+        return None;
+    }
     if let Some(k) = marker(toks, j, TO)
         && let Some((hi, k)) = amount(toks, k)
     {

@@ -5,7 +5,8 @@ use crate::shop::model::CommonQuestion;
 use super::text::{Stems, fold, is_stopword, normalize, words};
 use super::vocab::Vocab;
 
-/// Share of a phrasing's words the message must contain.
+/// Share of a phrasing's words the message must contain, generic words
+/// ("much", "cost", "cuánto", see [`WEAK`]) counting half.
 pub const MIN_PHRASING_SHARE: f64 = 0.6;
 /// Share of the message's words that must belong to the phrasing, so that a long
 /// message mentioning "shipping" once in passing is not taken for the question.

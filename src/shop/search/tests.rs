@@ -74,6 +74,8 @@ fn price_bounds_table() {
         ("puzzle 6-12 years", "", "", "puzzle 6 12 years"),
         ("under the bed", "", "", "under the bed"),
         ("3d puzzle", "", "", "3d puzzle"),
+        ("game for 2 to 4 players", "", "", "game for 2 to 4 players"),
+        ("lego age 6-12", "", "", "lego age 6 12"),
         ("under -5", "", "", "under 5"),
         ("under 1.2.3", "", "", "under 1 2 3"),
     ];
