@@ -36,7 +36,11 @@ fn stock_of_5_and_100_customers_confirming_at_once_gives_5_orders_and_95_sold_ou
         .count();
     let sold_out = answers
         .iter()
-        .filter(|a| a.contains("while you were checking out, someone bought the last units of: Knight's Castle"))
+        .filter(|a| {
+            a.contains(
+                "while you were checking out, someone bought the last units of: Knight's Castle",
+            )
+        })
         .count();
     assert_eq!(placed, 5, "{answers:#?}");
     assert_eq!(sold_out, 95);

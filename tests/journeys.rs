@@ -162,7 +162,9 @@ fn stock_of_one_and_two_customers_gives_one_order_and_one_clear_sold_out() {
     let second = press(&mut engine, "second", "confirm");
     let text = text_of(&second);
     assert!(
-        text.contains("while you were checking out, someone bought the last units of: Wizard Tower"),
+        text.contains(
+            "while you were checking out, someone bought the last units of: Wizard Tower"
+        ),
         "{text}"
     );
     assert!(text.contains("Your cart is empty"), "{text}");

@@ -152,7 +152,7 @@ impl Cx<'_> {
                 &[
                     ("product", &name),
                     ("count", &self.s.cart_units().to_string()),
-                    ("total", &self.shop.money(totals.subtotal)),
+                    ("total", &self.money(totals.subtotal)),
                 ],
             ));
         }
@@ -263,7 +263,7 @@ impl Cx<'_> {
                     CouponProblem::Expired => self.t().get("coupon_expired").to_owned(),
                     CouponProblem::Minimum(min) => self
                         .t()
-                        .fill("coupon_minimum", &[("amount", &self.shop.money(min))]),
+                        .fill("coupon_minimum", &[("amount", &self.money(min))]),
                 };
                 self.say(text);
                 self.coupon_prompt();

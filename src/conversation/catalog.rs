@@ -84,7 +84,7 @@ impl Cx<'_> {
     /// "Name — €9.99", or with "(sold out)".
     pub(super) fn product_label(&self, p: &Product) -> String {
         let lang = self.lang();
-        let mut label = format!("{} — {}", p.name_in(&lang), self.shop.money(p.price));
+        let mut label = format!("{} — {}", p.name_in(&lang), self.money(p.price));
         if self.stock.available(p, None) == 0 {
             label.push(' ');
             label.push_str(self.t().get("sold_out_tag"));

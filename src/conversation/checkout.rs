@@ -118,7 +118,7 @@ impl Cx<'_> {
                 let price = if price.0 == 0 {
                     self.t().get("free").to_owned()
                 } else {
-                    self.shop.money(price)
+                    self.money(price)
                 };
                 Button {
                     id: Action::Delivery(d.id.clone()).id(),

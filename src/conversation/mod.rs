@@ -177,6 +177,11 @@ impl<'a> Cx<'a> {
         self.shop.texts(&self.s.lang)
     }
 
+    /// An amount as the customer's language writes it.
+    fn money(&self, amount: Money) -> String {
+        self.t().money(amount, self.shop.currency())
+    }
+
     fn lang(&self) -> String {
         self.s.lang.clone()
     }

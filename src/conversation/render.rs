@@ -4,8 +4,13 @@
 use askama::Template;
 
 use super::{OrderBrief, Session, Totals};
-use crate::shop::{Payment, Product, Shop, StockLevels, Texts};
+use crate::shop::{Money, Payment, Product, Shop, StockLevels, Texts};
 use crate::store::OrderLine;
+
+/// An amount in the customer's language.
+fn money(shop: &Shop, t: &Texts, amount: Money) -> String {
+    t.money(amount, shop.currency())
+}
 
 struct LineView {
     name: String,
@@ -13,13 +18,13 @@ struct LineView {
     total: String,
 }
 
-fn line_views(shop: &Shop, lines: &[OrderLine]) -> Vec<LineView> {
+fn line_views(shop: &Shop, t: &Texts, lines: &[OrderLine]) -> Vec<LineView> {
     lines
         .iter()
         .map(|l| LineView {
             name: l.name.clone(),
             qty: l.qty,
-            total: shop.money(l.unit_price.times(l.qty)),
+            total: money(shop, t, l.unit_price.times(l.qty)),
         })
         .collect()
 }
@@ -30,7 +35,7 @@ fn discount_line(shop: &Shop, t: &Texts, totals: &Totals, coupon: Option<&str>) 
             "discount_line",
             &[
                 ("code", coupon.unwrap_or("")),
-                ("amount", &shop.money(totals.discount)),
+                ("amount", &money(shop, t, totals.discount)),
             ],
         )
     })
@@ -77,7 +82,7 @@ pub fn product_card(
         .variants
         .iter()
         .map(|v| {
-            let price = shop.money(v.price.unwrap_or(p.price));
+            let price = money(shop, t, v.price.unwrap_or(p.price));
             if stock.available(p, Some(&v.id)) == 0 {
                 format!("{} — {} {}", v.name_in(lang), price, t.get("sold_out_tag"))
             } else {
@@ -88,7 +93,7 @@ pub fn product_card(
     finish(
         CardView {
             name: p.name_in(lang),
-            price: shop.money(p.price),
+            price: money(shop, t, p.price),
             stock_line,
             description: description.trim(),
             variants,
@@ -120,12 +125,12 @@ pub fn cart(
     finish(
         CartView {
             title: t.get("cart_title"),
-            lines: line_views(shop, lines),
+            lines: line_views(shop, t, lines),
             subtotal_label: t.get("subtotal"),
-            subtotal: shop.money(totals.subtotal),
+            subtotal: money(shop, t, totals.subtotal),
             discount: discount_line(shop, t, totals, coupon),
             total_label: t.get("total"),
-            total: shop.money(Totals::goods_total(totals)),
+            total: money(shop, t, Totals::goods_total(totals)),
         }
         .render(),
     )
@@ -166,7 +171,7 @@ pub fn summary(
             let price = if totals.delivery.0 == 0 {
                 t.get("free").to_owned()
             } else {
-                shop.money(totals.delivery)
+                money(shop, t, totals.delivery)
             };
             format!("{} ({price})", d.name_in(lang))
         });
@@ -195,14 +200,14 @@ pub fn summary(
     finish(
         SummaryView {
             title: t.get("summary_title"),
-            lines: line_views(shop, lines),
+            lines: line_views(shop, t, lines),
             subtotal_label: t.get("subtotal"),
-            subtotal: shop.money(totals.subtotal),
+            subtotal: money(shop, t, totals.subtotal),
             discount: discount_line(shop, t, totals, s.checkout.coupon.as_deref()),
             delivery_label: t.get("delivery"),
             delivery,
             total_label: t.get("total"),
-            total: shop.money(totals.total),
+            total: money(shop, t, totals.total),
             fields,
             payment_label: t.get("payment"),
             payment,
@@ -234,9 +239,9 @@ pub fn receipt(
     finish(
         ReceiptView {
             thanks: t.fill("order_placed", &[("number", number)]),
-            lines: line_views(shop, lines),
+            lines: line_views(shop, t, lines),
             total_label: t.get("total"),
-            total: shop.money(totals.total),
+            total: money(shop, t, totals.total),
             instructions: payment.map_or("", |p| p.instructions_in(lang)),
         }
         .render(),
@@ -273,7 +278,7 @@ pub fn orders(shop: &Shop, t: &Texts, orders: &[OrderBrief]) -> String {
                 },
             ),
             status: t.get(&format!("status_{}", o.status)).to_owned(),
-            total: shop.money(o.total),
+            total: money(shop, t, o.total),
             items: o.items.clone(),
         })
         .collect();

@@ -115,10 +115,6 @@ impl FinderOption {
             self.price_min.is_none_or(|min| price >= min)
                 && self.price_max.is_none_or(|max| price <= max)
         };
-        fits(product.price)
-            || product
-                .variants
-                .iter()
-                .any(|v| v.price.is_some_and(fits))
+        fits(product.price) || product.variants.iter().any(|v| v.price.is_some_and(fits))
     }
 }

@@ -141,10 +141,6 @@ impl Shop {
             .expect("the default language always has texts")
     }
 
-    pub fn money(&self, amount: Money) -> String {
-        amount.display(self.currency())
-    }
-
     pub fn products(&self) -> &[Product] {
         &self.file.products
     }

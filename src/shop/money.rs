@@ -48,17 +48,28 @@ impl Money {
         whole.checked_mul(100)?.checked_add(frac).map(Self)
     }
 
-    /// Formats with the currency: `49.99 EUR` style, or a symbol for common currencies (`€49.99`).
+    /// Formats with the currency in English style: `€49.99`, or `49.99 CHF` for
+    /// currencies without a common symbol.
     pub fn display(self, currency: &str) -> String {
+        self.format(currency, "{symbol}{amount}", ".")
+    }
+
+    /// Formats with a language's pattern (`{symbol}{amount}` or `{amount} {symbol}`)
+    /// and decimal mark; currencies without a common symbol always read `49.99 CHF`.
+    pub fn format(self, currency: &str, pattern: &str, decimal_mark: &str) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        let number = format!("{}.{:02}", abs / 100, abs % 100);
-        match currency {
-            "EUR" => format!("{sign}€{number}"),
-            "USD" => format!("{sign}${number}"),
-            "GBP" => format!("{sign}£{number}"),
-            other => format!("{sign}{number} {other}"),
-        }
+        let amount = format!("{sign}{}{decimal_mark}{:02}", abs / 100, abs % 100);
+        let symbol = match currency {
+            "EUR" => "€",
+            "USD" => "$",
+            "GBP" => "£",
+            "RON" => "lei",
+            _ => return format!("{amount} {currency}"),
+        };
+        pattern
+            .replace("{symbol}", symbol)
+            .replace("{amount}", &amount)
     }
 }
 
@@ -110,7 +121,15 @@ mod tests {
         assert_eq!(Money::parse("1.234"), None);
         assert_eq!(Money::parse("-1"), None);
         assert_eq!(Money(4999).display("EUR"), "€49.99");
-        assert_eq!(Money(-500).display("RON"), "-5.00 RON");
+        assert_eq!(Money(-500).display("CHF"), "-5.00 CHF");
+        assert_eq!(
+            Money(4999).format("EUR", "{amount} {symbol}", ","),
+            "49,99 €"
+        );
+        assert_eq!(
+            Money(500).format("RON", "{amount} {symbol}", ","),
+            "5,00 lei"
+        );
         assert_eq!(Money(1999).percent(10), Money(200));
     }
 }

@@ -86,6 +86,11 @@ impl Texts {
         self.phrases.get(key).map_or(key, String::as_str)
     }
 
+    /// An amount in this language's money format (`money_format`, `decimal_mark`).
+    pub fn money(&self, amount: super::Money, currency: &str) -> String {
+        amount.format(currency, self.get("money_format"), self.get("decimal_mark"))
+    }
+
     /// The phrase for `key` with `{placeholders}` filled in.
     pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
         let mut out = self.get(key).to_owned();
