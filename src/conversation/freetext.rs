@@ -53,7 +53,10 @@ impl Cx<'_> {
                         ("shown", &shown.to_string()),
                     ],
                 ));
-                for &i in hits.products.iter().take(limit) {
+                // In-stock products first; the search's own order otherwise.
+                let mut ranked = hits.products.clone();
+                ranked.sort_by_key(|&i| self.stock.available(&self.shop.products()[i], None) == 0);
+                for &i in ranked.iter().take(limit) {
                     let product = &self.shop.products()[i];
                     self.product_card(product, true);
                 }

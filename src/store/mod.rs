@@ -20,7 +20,7 @@ use crate::shop::{Money, StockLevels};
 pub use migrations::SCHEMA_VERSION;
 
 /// How long a connection waits for another one's write lock before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,8 @@ struct Score {
     /// 1 + index of the last query word counted, and its best weight so far.
     last: u16,
     best: u8,
+    /// Whether some word matched a name, tag, category or variant (not only the description).
+    strong: bool,
 }
 
 /// What the query words found.
@@ -113,6 +115,7 @@ impl Products {
                 distinct.push(word);
             }
         }
+        let asked = distinct.len();
         for (i, word) in (1u16..).zip(distinct) {
             self.vocab.lookup(stems, word, |term, quality| {
                 let factor = match quality {
@@ -126,6 +129,7 @@ impl Products {
                         continue;
                     };
                     let weight = post.weight * factor;
+                    score.strong |= post.weight >= LABEL;
                     if score.last == 0 {
                         touched.push(p);
                     }
@@ -143,6 +147,13 @@ impl Products {
                 }
             });
         }
+        // A product must match at least half of the words; with several words, at
+        // least one of them outside the description ("meaning of life" must not
+        // find a "life-size" owl).
+        touched.retain(|&p| {
+            let score = scores[p];
+            usize::from(score.words) * 2 >= asked && (asked == 1 || score.strong)
+        });
         if touched.is_empty() {
             return Found::Nothing;
         }
