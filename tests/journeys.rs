@@ -325,3 +325,38 @@ fn odd_inputs_get_helpful_answers() {
     }
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 0);
 }
+
+#[test]
+fn bundled_example_questions_search_coupon_and_checkout() {
+    let db = temp_db();
+    let mut engine = Engine::open(shopbot::shop::Shop::example(), &db.path).unwrap();
+    let transcript = chat(
+        &mut engine,
+        "demo",
+        &[
+            "how much is shipping?",
+            "¿puedo devolver un juguete?",
+            "police car under 30",
+            "1",             // add the first result
+            "/cart",
+            "4",             // coupon code
+            "WELCOME10",     // below its minimum
+            "BRICKS5",       // below its minimum too
+            "/menu",
+            "/lang es",
+            "/cart",
+            "3",             // checkout
+            "2",             // pick-up
+            "Ana Pop",
+            "+34 600 123 456",
+            "ana@example.org",
+            "saltar",        // skip the note, by its Spanish label
+            "2",             // no marketing
+            "2",             // bank transfer
+            "1",             // confirm
+        ],
+    );
+    insta::assert_snapshot!(transcript);
+    assert!(transcript.contains("Tu número de pedido es el #1001"), "{transcript}");
+    assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
+}
