@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use shopbot::conversation::{self, Input, Session};
-use shopbot::engine::{Chat, Engine};
+use shopbot::engine::{Chat, Engine, Event};
 use shopbot::shop::{Shop, StockLevels};
 
 fn main() {
@@ -83,7 +83,9 @@ fn engine_turns(turns: usize) {
         };
         let input = Input::Button(buttons[i % buttons.len()].to_owned());
         let start = Instant::now();
-        engine.run_turn(chat, None, &input, now()).expect("turn");
+        engine
+            .run_turn(chat, Event::default(), &input, now())
+            .expect("turn");
         samples.push(start.elapsed());
     }
     report(
@@ -114,7 +116,11 @@ fn checkouts(count: usize) {
             .store_mut()
             .sync_stock(&[(product.clone(), 1_000_000 + i64::try_from(i).unwrap_or(0))])
             .expect("restock");
-        let mut run = |input: Input| engine.run_turn(chat, None, &input, now()).expect("turn");
+        let mut run = |input: Input| {
+            engine
+                .run_turn(chat, Event::default(), &input, now())
+                .expect("turn")
+        };
         run(Input::Start);
         run(Input::Button(format!("add:{product}")));
         run(Input::Button("checkout".into()));

@@ -77,10 +77,15 @@ enum Command {
 /// Runs the command line; the exit code is 0 on success, 1 on errors, 2 on a broken shop file.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -130,13 +135,65 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));
             };
-            bail!(
-                "{}: no channel to connect: this build has the terminal channel only \
-                 (Telegram and Matrix are not built in yet). Try `shopbot chat`.",
-                shop.source
-            )
+            run_channels(shop, files.db.as_deref())
         }
     }
+}
+
+/// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
+fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
+    let telegram = crate::channels::telegram::token(&shop)?;
+    let Some(token) = telegram else {
+        bail!(
+            "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file` \
+             in the shop file) to the token from @BotFather — see the README. \
+             To try the shop without a channel, run `shopbot chat`."
+        );
+    };
+    let started = std::time::Instant::now();
+    let products = shop.products().len();
+    let name = shop.name().to_owned();
+    let engine = open_engine(shop, db)?;
+    eprintln!(
+        "shopbot: \"{name}\", {products} products; database {}; channels: telegram; ready in {} ms",
+        db_path(db)?.display(),
+        started.elapsed().as_millis()
+    );
+    let engine = engine.shared();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: finishing the turns in hand and draining the outbox");
+            let _ = stop_tx.send(true);
+            // A second signal stops at once.
+            wait_for_signal().await;
+            std::process::exit(130);
+        });
+        crate::channels::telegram::run(engine, token, stop_rx).await
+    })?;
+    eprintln!("shopbot: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd stop) or Ctrl-C.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The shop to use: the named file, else ./shop.toml, else the bundled example.
@@ -163,11 +220,16 @@ fn load_shop(path: Option<&Path>) -> Option<Shop> {
     }
 }
 
+/// The database file: the one given, or `shopbot.db` in the user's data directory.
+fn db_path(db: Option<&Path>) -> Result<PathBuf> {
+    match db {
+        Some(db) => Ok(db.to_path_buf()),
+        None => default_db(),
+    }
+}
+
 fn open_engine(shop: Shop, db: Option<&Path>) -> Result<Engine> {
-    let db = match db {
-        Some(db) => db.to_path_buf(),
-        None => default_db()?,
-    };
+    let db = db_path(db)?;
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;

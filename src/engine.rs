@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::conversation::{self, Effect, Input, OrderBrief, OrderDraft, Reply, Session};
 use crate::shop::{Shop, StockLevels, stock_key};
@@ -27,6 +28,27 @@ pub struct Chat<'a> {
     pub chat_id: &'a str,
 }
 
+/// Where an input came from on its platform.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Event<'a> {
+    /// Identifies the platform event (update, callback query, event id);
+    /// an event seen before changes nothing.
+    pub key: Option<&'a str>,
+    /// The platform id of the text message whose button was pressed. A turn that
+    /// answers with one message with buttons replaces that message instead of
+    /// adding one, so finder steps and cart changes do not flood the chat.
+    pub pressed: Option<&'a str>,
+}
+
+/// A queued message: the reply, and the platform message it replaces, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    #[serde(flatten)]
+    pub reply: Reply,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
+}
+
 /// What a turn did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnResult {
@@ -35,6 +57,9 @@ pub enum TurnResult {
     /// The event was handled before (same event key): nothing changed.
     Duplicate,
 }
+
+/// The engine shared by a channel's tasks; turns run one at a time.
+pub type SharedEngine = std::sync::Arc<std::sync::Mutex<Engine>>;
 
 /// The shop, its live stock, and the database: the one writer.
 pub struct Engine {
@@ -68,6 +93,23 @@ impl Engine {
         &self.stock
     }
 
+    /// The button id behind button `index` of outbox row `row`, if that row was
+    /// sent to this very chat on this channel. Anything else (another customer's
+    /// row, a row that never existed) is `None`: a forged or stale button.
+    pub fn button_of(&self, chat: Chat<'_>, row: i64, index: usize) -> Option<String> {
+        let row = self.store.outbox_row(row).ok()??;
+        if row.channel != chat.channel || row.chat_id != chat.chat_id {
+            return None;
+        }
+        let out = outgoing_of(&row).ok()?;
+        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+    }
+
+    /// Shares the engine between a channel's tasks.
+    pub fn shared(self) -> SharedEngine {
+        std::sync::Arc::new(std::sync::Mutex::new(self))
+    }
+
     /// Whether this chat has talked to the shop before.
     pub fn has_session(&mut self, chat: Chat<'_>) -> Result<bool, EngineError> {
         Ok(self
@@ -78,12 +120,11 @@ impl Engine {
             .is_some())
     }
 
-    /// Handles one input of one chat. `event_key` identifies the platform event
-    /// (update id, event id); a key seen before changes nothing.
+    /// Handles one input of one chat, in one transaction.
     pub fn run_turn(
         &mut self,
         chat: Chat<'_>,
-        event_key: Option<&str>,
+        event: Event<'_>,
         input: &Input,
         now: Timestamp,
     ) -> Result<TurnResult, EngineError> {
@@ -91,12 +132,13 @@ impl Engine {
         let cached = &self.stock;
         let mut fresh_stock: Option<StockLevels> = None;
         let result = self.store.write(|tx| -> Result<TurnResult, EngineError> {
-            if let Some(key) = event_key {
+            if let Some(key) = event.key {
                 if tx.inbox_seen(chat.channel, key)? {
                     return Ok(TurnResult::Duplicate);
                 }
                 tx.inbox_record(chat.channel, key, now.as_second())?;
             }
+            tx.clear_unreachable(chat.channel, chat.chat_id)?;
             let session = load_session(tx, shop, chat, now)?;
             let mut turn = conversation::handle(shop, cached, &session, input, now);
             let mut replies = std::mem::take(&mut turn.replies);
@@ -128,9 +170,18 @@ impl Engine {
                 &serde_json::to_string(&session)?,
                 now.as_second(),
             )?;
+            let edit = match (event.pressed, replies.as_slice()) {
+                (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
+                    Some(pressed.to_owned())
+                }
+                _ => None,
+            };
             let mut rows = Vec::with_capacity(replies.len());
-            for reply in &replies {
-                let payload = serde_json::to_string(reply)?;
+            for reply in replies {
+                let payload = serde_json::to_string(&Outgoing {
+                    reply,
+                    edit: edit.clone(),
+                })?;
                 let id = tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
                 rows.push(OutboxRow {
                     id,
@@ -258,7 +309,12 @@ fn new_order(
     }
 }
 
+/// Decodes an outbox payload back into the message to send.
+pub fn outgoing_of(row: &OutboxRow) -> Result<Outgoing, serde_json::Error> {
+    serde_json::from_str(&row.payload)
+}
+
 /// Decodes an outbox payload back into the reply.
 pub fn reply_of(row: &OutboxRow) -> Result<Reply, serde_json::Error> {
-    serde_json::from_str(&row.payload)
+    outgoing_of(row).map(|o| o.reply)
 }

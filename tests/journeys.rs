@@ -4,7 +4,7 @@
 mod support;
 
 use shopbot::conversation::Input;
-use shopbot::engine::{Chat, Engine, TurnResult};
+use shopbot::engine::{Chat, Engine, Event, TurnResult};
 use support::*;
 
 #[test]
@@ -289,11 +289,27 @@ fn a_duplicate_event_changes_nothing() {
         chat_id: "d",
     };
     let first = engine
-        .run_turn(chat, Some("update-1"), &Input::Start, noon())
+        .run_turn(
+            chat,
+            Event {
+                key: Some("update-1"),
+                pressed: None,
+            },
+            &Input::Start,
+            noon(),
+        )
         .unwrap();
     assert!(matches!(first, TurnResult::Replies(ref r) if !r.is_empty()));
     let again = engine
-        .run_turn(chat, Some("update-1"), &Input::Start, noon())
+        .run_turn(
+            chat,
+            Event {
+                key: Some("update-1"),
+                pressed: None,
+            },
+            &Input::Start,
+            noon(),
+        )
         .unwrap();
     assert_eq!(again, TurnResult::Duplicate);
 }
@@ -337,26 +353,29 @@ fn bundled_example_questions_search_coupon_and_checkout() {
             "how much is shipping?",
             "¿puedo devolver un juguete?",
             "police car under 30",
-            "1",             // add the first result
+            "1", // add the first result
             "/cart",
-            "4",             // coupon code
-            "WELCOME10",     // below its minimum
-            "BRICKS5",       // below its minimum too
+            "4",         // coupon code
+            "WELCOME10", // below its minimum
+            "BRICKS5",   // below its minimum too
             "/menu",
             "/lang es",
             "/cart",
-            "3",             // checkout
-            "2",             // pick-up
+            "3", // checkout
+            "2", // pick-up
             "Ana Pop",
             "+34 600 123 456",
             "ana@example.org",
-            "saltar",        // skip the note, by its Spanish label
-            "2",             // no marketing
-            "2",             // bank transfer
-            "1",             // confirm
+            "saltar", // skip the note, by its Spanish label
+            "2",      // no marketing
+            "2",      // bank transfer
+            "1",      // confirm
         ],
     );
     insta::assert_snapshot!(transcript);
-    assert!(transcript.contains("Tu número de pedido es el #1001"), "{transcript}");
+    assert!(
+        transcript.contains("Tu número de pedido es el #1001"),
+        "{transcript}"
+    );
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
 }

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use jiff::Timestamp;
 
 use crate::conversation::Input;
-use crate::engine::{Chat, Engine, EngineError, reply_of};
+use crate::engine::{Chat, Engine, EngineError, Event, reply_of};
 
 /// The channel name in the database.
 pub const CHANNEL: &str = "terminal";
@@ -32,7 +32,7 @@ pub fn run(
     } else {
         Input::Start
     };
-    engine.run_turn(chat, None, &first, clock())?;
+    engine.run_turn(chat, Event::default(), &first, clock())?;
     deliver(engine, chat_id, out, clock())?;
     loop {
         if interactive {
@@ -54,7 +54,7 @@ pub fn run(
         if matches!(line.trim(), "/quit" | "/exit") {
             break;
         }
-        engine.run_turn(chat, None, &Input::Text(line), clock())?;
+        engine.run_turn(chat, Event::default(), &Input::Text(line), clock())?;
         deliver(engine, chat_id, out, clock())?;
     }
     Ok(())

@@ -42,6 +42,7 @@ const TOP_KEYS: &[&str] = &[
     "owners",
     "hours",
     "texts",
+    "telegram",
 ];
 
 /// How many times one piece is retried after fixing up a problem.
@@ -188,6 +189,7 @@ impl<'s> Loader<'s> {
         let owners = self.table(table, "owners");
         let hours = self.table(table, "hours");
         let texts = self.table(table, "texts");
+        let telegram = self.table(table, "telegram");
         let file = ShopFile {
             shop: shop?,
             categories: categories?,
@@ -201,6 +203,7 @@ impl<'s> Loader<'s> {
             owners: owners?,
             hours: hours?,
             texts: texts?,
+            telegram: telegram?,
         };
         Some(file)
     }

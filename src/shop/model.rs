@@ -38,6 +38,18 @@ pub struct ShopFile {
     /// Per-language phrase overrides: `[texts.en] welcome = "…"`.
     #[serde(default)]
     pub texts: BTreeMap<String, BTreeMap<String, String>>,
+    /// `[telegram]`: where the bot token is (the token itself never goes in this file).
+    #[serde(default)]
+    pub telegram: TelegramSettings,
+}
+
+/// `[telegram]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// A file holding the bot token from `@BotFather`, relative to `shop.toml`
+    /// (`SHOPBOT_TELEGRAM_TOKEN` in the environment takes precedence).
+    pub token_file: Option<String>,
 }
 
 /// `[shop]`: who the shop is.

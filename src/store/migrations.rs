@@ -87,6 +87,19 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX unanswered_by_time ON unanswered (created_at);
     ",
+    // 2: outbox rows that could not be delivered, and customers who cannot be reached.
+    "
+    ALTER TABLE outbox ADD COLUMN failed TEXT;
+    CREATE INDEX outbox_pending_chat ON outbox (channel, chat_id, id) WHERE sent_at IS NULL;
+
+    CREATE TABLE unreachable (
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        reason  TEXT    NOT NULL,
+        since   INTEGER NOT NULL,
+        PRIMARY KEY (channel, chat_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -228,6 +228,37 @@ impl Store {
     pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
         self.write(|tx| records::mark_sent(&tx.tx, id, now))
     }
+
+    /// Up to `limit` unsent outbox rows of one chat, oldest first.
+    pub fn pending_outbox_of(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
+        self.read(|conn| records::pending_outbox_of(conn, channel, chat_id, limit))
+    }
+
+    /// One outbox row, sent or not (buttons are resolved through the row that showed them).
+    pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
+        self.read(|conn| records::outbox_by_id(conn, id))
+    }
+
+    /// Gives up on an outbox row that can never be delivered, with the reason.
+    pub fn mark_failed(&mut self, id: i64, reason: &str, now: i64) -> Result<()> {
+        self.write(|tx| records::mark_failed(&tx.tx, id, reason, now))
+    }
+
+    /// Notes that a customer cannot be reached (they blocked the bot, say).
+    pub fn mark_unreachable(
+        &mut self,
+        channel: &str,
+        chat_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.write(|tx| records::mark_unreachable(&tx.tx, channel, chat_id, reason, now))
+    }
 }
 
 impl Tx<'_> {
@@ -247,6 +278,11 @@ impl Tx<'_> {
 
     pub fn save_session(&self, channel: &str, chat_id: &str, data: &str, now: i64) -> Result<()> {
         records::save_session(&self.tx, channel, chat_id, data, now)
+    }
+
+    /// The customer wrote again: they can be reached.
+    pub fn clear_unreachable(&self, channel: &str, chat_id: &str) -> Result<()> {
+        records::clear_unreachable(&self.tx, channel, chat_id)
     }
 
     /// Places an order unless its idempotency key was used before or stock is short.

@@ -88,16 +88,71 @@ pub fn pending_outbox(conn: &Connection, channel: &str, limit: usize) -> Result<
          WHERE channel = ?1 AND sent_at IS NULL ORDER BY id LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![channel, limit], |row| {
-            Ok(OutboxRow {
-                id: row.get(0)?,
-                channel: row.get(1)?,
-                chat_id: row.get(2)?,
-                payload: row.get(3)?,
-            })
-        })?
+        .query_map(params![channel, limit], outbox_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+fn outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: row.get(0)?,
+        channel: row.get(1)?,
+        chat_id: row.get(2)?,
+        payload: row.get(3)?,
+    })
+}
+
+pub fn pending_outbox_of(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    limit: usize,
+) -> Result<Vec<OutboxRow>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, channel, chat_id, payload FROM outbox
+         WHERE channel = ?1 AND chat_id = ?2 AND sent_at IS NULL ORDER BY id LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![channel, chat_id, limit], outbox_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn outbox_by_id(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, channel, chat_id, payload FROM outbox WHERE id = ?1")?;
+    let mut rows = stmt.query_map(params![id], outbox_row)?;
+    Ok(rows.next().transpose()?)
+}
+
+pub fn mark_failed(conn: &Connection, id: i64, reason: &str, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET sent_at = ?2, failed = ?3 WHERE id = ?1 AND sent_at IS NULL",
+    )?
+    .execute(params![id, now, reason])?;
+    Ok(())
+}
+
+pub fn mark_unreachable(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO unreachable (channel, chat_id, reason, since) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (channel, chat_id) DO UPDATE SET reason = excluded.reason",
+    )?
+    .execute(params![channel, chat_id, reason, now])?;
+    Ok(())
+}
+
+pub fn clear_unreachable(conn: &Connection, channel: &str, chat_id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2")?
+        .execute(params![channel, chat_id])?;
+    Ok(())
 }
 
 pub fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<()> {

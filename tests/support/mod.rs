@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use shopbot::channels::terminal;
 use shopbot::conversation::{Input, Reply};
-use shopbot::engine::{Chat, Engine, TurnResult, reply_of};
+use shopbot::engine::{Chat, Engine, Event, TurnResult, reply_of};
 use shopbot::shop::Shop;
 
 /// 2026-11-25 12:00 UTC: the clock of every test.
@@ -48,7 +48,7 @@ pub fn turn(engine: &mut Engine, chat_id: &str, input: Input) -> Vec<Reply> {
         chat_id,
     };
     match engine
-        .run_turn(chat, None, &input, noon())
+        .run_turn(chat, Event::default(), &input, noon())
         .expect("turn runs")
     {
         TurnResult::Replies(rows) => rows.iter().map(|r| reply_of(r).expect("reply")).collect(),

@@ -1,0 +1,272 @@
+//! Long polling: each update becomes one engine turn; button presses are answered
+//! at once; the offset moves on only after the turn committed.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use teloxide::prelude::*;
+use teloxide::types::{
+    AllowedUpdate, CallbackQuery, ChatKind, MaybeInaccessibleMessage, UpdateKind,
+};
+
+use super::{CHANNEL, Link, blocking, format};
+use crate::conversation::Input;
+use crate::engine::{Chat, Event};
+
+/// Seconds a `getUpdates` call waits for news (below the HTTP client's 17 s timeout).
+const POLL_SECONDS: u32 = 10;
+
+/// Says hello to the Bot API until it answers: removes any webhook (polling and
+/// webhooks exclude each other) and learns the bot's username. `None` if stopped first.
+pub(super) async fn introduce(link: &Link) -> Option<String> {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        if *link.stop.borrow() {
+            return None;
+        }
+        let attempt = async {
+            link.bot.delete_webhook().await?;
+            link.bot.get_me().await
+        };
+        match attempt.await {
+            Ok(me) => return Some(me.username().to_owned()),
+            Err(e) => {
+                tracing::warn!(
+                    "telegram: cannot reach the Bot API ({}); retrying in {}s",
+                    link.redact.clean(e),
+                    delay.as_secs()
+                );
+                if wait_or_stop(link, delay).await {
+                    return None;
+                }
+                delay = (delay * 2).min(Duration::from_mins(1));
+            }
+        }
+    }
+}
+
+/// Sleeps, or returns true at once when the channel is asked to stop.
+async fn wait_or_stop(link: &Link, delay: Duration) -> bool {
+    let mut stop = link.stop.clone();
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        _ = stop.wait_for(|s| *s) => return true,
+    }
+    *link.stop.borrow()
+}
+
+/// Polls until stopped. Updates are handled one by one, in order, each in its own
+/// transaction; an update is confirmed to Telegram (by the next offset) only after.
+pub(super) async fn poll_loop(link: &Link, me: &str) {
+    let mut offset: i32 = 0;
+    let mut delay = Duration::from_secs(1);
+    let mut stop = link.stop.clone();
+    loop {
+        let request = link
+            .bot
+            .get_updates()
+            .offset(offset)
+            .timeout(POLL_SECONDS)
+            .allowed_updates([
+                AllowedUpdate::Message,
+                AllowedUpdate::CallbackQuery,
+                AllowedUpdate::PreCheckoutQuery,
+            ]);
+        let updates = tokio::select! {
+            result = request.send() => result,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let updates = match updates {
+            Ok(updates) => {
+                delay = Duration::from_secs(1);
+                updates
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "telegram: getUpdates failed ({}); retrying in {}s",
+                    link.redact.clean(e),
+                    delay.as_secs()
+                );
+                if wait_or_stop(link, delay).await {
+                    return;
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        for update in updates {
+            let id = update.id.0;
+            // A turn that failed (the disk, say) is tried again before moving on:
+            // the update is only confirmed once it is handled.
+            let mut tries = 0;
+            while !handle(link, me, update.clone()).await {
+                tries += 1;
+                if tries >= 5 {
+                    tracing::error!(
+                        update = id,
+                        "telegram: giving up on an update after 5 tries"
+                    );
+                    break;
+                }
+                if wait_or_stop(link, Duration::from_secs(tries)).await {
+                    return;
+                }
+            }
+            offset = i32::try_from(id).unwrap_or(i32::MAX).saturating_add(1);
+            // A stop waits for the update in hand, never for the next one.
+            if *link.stop.borrow() {
+                return;
+            }
+        }
+    }
+}
+
+/// One update: translate, run the turn, wake the sender. False if the turn failed.
+async fn handle(link: &Link, me: &str, update: Update) -> bool {
+    match update.kind {
+        UpdateKind::Message(message) => match from_message(&message, me) {
+            Some(turn) => run(link, turn).await,
+            None => true,
+        },
+        UpdateKind::CallbackQuery(query) => {
+            // Answer at once, whatever follows: the customer's spinner stops.
+            answer(link, &query).await;
+            match from_callback(&query) {
+                Some(turn) => run(link, turn).await,
+                None => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+/// Answers a button press; once more after a 429 if Telegram asks to wait.
+async fn answer(link: &Link, query: &CallbackQuery) {
+    for _ in 0..2 {
+        match link.bot.answer_callback_query(query.id.clone()).await {
+            Err(teloxide::RequestError::RetryAfter(wait)) => {
+                tokio::time::sleep(wait.duration().min(Duration::from_secs(5))).await;
+            }
+            Err(e) => {
+                tracing::debug!("telegram: answerCallbackQuery: {}", link.redact.clean(e));
+                return;
+            }
+            Ok(_) => return,
+        }
+    }
+}
+
+/// An update as the engine needs it.
+struct Incoming {
+    chat_id: String,
+    key: String,
+    pressed: Option<String>,
+    input: Pending,
+}
+
+/// The input, or a button token still to be resolved against the outbox.
+enum Pending {
+    Ready(Input),
+    Token(String),
+}
+
+fn from_message(message: &Message, me: &str) -> Option<Incoming> {
+    let chat_id = message.chat.id.0.to_string();
+    let key = format!("m:{chat_id}:{}", message.id.0);
+    let private = matches!(message.chat.kind, ChatKind::Private(_));
+    let input = match message.text() {
+        Some(text) if private => Input::Text(text.to_owned()),
+        // In groups: only commands (to us, or to nobody in particular) and mentions.
+        Some(text) => {
+            let mention = format!("@{me}");
+            if text.starts_with('/') {
+                let command = text.split_whitespace().next().unwrap_or("");
+                match command.split_once('@') {
+                    Some((_, to)) if !to.eq_ignore_ascii_case(me) => return None,
+                    _ => Input::Text(text.to_owned()),
+                }
+            } else if text.to_lowercase().contains(&mention.to_lowercase()) {
+                let cleaned = remove_ignoring_case(text, &mention);
+                Input::Text(cleaned.trim().to_owned())
+            } else {
+                return None;
+            }
+        }
+        None if private => Input::Unsupported,
+        None => return None,
+    };
+    Some(Incoming {
+        chat_id,
+        key,
+        pressed: None,
+        input: Pending::Ready(input),
+    })
+}
+
+fn remove_ignoring_case(text: &str, needle: &str) -> String {
+    let lower = text.to_lowercase();
+    match lower.find(&needle.to_lowercase()) {
+        Some(at) if lower.len() == text.len() => {
+            format!("{}{}", &text[..at], &text[at + needle.len()..])
+        }
+        _ => text.to_owned(),
+    }
+}
+
+fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
+    let message = query.message.as_ref()?;
+    let chat_id = message.chat().id.0.to_string();
+    // Only text messages are edited in place; a photo card keeps its place.
+    let pressed = match message {
+        MaybeInaccessibleMessage::Regular(m) if m.text().is_some() => Some(m.id.0.to_string()),
+        _ => None,
+    };
+    Some(Incoming {
+        chat_id,
+        key: format!("c:{}", query.id.0),
+        pressed,
+        input: Pending::Token(query.data.clone().unwrap_or_default()),
+    })
+}
+
+async fn run(link: &Link, incoming: Incoming) -> bool {
+    let redact = link.redact.clone();
+    let done = blocking(&link.engine, move |engine| {
+        let chat = Chat {
+            channel: CHANNEL,
+            chat_id: &incoming.chat_id,
+        };
+        let input = match incoming.input {
+            Pending::Ready(input) => input,
+            // A token that does not resolve for this very chat is treated as an
+            // expired button: the conversation shows where the customer is.
+            Pending::Token(data) => Input::Button(
+                format::parse_token(&data)
+                    .and_then(|(row, index)| engine.button_of(chat, row, index))
+                    .unwrap_or_default(),
+            ),
+        };
+        let event = Event {
+            key: Some(&incoming.key),
+            pressed: incoming.pressed.as_deref(),
+        };
+        engine
+            .run_turn(chat, event, &input, Timestamp::now())
+            .map_err(|e| redact.clean(e))
+    })
+    .await;
+    match done {
+        Some(Ok(_)) => {
+            link.wake.notify_one();
+            true
+        }
+        Some(Err(e)) => {
+            tracing::error!("telegram: turn failed: {e}");
+            false
+        }
+        None => {
+            tracing::error!("telegram: turn panicked");
+            false
+        }
+    }
+}

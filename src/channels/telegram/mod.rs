@@ -1,0 +1,188 @@
+//! The Telegram channel: long polling in, the durable outbox out.
+//!
+//! Every update becomes one engine turn keyed by its platform identity (the chat
+//! and message, or the callback query), so duplicates and re-sent presses change
+//! nothing. Replies are sent only from the outbox, after the turn committed, by
+//! one worker per chat (in order, paced to Telegram's limits, retried on 429 and
+//! network errors). The bot token is never logged: every error text that could
+//! carry it (request URLs) is redacted first.
+
+pub mod format;
+mod inbound;
+mod outbound;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::prelude::*;
+use teloxide::types::BotCommand;
+use tokio::sync::{Notify, watch};
+
+use crate::engine::SharedEngine;
+use crate::shop::Shop;
+
+/// The channel name in the database.
+pub const CHANNEL: &str = "telegram";
+
+/// How long a stop may take: in-flight turns finish, then the outbox drains.
+pub const STOP_GRACE: Duration = Duration::from_secs(8);
+
+/// Errors that stop the channel from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    #[error("cannot read the Telegram token file {path}: {reason}")]
+    TokenFile { path: String, reason: String },
+    #[error("the Telegram token file {0} is empty")]
+    EmptyToken(String),
+    #[error("TELOXIDE_API_URL is not a valid URL: {0}")]
+    ApiUrl(String),
+}
+
+/// Where the bot token comes from, in order: `SHOPBOT_TELEGRAM_TOKEN`, the shop's
+/// `[telegram] token_file` (relative to `shop.toml`), or a systemd credential named
+/// `telegram-token`. `None`: Telegram is not configured.
+pub fn token(shop: &Shop) -> Result<Option<String>, TelegramError> {
+    if let Ok(token) = std::env::var("SHOPBOT_TELEGRAM_TOKEN")
+        && !token.trim().is_empty()
+    {
+        return Ok(Some(token.trim().to_owned()));
+    }
+    let file = match &shop.file.telegram.token_file {
+        Some(file) => Some(shop.base_dir.join(file)),
+        None => std::env::var_os("CREDENTIALS_DIRECTORY")
+            .map(|dir| PathBuf::from(dir).join("telegram-token"))
+            .filter(|path| path.exists()),
+    };
+    let Some(path) = file else { return Ok(None) };
+    let token = std::fs::read_to_string(&path).map_err(|e| TelegramError::TokenFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(TelegramError::EmptyToken(path.display().to_string()));
+    }
+    Ok(Some(token.to_owned()))
+}
+
+/// Removes the token from a text (error messages carry request URLs).
+#[derive(Clone)]
+pub struct Redactor(Arc<str>);
+
+impl Redactor {
+    pub fn clean(&self, text: impl std::fmt::Display) -> String {
+        let text = text.to_string();
+        if self.0.is_empty() {
+            text
+        } else {
+            text.replace(&*self.0, "<token>")
+        }
+    }
+}
+
+/// What the polling and sending halves share.
+#[derive(Clone)]
+struct Link {
+    bot: Bot,
+    sender: Throttle<Bot>,
+    engine: SharedEngine,
+    redact: Redactor,
+    /// Rings after each committed turn: the outbox has something new.
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+    base_dir: PathBuf,
+}
+
+/// Runs the channel until `stop` turns true, then drains within [`STOP_GRACE`].
+pub async fn run(
+    engine: SharedEngine,
+    token: String,
+    stop: watch::Receiver<bool>,
+) -> Result<(), TelegramError> {
+    let mut bot = Bot::new(token.clone());
+    if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
+        let parsed = url::Url::parse(url.trim_end_matches('/'))
+            .map_err(|e| TelegramError::ApiUrl(e.to_string()))?;
+        bot = bot.set_api_url(parsed);
+    }
+    let limits = if std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off") {
+        Limits {
+            messages_per_sec_chat: u32::MAX,
+            messages_per_min_chat: u32::MAX,
+            messages_per_min_channel_or_supergroup: u32::MAX,
+            messages_per_sec_overall: u32::MAX,
+        }
+    } else {
+        Limits {
+            messages_per_sec_chat: 1,
+            messages_per_min_chat: 60,
+            messages_per_min_channel_or_supergroup: 20,
+            messages_per_sec_overall: 30,
+        }
+    };
+    let base_dir = lock(&engine).shop().base_dir.clone();
+    let link = Link {
+        sender: Throttle::new_spawn(bot.clone(), limits),
+        bot,
+        engine,
+        redact: Redactor(token.into()),
+        wake: Arc::new(Notify::new()),
+        stop,
+        base_dir,
+    };
+    let Some(me) = inbound::introduce(&link).await else {
+        return Ok(());
+    };
+    set_commands(&link).await;
+    tracing::info!(bot = %me, "telegram: connected");
+    let sending = tokio::spawn(outbound::send_loop(link.clone()));
+    inbound::poll_loop(&link, &me).await;
+    // Polling stopped: give the outbox a last chance to drain.
+    link.wake.notify_one();
+    if tokio::time::timeout(STOP_GRACE, sending).await.is_err() {
+        tracing::warn!(
+            "telegram: outbox not drained before the stop; the rest is sent at the next start"
+        );
+    }
+    Ok(())
+}
+
+/// The command menu, in the shop's language.
+async fn set_commands(link: &Link) {
+    let commands: Vec<BotCommand> = {
+        let engine = lock(&link.engine);
+        let shop = engine.shop();
+        let t = shop.texts(shop.default_language());
+        ["start", "menu", "cart", "orders", "help", "lang"]
+            .iter()
+            .map(|c| BotCommand::new(*c, t.get(&format!("command_{c}")).to_owned()))
+            .collect()
+    };
+    if let Err(e) = link.bot.set_my_commands(commands).await {
+        tracing::warn!(
+            "telegram: cannot set the command menu: {}",
+            link.redact.clean(e)
+        );
+    }
+}
+
+/// Locks the engine; a panic elsewhere never leaves it unusable.
+fn lock(engine: &SharedEngine) -> std::sync::MutexGuard<'_, crate::engine::Engine> {
+    engine
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs blocking engine work off the async threads.
+async fn blocking<T: Send + 'static>(
+    engine: &SharedEngine,
+    work: impl FnOnce(&mut crate::engine::Engine) -> T + Send + 'static,
+) -> Option<T> {
+    let engine = Arc::clone(engine);
+    tokio::task::spawn_blocking(move || work(&mut lock(&engine)))
+        .await
+        .ok()
+}

@@ -1,0 +1,433 @@
+//! The outbox sender: one worker per chat sends that chat's rows in order, paced
+//! to Telegram's limits, retrying on 429 (after `retry_after`) and on network
+//! errors; a row is marked sent only once Telegram accepted all of it.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{InputFile, MessageId, ParseMode};
+
+use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
+use super::{CHANNEL, Link, blocking};
+use crate::engine::{Outgoing, outgoing_of};
+use crate::store::OutboxRow;
+
+/// Rows a worker takes at a time.
+const BATCH: usize = 20;
+
+/// Watches the outbox and starts a worker for every chat with something to send.
+pub(super) async fn send_loop(link: Link) {
+    let active: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut stop = link.stop.clone();
+    let mut stopping_since: Option<Instant> = None;
+    loop {
+        let rows = blocking(&link.engine, |engine| {
+            engine.store().pending_outbox(CHANNEL, 1000)
+        })
+        .await;
+        let rows = match rows {
+            Some(Ok(rows)) => rows,
+            Some(Err(e)) => {
+                tracing::error!("telegram: cannot read the outbox: {e}");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let busy = !active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty();
+        if stopping_since.is_some() && rows.is_empty() && !busy {
+            return;
+        }
+        for chat in chats_in_order(&rows) {
+            let fresh = active
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(chat.clone());
+            if fresh {
+                let link = link.clone();
+                let active = Arc::clone(&active);
+                tokio::spawn(async move {
+                    worker(&link, &chat).await;
+                    active
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(&chat);
+                    link.wake.notify_one();
+                });
+            }
+        }
+        tokio::select! {
+            () = link.wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s), if stopping_since.is_none() => {
+                stopping_since = Some(Instant::now());
+            }
+        }
+        if *stop.borrow() && stopping_since.is_none() {
+            stopping_since = Some(Instant::now());
+        }
+    }
+}
+
+/// Distinct chats, in the order of their oldest waiting row.
+fn chats_in_order(rows: &[OutboxRow]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    rows.iter()
+        .filter(|r| seen.insert(r.chat_id.clone()))
+        .map(|r| r.chat_id.clone())
+        .collect()
+}
+
+/// Sends one chat's rows until none is left.
+async fn worker(link: &Link, chat: &str) {
+    let Ok(chat_id) = chat.parse::<i64>().map(ChatId) else {
+        tracing::error!("telegram: outbox row for a chat id that is not a number");
+        return;
+    };
+    let mut pace = Pace::new(chat_id);
+    loop {
+        let owned = chat.to_owned();
+        let rows = blocking(&link.engine, move |engine| {
+            engine.store().pending_outbox_of(CHANNEL, &owned, BATCH)
+        })
+        .await;
+        let Some(Ok(rows)) = rows else { return };
+        if rows.is_empty() {
+            return;
+        }
+        for row in rows {
+            let outcome = deliver(link, chat_id, &row, &mut pace).await;
+            let now = Timestamp::now().as_second();
+            let id = row.id;
+            let owned = chat.to_owned();
+            let stopped = matches!(outcome, Delivery::Stopped);
+            let recorded = blocking(&link.engine, move |engine| {
+                let store = engine.store_mut();
+                match outcome {
+                    Delivery::Sent => store.mark_sent(id, now),
+                    Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
+                    Delivery::Unreachable(reason) => store
+                        .mark_unreachable(CHANNEL, &owned, &reason, now)
+                        .and_then(|()| store.mark_failed(id, &reason, now)),
+                    Delivery::Stopped => Ok(()),
+                }
+                .map(|()| stopped)
+            })
+            .await;
+            match recorded {
+                Some(Ok(false)) => {}
+                Some(Ok(true)) | None => return,
+                Some(Err(e)) => {
+                    tracing::error!("telegram: cannot record a delivery: {e}");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What became of one outbox row.
+#[derive(Debug)]
+enum Delivery {
+    Sent,
+    /// Telegram refused the message itself; retrying would not help.
+    Failed(String),
+    /// The customer blocked the bot or is gone: no more messages for them.
+    Unreachable(String),
+    /// The channel is stopping; the row stays for the next start.
+    Stopped,
+}
+
+/// One step of a row: a text message, a photo, or an edit.
+enum Part {
+    Edit {
+        message: MessageId,
+        text: String,
+        last: bool,
+    },
+    Text {
+        text: String,
+        last: bool,
+    },
+    Photo {
+        image: String,
+        caption: Option<String>,
+        last: bool,
+    },
+}
+
+/// The steps that show `out`: an edit of the pressed message when asked, a photo
+/// with its caption (the text after it when too long), the text split to the limit.
+fn parts(out: &Outgoing) -> Vec<Part> {
+    let text = &out.reply.text;
+    if let Some(message) = out.edit.as_deref().and_then(|m| m.parse().ok())
+        && format::units(text) <= TEXT_LIMIT
+    {
+        return vec![Part::Edit {
+            message: MessageId(message),
+            text: text.clone(),
+            last: true,
+        }];
+    }
+    let mut parts = Vec::new();
+    let mut text_parts = Vec::new();
+    if let Some(image) = &out.reply.image {
+        if format::units(text) <= CAPTION_LIMIT {
+            parts.push(Part::Photo {
+                image: image.clone(),
+                caption: Some(text.clone()),
+                last: true,
+            });
+            return parts;
+        }
+        parts.push(Part::Photo {
+            image: image.clone(),
+            caption: None,
+            last: false,
+        });
+    }
+    text_parts.extend(format::split(text, TEXT_LIMIT));
+    let count = text_parts.len();
+    parts.extend(
+        text_parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| Part::Text {
+                text,
+                last: i + 1 == count,
+            }),
+    );
+    parts
+}
+
+async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) -> Delivery {
+    let out = match outgoing_of(row) {
+        Ok(out) => out,
+        Err(e) => return Delivery::Failed(format!("unreadable outbox row: {e}")),
+    };
+    let mut queue: VecDeque<Part> = parts(&out).into();
+    let mut backoff = Duration::from_secs(1);
+    while let Some(part) = queue.pop_front() {
+        if pace.wait(link).await {
+            return Delivery::Stopped;
+        }
+        let result = send_part(link, chat, row.id, &out, &part).await;
+        pace.sent();
+        match result {
+            Ok(()) => backoff = Duration::from_secs(1),
+            Err(e) => match classify(&e) {
+                Next::Done => {}
+                Next::SendInstead => queue.push_front(match part {
+                    Part::Edit { text, last, .. } => Part::Text { text, last },
+                    photo @ (Part::Text { .. } | Part::Photo { .. }) => photo,
+                }),
+                Next::TextOnly => {
+                    tracing::warn!(
+                        "telegram: product image not sent ({}); sending the text",
+                        link.redact.clean(&e)
+                    );
+                    if let Part::Photo {
+                        caption: Some(text),
+                        last,
+                        ..
+                    } = part
+                    {
+                        queue.push_front(Part::Text { text, last });
+                    }
+                }
+                Next::Retry(after) => {
+                    let wait = after.unwrap_or(backoff);
+                    tracing::warn!(
+                        "telegram: send failed ({}); retrying in {}s",
+                        link.redact.clean(&e),
+                        wait.as_secs()
+                    );
+                    queue.push_front(part);
+                    if pace.sleep(link, wait).await {
+                        return Delivery::Stopped;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_mins(1));
+                }
+                Next::Unreachable => return Delivery::Unreachable(link.redact.clean(&e)),
+                Next::Give => {
+                    let reason = link.redact.clean(&e);
+                    tracing::error!("telegram: message refused, dropped: {reason}");
+                    return Delivery::Failed(reason);
+                }
+            },
+        }
+    }
+    Delivery::Sent
+}
+
+async fn send_part(
+    link: &Link,
+    chat: ChatId,
+    row: i64,
+    out: &Outgoing,
+    part: &Part,
+) -> Result<(), RequestError> {
+    let keyboard = |last: bool| {
+        if last {
+            format::keyboard(row, &out.reply.buttons)
+        } else {
+            None
+        }
+    };
+    match part {
+        Part::Edit {
+            message,
+            text,
+            last,
+        } => {
+            let mut request = link
+                .sender
+                .edit_message_text(chat, *message, format::escape(text))
+                .parse_mode(ParseMode::Html);
+            if let Some(kb) = keyboard(*last) {
+                request = request.reply_markup(kb);
+            }
+            request.await.map(|_| ())
+        }
+        Part::Text { text, last } => {
+            let mut request = link
+                .sender
+                .send_message(chat, format::escape(text))
+                .parse_mode(ParseMode::Html);
+            if let Some(kb) = keyboard(*last) {
+                request = request.reply_markup(kb);
+            }
+            request.await.map(|_| ())
+        }
+        Part::Photo {
+            image,
+            caption,
+            last,
+        } => {
+            let file = if image.starts_with("http://") || image.starts_with("https://") {
+                match url::Url::parse(image) {
+                    Ok(url) => InputFile::url(url),
+                    Err(_) => InputFile::file(link.base_dir.join(image)),
+                }
+            } else {
+                InputFile::file(link.base_dir.join(image))
+            };
+            let mut request = link.sender.send_photo(chat, file);
+            if let Some(caption) = caption {
+                request = request
+                    .caption(format::escape(caption))
+                    .parse_mode(ParseMode::Html);
+            }
+            if let Some(kb) = keyboard(*last) {
+                request = request.reply_markup(kb);
+            }
+            request.await.map(|_| ())
+        }
+    }
+}
+
+/// What to do after an error.
+enum Next {
+    /// Nothing: the result is already what we wanted ("message is not modified").
+    Done,
+    /// The message to edit is gone: send a new one.
+    SendInstead,
+    /// The photo could not be sent: send its caption as text.
+    TextOnly,
+    Retry(Option<Duration>),
+    Unreachable,
+    Give,
+}
+
+fn classify(e: &RequestError) -> Next {
+    match e {
+        RequestError::RetryAfter(wait) => Next::Retry(Some(wait.duration())),
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
+            Next::Retry(None)
+        }
+        RequestError::Api(api) => match api {
+            ApiError::MessageNotModified => Next::Done,
+            ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited => Next::SendInstead,
+            ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::ChatNotFound
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots => Next::Unreachable,
+            ApiError::WrongFileIdOrUrl
+            | ApiError::FailedToGetUrlContent
+            | ApiError::ImageProcessFailed
+            | ApiError::PhotoAsInputFileRequired => Next::TextOnly,
+            ApiError::Unknown(text) if text.contains("Internal") || text.contains("Gateway") => {
+                Next::Retry(None)
+            }
+            _ => Next::Give,
+        },
+        RequestError::MigrateToChatId(_) => Next::Unreachable,
+    }
+}
+
+/// Keeps one chat under Telegram's pace: at most one message a second, and in
+/// groups at most 20 a minute. Edits count too (Throttle only paces sends).
+struct Pace {
+    group: bool,
+    recent: VecDeque<Instant>,
+}
+
+impl Pace {
+    fn new(chat: ChatId) -> Self {
+        Self {
+            group: chat.0 < 0,
+            recent: VecDeque::new(),
+        }
+    }
+
+    fn unlimited() -> bool {
+        std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off")
+    }
+
+    /// Waits for the next slot; true if the channel is stopping past its grace.
+    async fn wait(&mut self, link: &Link) -> bool {
+        if Self::unlimited() {
+            return false;
+        }
+        let now = Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_mins(1))
+        {
+            self.recent.pop_front();
+        }
+        let mut until = self.recent.back().map(|t| *t + Duration::from_secs(1));
+        if self.group && self.recent.len() >= 20 {
+            let minute = self.recent[self.recent.len() - 20] + Duration::from_mins(1);
+            until = until.max(Some(minute));
+        }
+        match until {
+            Some(until) if until > now => self.sleep(link, until - now).await,
+            _ => false,
+        }
+    }
+
+    fn sent(&mut self) {
+        self.recent.push_back(Instant::now());
+    }
+
+    /// Sleeps; true if stopping (a stop cuts long waits short; short ones still finish).
+    async fn sleep(&self, link: &Link, wait: Duration) -> bool {
+        if *link.stop.borrow() && wait > Duration::from_secs(2) {
+            return true;
+        }
+        tokio::time::sleep(wait).await;
+        false
+    }
+}
