@@ -105,6 +105,15 @@ impl Engine {
         out.reply.buttons.into_iter().nth(index).map(|b| b.id)
     }
 
+    /// Whether an order can still be paid for `amount` cents in `currency`: it
+    /// exists, awaits payment and costs exactly that. Checked before the platform
+    /// charges the customer.
+    pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> bool {
+        self.store.order(order).ok().flatten().is_some_and(|o| {
+            o.status == "new" && o.total.cents() == amount && o.currency == currency
+        })
+    }
+
     /// Shares the engine between a channel's tasks.
     pub fn shared(self) -> SharedEngine {
         std::sync::Arc::new(std::sync::Mutex::new(self))
@@ -139,7 +148,8 @@ impl Engine {
                 tx.inbox_record(chat.channel, key, now.as_second())?;
             }
             tx.clear_unreachable(chat.channel, chat.chat_id)?;
-            let session = load_session(tx, shop, chat, now)?;
+            let mut session = load_session(tx, shop, chat, now)?;
+            chat.channel.clone_into(&mut session.channel);
             let mut turn = conversation::handle(shop, cached, &session, input, now);
             let mut replies = std::mem::take(&mut turn.replies);
             let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
@@ -270,6 +280,12 @@ fn apply(
         }
         Effect::RecordUnanswered { text } => {
             tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
+            None
+        }
+        Effect::MarkPaid { order, reference } => {
+            if !tx.mark_paid(&order, &reference)? {
+                tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
+            }
             None
         }
         Effect::RequestHuman { question } => {

@@ -150,6 +150,7 @@ impl Cx<'_> {
             text,
             buttons,
             image: p.image.clone(),
+            invoice: None,
         });
     }
 

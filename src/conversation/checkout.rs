@@ -2,8 +2,8 @@
 //! a summary, one confirm, and the order number.
 
 use super::cart::{coupon_problem, order_lines, totals};
-use super::{Action, Button, CheckoutDraft, Cx, Effect, OrderDraft, Step, render};
-use crate::shop::{CheckoutField, FieldKind};
+use super::{Action, Button, CheckoutDraft, Cx, Effect, Invoice, OrderDraft, Reply, Step, render};
+use crate::shop::{CheckoutField, FieldKind, Payment, PaymentKind, Shop};
 
 /// Checks one checkout answer; the error is a phrase key.
 pub fn check_field(kind: FieldKind, value: &str) -> Result<String, &'static str> {
@@ -46,6 +46,21 @@ pub fn check_field(kind: FieldKind, value: &str) -> Result<String, &'static str>
                 Err("field_bad_email")
             }
         }
+    }
+}
+
+/// The payment methods a customer on `channel` can use: Telegram Payments only on
+/// Telegram (all of them if that would leave none).
+fn payment_methods<'s>(shop: &'s Shop, channel: &str) -> Vec<&'s Payment> {
+    let all = &shop.file.payment;
+    let usable: Vec<_> = all
+        .iter()
+        .filter(|p| p.kind != PaymentKind::Telegram || channel == "telegram")
+        .collect();
+    if usable.is_empty() {
+        all.iter().collect()
+    } else {
+        usable
     }
 }
 
@@ -237,17 +252,15 @@ impl Cx<'_> {
     }
 
     pub(super) fn ask_payment(&mut self) {
-        if let [only] = self.shop.file.payment.as_slice() {
+        let methods = payment_methods(self.shop, &self.s.channel);
+        if let [only] = methods.as_slice() {
             self.s.checkout.payment = Some(only.id.clone());
             self.ask_confirm();
             return;
         }
         self.s.step = Step::ChoosePayment;
         let lang = self.lang();
-        let mut buttons: Vec<Button> = self
-            .shop
-            .file
-            .payment
+        let mut buttons: Vec<Button> = methods
             .iter()
             .map(|p| Button {
                 id: Action::Payment(p.id.clone()).id(),
@@ -259,7 +272,11 @@ impl Cx<'_> {
     }
 
     pub(super) fn payment_chosen(&mut self, id: &str) {
-        if self.s.step != Step::ChoosePayment || self.shop.payment(id).is_none() {
+        if self.s.step != Step::ChoosePayment
+            || !payment_methods(self.shop, &self.s.channel)
+                .iter()
+                .any(|p| p.id == id)
+        {
             self.expired();
             return;
         }
@@ -346,6 +363,31 @@ impl Cx<'_> {
             payment,
         );
         self.say(text);
+        if let Some(payment) = payment.filter(|p| p.kind == PaymentKind::Telegram) {
+            let invoice = Invoice {
+                order: number.to_owned(),
+                title: self.t().fill(
+                    "invoice_title",
+                    &[("shop", self.shop.name()), ("number", number)],
+                ),
+                description: lines
+                    .iter()
+                    .map(|l| format!("{} × {}", l.name, l.qty))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                currency: self.shop.currency().to_owned(),
+                amount: totals.total.cents(),
+                payment: payment.id.clone(),
+            };
+            self.replies.push(Reply {
+                text: self
+                    .t()
+                    .fill("invoice_prompt", &[("total", &self.money(totals.total))]),
+                buttons: Vec::new(),
+                image: None,
+                invoice: Some(invoice),
+            });
+        }
         self.s.cart.clear();
         self.s.checkout = CheckoutDraft::default();
         self.s.checkouts += 1;

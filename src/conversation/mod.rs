@@ -40,6 +40,8 @@ pub enum Input {
     OrderRejected { sold_out: Vec<String> },
     /// The engine loaded the customer's orders, asked for by [`Effect::LoadOrders`].
     Orders(Vec<OrderBrief>),
+    /// The platform confirmed a payment for an order.
+    PaymentReceived { order: String, reference: String },
 }
 
 /// One message to the customer.
@@ -51,6 +53,23 @@ pub struct Reply {
     /// A product image: a path (relative to the shop file) or a URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// A payment request (Telegram Payments) for an order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<Invoice>,
+}
+
+/// A request to pay an order inside the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// The order number; also the invoice's payload, checked before payment.
+    pub order: String,
+    pub title: String,
+    pub description: String,
+    pub currency: String,
+    /// In cents.
+    pub amount: i64,
+    /// The shop's payment method id (it names the provider token).
+    pub payment: String,
 }
 
 /// A button under a reply.
@@ -73,6 +92,8 @@ pub enum Effect {
     RecordUnanswered { text: String },
     /// The customer asked for a person, with the question the bot could not answer.
     RequestHuman { question: Option<String> },
+    /// Mark an order paid, with the payment provider's reference.
+    MarkPaid { order: String, reference: String },
 }
 
 /// An order as the conversation wants it placed.
@@ -191,6 +212,7 @@ impl<'a> Cx<'a> {
             text: text.into(),
             buttons: Vec::new(),
             image: None,
+            invoice: None,
         });
     }
 
@@ -199,6 +221,7 @@ impl<'a> Cx<'a> {
             text: text.into(),
             buttons,
             image: None,
+            invoice: None,
         });
     }
 
@@ -230,6 +253,14 @@ impl<'a> Cx<'a> {
             Input::OrderPlaced { number } => self.order_placed(number),
             Input::OrderRejected { sold_out } => self.order_rejected(sold_out),
             Input::Orders(orders) => self.show_orders(orders),
+            Input::PaymentReceived { order, reference } => {
+                self.effects.push(Effect::MarkPaid {
+                    order: order.clone(),
+                    reference: reference.clone(),
+                });
+                self.say(self.t().fill("payment_received", &[("number", order)]));
+                self.menu(true);
+            }
         }
     }
 

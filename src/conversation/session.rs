@@ -10,6 +10,10 @@ pub struct Session {
     /// Made by the engine when the conversation starts; part of order idempotency keys.
     #[serde(default)]
     pub id: String,
+    /// The channel the customer uses (set by the engine): some payment methods
+    /// exist on one channel only.
+    #[serde(default)]
+    pub channel: String,
     /// The customer's language.
     pub lang: String,
     pub step: Step,
@@ -39,6 +43,7 @@ impl Session {
     pub fn new(lang: &str, id: &str) -> Self {
         Self {
             id: id.to_owned(),
+            channel: String::new(),
             lang: lang.to_owned(),
             step: Step::Menu,
             cart: Vec::new(),

@@ -100,6 +100,10 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel, chat_id)
     ) WITHOUT ROWID;
     ",
+    // 3: the payment provider's reference of a paid order (never card data).
+    "
+    ALTER TABLE orders ADD COLUMN payment_ref TEXT;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -219,6 +219,11 @@ impl Store {
         self.read(|conn| orders::of_customer(conn, channel, chat_id))
     }
 
+    /// One order by its number.
+    pub fn order(&self, number: &str) -> Result<Option<Order>> {
+        self.read(|conn| orders::by_number(conn, number))
+    }
+
     /// Up to `limit` unsent outbox rows of `channel`, oldest first.
     pub fn pending_outbox(&self, channel: &str, limit: usize) -> Result<Vec<OutboxRow>> {
         self.read(|conn| records::pending_outbox(conn, channel, limit))
@@ -296,6 +301,16 @@ impl Tx<'_> {
     /// The customer's latest 10 orders, newest first.
     pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
         orders::of_customer(&self.tx, channel, chat_id)
+    }
+
+    /// One order by its number.
+    pub fn order(&self, number: &str) -> Result<Option<Order>> {
+        orders::by_number(&self.tx, number)
+    }
+
+    /// Marks a new order paid; false if it was not `new` (paid before, cancelled…).
+    pub fn mark_paid(&self, number: &str, reference: &str) -> Result<bool> {
+        orders::mark_paid(&self.tx, number, reference)
     }
 
     pub fn stock_levels(&self) -> Result<StockLevels> {

@@ -142,6 +142,27 @@ pub fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Ve
     )
 }
 
+/// One order by its number.
+pub fn by_number(conn: &Connection, number: &str) -> Result<Option<Order>> {
+    Ok(query_orders(
+        conn,
+        &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?1"),
+        &[&number],
+    )?
+    .pop())
+}
+
+/// Marks a new order paid, with the payment's reference; false if it was not `new`.
+pub fn mark_paid(conn: &Connection, number: &str, reference: &str) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE orders SET status = 'paid', payment_ref = ?2
+             WHERE number = ?1 AND status = 'new'",
+        )?
+        .execute(rusqlite::params![number, reference])?;
+    Ok(changed == 1)
+}
+
 fn query_orders(
     conn: &Connection,
     sql: &str,
