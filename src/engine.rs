@@ -123,9 +123,7 @@ impl Engine {
     pub fn has_session(&mut self, chat: Chat<'_>) -> Result<bool, EngineError> {
         Ok(self
             .store
-            .write(|tx| -> Result<_, EngineError> {
-                Ok(tx.load_session(chat.channel, chat.chat_id)?)
-            })?
+            .write(|tx| tx.load_session(chat.channel, chat.chat_id))?
             .is_some())
     }
 
@@ -140,68 +138,71 @@ impl Engine {
         let shop = &self.shop;
         let cached = &self.stock;
         let mut fresh_stock: Option<StockLevels> = None;
-        let result = self.store.write(|tx| -> Result<TurnResult, EngineError> {
-            if let Some(key) = event.key {
-                if tx.inbox_seen(chat.channel, key)? {
-                    return Ok(TurnResult::Duplicate);
+        let result = self
+            .store
+            .write_with(|tx| -> Result<TurnResult, EngineError> {
+                if let Some(key) = event.key {
+                    if tx.inbox_seen(chat.channel, key)? {
+                        return Ok(TurnResult::Duplicate);
+                    }
+                    tx.inbox_record(chat.channel, key, now.as_second())?;
                 }
-                tx.inbox_record(chat.channel, key, now.as_second())?;
-            }
-            tx.clear_unreachable(chat.channel, chat.chat_id)?;
-            let mut session = load_session(tx, shop, chat, now)?;
-            chat.channel.clone_into(&mut session.channel);
-            let mut turn = conversation::handle(shop, cached, &session, input, now);
-            let mut replies = std::mem::take(&mut turn.replies);
-            let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
-            let mut session = turn.session;
-            while let Some(effect) = pending.pop_front() {
-                let Some(answer) = apply(
-                    tx,
-                    shop,
-                    chat,
-                    &session,
-                    effect,
-                    now,
-                    (cached, &mut fresh_stock),
-                )?
-                else {
-                    continue;
+                tx.clear_unreachable(chat.channel, chat.chat_id)?;
+                let mut session = load_session(tx, shop, chat, now)?;
+                chat.channel.clone_into(&mut session.channel);
+                let mut turn = conversation::handle(shop, cached, &session, input, now);
+                let mut replies = std::mem::take(&mut turn.replies);
+                let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
+                let mut session = turn.session;
+                while let Some(effect) = pending.pop_front() {
+                    let Some(answer) = apply(
+                        tx,
+                        shop,
+                        chat,
+                        &session,
+                        effect,
+                        now,
+                        (cached, &mut fresh_stock),
+                    )?
+                    else {
+                        continue;
+                    };
+                    let stock = fresh_stock.as_ref().unwrap_or(cached);
+                    let next = conversation::handle(shop, stock, &session, &answer, now);
+                    replies.extend(next.replies);
+                    pending.extend(next.effects);
+                    session = next.session;
+                }
+                conversation::remember_buttons(&mut session, &replies);
+                tx.save_session(
+                    chat.channel,
+                    chat.chat_id,
+                    &serde_json::to_string(&session)?,
+                    now.as_second(),
+                )?;
+                let edit = match (event.pressed, replies.as_slice()) {
+                    (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
+                        Some(pressed.to_owned())
+                    }
+                    _ => None,
                 };
-                let stock = fresh_stock.as_ref().unwrap_or(cached);
-                let next = conversation::handle(shop, stock, &session, &answer, now);
-                replies.extend(next.replies);
-                pending.extend(next.effects);
-                session = next.session;
-            }
-            conversation::remember_buttons(&mut session, &replies);
-            tx.save_session(
-                chat.channel,
-                chat.chat_id,
-                &serde_json::to_string(&session)?,
-                now.as_second(),
-            )?;
-            let edit = match (event.pressed, replies.as_slice()) {
-                (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
-                    Some(pressed.to_owned())
+                let mut rows = Vec::with_capacity(replies.len());
+                for reply in replies {
+                    let payload = serde_json::to_string(&Outgoing {
+                        reply,
+                        edit: edit.clone(),
+                    })?;
+                    let id =
+                        tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
+                    rows.push(OutboxRow {
+                        id,
+                        channel: chat.channel.to_owned(),
+                        chat_id: chat.chat_id.to_owned(),
+                        payload,
+                    });
                 }
-                _ => None,
-            };
-            let mut rows = Vec::with_capacity(replies.len());
-            for reply in replies {
-                let payload = serde_json::to_string(&Outgoing {
-                    reply,
-                    edit: edit.clone(),
-                })?;
-                let id = tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
-                rows.push(OutboxRow {
-                    id,
-                    channel: chat.channel.to_owned(),
-                    chat_id: chat.chat_id.to_owned(),
-                    payload,
-                });
-            }
-            Ok(TurnResult::Replies(rows))
-        })?;
+                Ok(TurnResult::Replies(rows))
+            })?;
         if let Some(stock) = fresh_stock {
             self.stock = stock;
         }

@@ -4,10 +4,11 @@
 //! applied. Never edit or reorder a migration once released: append a new one.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{Result, StoreError};
+use super::{BUSY_TIMEOUT, Backoff, Result, StoreError};
 
 /// Every migration, in order. Migration `i` (0-based) brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -134,8 +135,28 @@ pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
 /// Applies the missing migrations in one `BEGIN IMMEDIATE` transaction.
 ///
 /// The version is read again under the write lock, so several processes
-/// opening the same old file at once apply each migration exactly once.
+/// opening the same old file at once apply each migration exactly once. While
+/// waiting for the lock the version is polled too, so the waiters of a fresh
+/// file return as soon as the first one has migrated it, instead of queueing
+/// for the write lock one after the other.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let mut backoff = Backoff::new();
+    let result = loop {
+        match migrate_once(conn, path) {
+            Ok(()) => break Ok(()),
+            Err(err) => {
+                if let Err(err) = backoff.wait_if_busy(err) {
+                    break Err(err);
+                }
+            }
+        }
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    result
+}
+
+fn migrate_once(conn: &mut Connection, path: &Path) -> Result<()> {
     if check_not_newer(conn, path)? == SCHEMA_VERSION {
         return Ok(());
     }

@@ -4,9 +4,12 @@
 //! serialised by the `SQLite` write lock (waiting up to [`BUSY_TIMEOUT`]), and each
 //! read method sees one consistent snapshot.
 
+mod busy;
 mod migrations;
 mod orders;
 mod records;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::shop::{Money, StockLevels};
 
+use busy::{Backoff, retry_busy};
 pub use migrations::SCHEMA_VERSION;
 
 /// How long a connection waits for another one's write lock before giving up.
@@ -144,35 +148,33 @@ pub struct Tx<'a> {
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        migrations::check_not_newer(&conn, path)?;
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NoWal {
-                path: path.display().to_string(),
-                mode,
-            });
-        }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        migrations::migrate(&mut conn, path)?;
+        // Each attempt uses a fresh connection: one refused while another
+        // connection switched the file to WAL must not keep its stale state.
+        let conn = retry_busy(|| open_once(path))?;
         Ok(Self { conn })
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed if `f` returns
-    /// `Ok`, rolled back if it returns `Err`. The closure's error type only needs
-    /// to take store errors, so callers can mix in their own.
-    pub fn write<T, E: From<StoreError>>(
+    /// `Ok`, rolled back if it returns `Err`.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.write_with(f)
+    }
+
+    /// [`Store::write`] for a closure with its own error type, which only needs
+    /// to take store errors (the engine mixes in its own).
+    pub fn write_with<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let tx = Tx {
-            tx: self
+        let mut backoff = Backoff::new();
+        let tx = loop {
+            match self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?,
+            {
+                Ok(tx) => break Tx { tx },
+                Err(err) => backoff.wait_if_busy(err.into())?,
+            }
         };
         match f(&tx) {
             Ok(value) => {
@@ -263,6 +265,32 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         self.write(|tx| records::mark_unreachable(&tx.tx, channel, chat_id, reason, now))
+    }
+}
+
+/// One attempt at opening: connection settings, WAL, migrations.
+fn open_once(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    migrations::check_not_newer(&conn, path)?;
+    use_wal(&conn, path)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrations::migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// Switches the file to write-ahead logging (a no-op when it already is).
+fn use_wal(conn: &Connection, path: &Path) -> Result<()> {
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if mode.eq_ignore_ascii_case("wal") {
+        Ok(())
+    } else {
+        Err(StoreError::NoWal {
+            path: path.display().to_string(),
+            mode,
+        })
     }
 }
 
