@@ -128,6 +128,10 @@ async fn handle(link: &Link, me: &str, update: Update) -> bool {
             Some(turn) => run(link, turn).await,
             None => true,
         },
+        UpdateKind::PreCheckoutQuery(query) => {
+            pre_checkout(link, &query).await;
+            true
+        }
         UpdateKind::CallbackQuery(query) => {
             // Answer at once, whatever follows: the customer's spinner stops.
             answer(link, &query).await;
@@ -137,6 +141,38 @@ async fn handle(link: &Link, me: &str, update: Update) -> bool {
             }
         }
         _ => true,
+    }
+}
+
+/// Telegram asks, before charging, whether the order can still be paid: it must
+/// exist, await payment, and cost exactly the invoice's amount.
+async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) {
+    let order = query.invoice_payload.clone();
+    let amount = i64::from(query.total_amount);
+    let currency = query.currency.clone();
+    let refusal = blocking(&link.engine, move |engine| {
+        if engine.can_pay(&order, amount, &currency) {
+            None
+        } else {
+            let shop = engine.shop();
+            Some(
+                shop.texts(shop.default_language())
+                    .get("payment_refused")
+                    .to_owned(),
+            )
+        }
+    })
+    .await
+    .flatten();
+    let mut answer = link
+        .bot
+        .answer_pre_checkout_query(query.id.clone(), refusal.is_none());
+    if let Some(reason) = refusal {
+        tracing::warn!(order = %query.invoice_payload, "telegram: payment refused before checkout");
+        answer = answer.error_message(reason);
+    }
+    if let Err(e) = answer.await {
+        tracing::warn!("telegram: answerPreCheckoutQuery: {}", link.redact.clean(e));
     }
 }
 
@@ -174,6 +210,17 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
     let chat_id = message.chat.id.0.to_string();
     let key = format!("m:{chat_id}:{}", message.id.0);
     let private = matches!(message.chat.kind, ChatKind::Private(_));
+    if let Some(paid) = message.successful_payment() {
+        return Some(Incoming {
+            chat_id,
+            key,
+            pressed: None,
+            input: Pending::Ready(Input::PaymentReceived {
+                order: paid.invoice_payload.clone(),
+                reference: paid.telegram_payment_charge_id.0.clone(),
+            }),
+        });
+    }
     let input = match message.text() {
         Some(text) if private => Input::Text(text.to_owned()),
         // In groups: only commands (to us, or to nobody in particular) and mentions.

@@ -11,6 +11,7 @@ pub mod format;
 mod inbound;
 mod outbound;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,19 +69,46 @@ pub fn token(shop: &Shop) -> Result<Option<String>, TelegramError> {
     Ok(Some(token.to_owned()))
 }
 
-/// Removes the token from a text (error messages carry request URLs).
-#[derive(Clone)]
-pub struct Redactor(Arc<str>);
+/// Removes secrets (the bot token, payment provider tokens) from a text: error
+/// messages carry request URLs, and the token is part of every URL.
+#[derive(Clone, Default)]
+pub struct Redactor(Arc<Vec<String>>);
 
 impl Redactor {
-    pub fn clean(&self, text: impl std::fmt::Display) -> String {
-        let text = text.to_string();
-        if self.0.is_empty() {
-            text
-        } else {
-            text.replace(&*self.0, "<token>")
-        }
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        Self(Arc::new(
+            secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+        ))
     }
+
+    pub fn clean(&self, text: impl std::fmt::Display) -> String {
+        self.0.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), "<secret>")
+        })
+    }
+}
+
+/// The payment provider tokens of the shop's Telegram payment methods, by method id.
+fn provider_tokens(shop: &Shop) -> HashMap<String, String> {
+    shop.file
+        .payment
+        .iter()
+        .filter(|p| p.kind == crate::shop::PaymentKind::Telegram)
+        .filter_map(|p| {
+            let path = shop.base_dir.join(p.provider_token_file.as_deref()?);
+            match std::fs::read_to_string(&path) {
+                Ok(token) if !token.trim().is_empty() => Some((p.id.clone(), token.trim().to_owned())),
+                Ok(_) => {
+                    tracing::error!(payment = %p.id, "telegram: the provider token file {} is empty", path.display());
+                    None
+                }
+                Err(e) => {
+                    tracing::error!(payment = %p.id, "telegram: cannot read the provider token file {}: {e}", path.display());
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// What the polling and sending halves share.
@@ -94,6 +122,8 @@ struct Link {
     wake: Arc<Notify>,
     stop: watch::Receiver<bool>,
     base_dir: PathBuf,
+    /// Payment provider tokens by payment method id.
+    providers: Arc<HashMap<String, String>>,
 }
 
 /// Runs the channel until `stop` turns true, then drains within [`STOP_GRACE`].
@@ -102,7 +132,7 @@ pub async fn run(
     token: String,
     stop: watch::Receiver<bool>,
 ) -> Result<(), TelegramError> {
-    let mut bot = Bot::new(token.clone());
+    let mut bot = Bot::new(&token);
     if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
         let parsed = url::Url::parse(url.trim_end_matches('/'))
             .map_err(|e| TelegramError::ApiUrl(e.to_string()))?;
@@ -123,15 +153,23 @@ pub async fn run(
             messages_per_sec_overall: 30,
         }
     };
-    let base_dir = lock(&engine).shop().base_dir.clone();
+    let (base_dir, providers) = {
+        let engine = lock(&engine);
+        (
+            engine.shop().base_dir.clone(),
+            provider_tokens(engine.shop()),
+        )
+    };
+    let redact = Redactor::new(std::iter::once(token).chain(providers.values().cloned()));
     let link = Link {
         sender: Throttle::new_spawn(bot.clone(), limits),
         bot,
         engine,
-        redact: Redactor(token.into()),
+        redact,
         wake: Arc::new(Notify::new()),
         stop,
         base_dir,
+        providers: Arc::new(providers),
     };
     let Some(me) = inbound::introduce(&link).await else {
         return Ok(());

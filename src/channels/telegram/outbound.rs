@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{InputFile, MessageId, ParseMode};
+use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::{CHANNEL, Link, blocking};
@@ -145,8 +145,9 @@ enum Delivery {
     Stopped,
 }
 
-/// One step of a row: a text message, a photo, or an edit.
+/// One step of a row: a text message, a photo, an edit, or an invoice.
 enum Part {
+    Invoice,
     Edit {
         message: MessageId,
         text: String,
@@ -204,6 +205,9 @@ fn parts(out: &Outgoing) -> Vec<Part> {
                 last: i + 1 == count,
             }),
     );
+    if out.reply.invoice.is_some() {
+        parts.push(Part::Invoice);
+    }
     parts
 }
 
@@ -226,7 +230,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
                 Next::Done => {}
                 Next::SendInstead => queue.push_front(match part {
                     Part::Edit { text, last, .. } => Part::Text { text, last },
-                    photo @ (Part::Text { .. } | Part::Photo { .. }) => photo,
+                    other => other,
                 }),
                 Next::TextOnly => {
                     tracing::warn!(
@@ -330,6 +334,40 @@ async fn send_part(
             }
             request.await.map(|_| ())
         }
+        Part::Invoice => {
+            let Some(invoice) = &out.reply.invoice else {
+                return Ok(());
+            };
+            let Some(provider) = link.providers.get(&invoice.payment) else {
+                return Err(RequestError::Api(ApiError::Unknown(format!(
+                    "no provider token for the payment method `{}`",
+                    invoice.payment
+                ))));
+            };
+            let amount = u32::try_from(invoice.amount).unwrap_or(u32::MAX);
+            link.sender
+                .send_invoice(
+                    chat,
+                    clip(&invoice.title, 32),
+                    clip(&invoice.description, 255),
+                    invoice.order.clone(),
+                    invoice.currency.clone(),
+                    [LabeledPrice::new(clip(&invoice.title, 32), amount)],
+                )
+                .provider_token(provider.clone())
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+/// At most `max` characters (Telegram's limits on invoice fields), never empty.
+fn clip(text: &str, max: usize) -> String {
+    let clipped: String = text.chars().take(max).collect();
+    if clipped.trim().is_empty() {
+        "…".to_owned()
+    } else {
+        clipped
     }
 }
 
