@@ -226,7 +226,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
         pace.sent();
         match result {
             Ok(()) => backoff = Duration::from_secs(1),
-            Err(e) => match classify(&e) {
+            Err(e) => match classify(&e, &part) {
                 Next::Done => {}
                 Next::SendInstead => queue.push_front(match part {
                     Part::Edit { text, last, .. } => Part::Text { text, last },
@@ -384,8 +384,11 @@ enum Next {
     Give,
 }
 
-fn classify(e: &RequestError) -> Next {
+fn classify(e: &RequestError, part: &Part) -> Next {
     match e {
+        // A product image that cannot be read (a wrong path in shop.toml) is a
+        // problem of that image, not of the network.
+        RequestError::Io(_) if matches!(part, Part::Photo { .. }) => Next::TextOnly,
         RequestError::RetryAfter(wait) => Next::Retry(Some(wait.duration())),
         RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
             Next::Retry(None)
