@@ -25,7 +25,10 @@ pub fn format(
     let parsed = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => Ok(Formatted {
             text: text.to_owned(),
-            entities: entities.and_then(Value::as_array).cloned().unwrap_or_default(),
+            entities: entities
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
         }),
         Some("html") => parse_html(text, strict_html),
         Some("markdownv2") => parse_markdown(text, true),
@@ -62,8 +65,22 @@ fn trim(f: Formatted) -> Formatted {
 }
 
 const TAGS: &[&str] = &[
-    "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-    "span", "pre", "code", "blockquote",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "s",
+    "strike",
+    "del",
+    "u",
+    "ins",
+    "tg-spoiler",
+    "tg-emoji",
+    "span",
+    "pre",
+    "code",
+    "blockquote",
 ];
 
 struct Open {
@@ -87,7 +104,13 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
             end += 1;
         }
         let start = end;
-        while b.get(end).is_some_and(|c| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() }) {
+        while b.get(end).is_some_and(|c| {
+            if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
+            }
+        }) {
             end += 1;
         }
         let digits = std::str::from_utf8(&b[start..end]).ok()?;
@@ -162,7 +185,11 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 return Err(format!("Unclosed end tag at byte offset {begin}"));
             }
             i += 1;
-            let open = stack.pop().unwrap_or(Open { tag: String::new(), arg: String::new(), start: 0 });
+            let open = stack.pop().unwrap_or(Open {
+                tag: String::new(),
+                arg: String::new(),
+                start: 0,
+            });
             if !end_name.is_empty() && end_name != open.tag {
                 return Err(format!(
                     "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_name}>\"",
@@ -180,7 +207,9 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
         }
         let tag = src[begin + 1..i].to_ascii_lowercase();
         if !TAGS.contains(&tag.as_str()) {
-            return Err(format!("Unsupported start tag \"{tag}\" at byte offset {begin}"));
+            return Err(format!(
+                "Unsupported start tag \"{tag}\" at byte offset {begin}"
+            ));
         }
         let mut arg = String::new();
         let mut expandable = false;
@@ -221,14 +250,17 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 i += 1;
             }
             if i >= b.len() {
-                return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
+                return Err(format!(
+                    "Unclosed start tag \"{tag}\" at byte offset {begin}"
+                ));
             }
             let value = if b[i] == b'"' || b[i] == b'\'' {
                 let quote = b[i];
                 i += 1;
                 let mut value = String::new();
                 while i < b.len() && b[i] != quote {
-                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten() {
+                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten()
+                    {
                         value.push(ch);
                         i = next;
                     } else {
@@ -244,11 +276,14 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 value
             } else {
                 let token_start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'-') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'-')
+                {
                     i += 1;
                 }
                 if i >= b.len() || !(is_space(b[i]) || b[i] == b'>') {
-                    return Err(format!("Unexpected end of name token at byte offset {token_start}"));
+                    return Err(format!(
+                        "Unexpected end of name token at byte offset {token_start}"
+                    ));
                 }
                 src[token_start..i].to_ascii_lowercase()
             };
@@ -261,20 +296,35 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
         }
         i += 1;
         if tag == "span" && arg != "spoiler" {
-            return Err(format!("Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"));
+            return Err(format!(
+                "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
+            ));
         }
         if expandable {
             arg = "expandable".to_owned();
         }
-        stack.push(Open { tag, arg, start: utf16 });
+        stack.push(Open {
+            tag,
+            arg,
+            start: utf16,
+        });
     }
     if let Some(open) = stack.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{}\"",
+            open.tag
+        ));
     }
     entities.sort_by_key(|e: &Value| {
-        (e["offset"].as_u64().unwrap_or(0), u64::MAX - e["length"].as_u64().unwrap_or(0))
+        (
+            e["offset"].as_u64().unwrap_or(0),
+            u64::MAX - e["length"].as_u64().unwrap_or(0),
+        )
     });
-    Ok(Formatted { text: out, entities })
+    Ok(Formatted {
+        text: out,
+        entities,
+    })
 }
 
 fn close_entity(open: Open, end: usize, stack: &mut [Open], entities: &mut Vec<Value>) {
@@ -299,7 +349,10 @@ fn close_entity(open: Open, end: usize, stack: &mut [Open], entities: &mut Vec<V
         },
         "code" => {
             // <pre><code class="language-x">…</code></pre> is one pre entity.
-            if let Some(pre) = stack.last_mut().filter(|p| p.tag == "pre" && p.start == open.start) {
+            if let Some(pre) = stack
+                .last_mut()
+                .filter(|p| p.tag == "pre" && p.start == open.start)
+            {
                 if !open.arg.is_empty() {
                     pre.arg.clone_from(&open.arg);
                 }
@@ -377,10 +430,13 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Formatted, String> {
             if let Some(idx) = open.iter().rposition(|o| o.0 == kind) {
                 let (kind, start, _) = open.remove(idx);
                 if utf16 > start {
-                    entities.push(json!({ "type": kind, "offset": start, "length": utf16 - start }));
+                    entities
+                        .push(json!({ "type": kind, "offset": start, "length": utf16 - start }));
                 }
             } else if kind == "link" && open.iter().any(|o| o.0 == "link") {
-                return Err(format!("Character '[' is reserved and must be escaped with the preceding '\\'"));
+                return Err(format!(
+                    "Character '[' is reserved and must be escaped with the preceding '\\'"
+                ));
             } else {
                 open.push((kind, utf16, pos));
             }
@@ -402,7 +458,9 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Formatted, String> {
             continue;
         }
         if v2 && !in_code && V2_RESERVED.contains(c) && !(c == '>' && at_line_start) {
-            return Err(format!("Character '{c}' is reserved and must be escaped with the preceding '\\'"));
+            return Err(format!(
+                "Character '{c}' is reserved and must be escaped with the preceding '\\'"
+            ));
         }
         if !(v2 && c == '>' && at_line_start) {
             out.push(c);
@@ -427,5 +485,8 @@ fn parse_markdown(src: &str, v2: bool) -> Result<Formatted, String> {
             format!("Can't find end of the entity starting at byte offset {pos}")
         });
     }
-    Ok(Formatted { text: out, entities })
+    Ok(Formatted {
+        text: out,
+        entities,
+    })
 }

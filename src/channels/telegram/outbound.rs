@@ -2,7 +2,7 @@
 //! to Telegram's limits, retrying on 429 (after `retry_after`) and on network
 //! errors; a row is marked sent only once Telegram accepted all of it.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,9 +20,14 @@ use crate::store::OutboxRow;
 /// Rows a worker takes at a time.
 const BATCH: usize = 20;
 
+/// Each chat's recent sends, kept between workers so a new worker of the same
+/// chat keeps the pace of the last one.
+type Paces = Arc<Mutex<HashMap<i64, Pace>>>;
+
 /// Watches the outbox and starts a worker for every chat with something to send.
 pub(super) async fn send_loop(link: Link) {
     let active: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let paces: Paces = Arc::default();
     let mut stop = link.stop.clone();
     let mut stopping_since: Option<Instant> = None;
     loop {
@@ -53,8 +58,9 @@ pub(super) async fn send_loop(link: Link) {
             if fresh {
                 let link = link.clone();
                 let active = Arc::clone(&active);
+                let paces = Arc::clone(&paces);
                 tokio::spawn(async move {
-                    worker(&link, &chat).await;
+                    worker(&link, &chat, &paces).await;
                     active
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -86,12 +92,26 @@ fn chats_in_order(rows: &[OutboxRow]) -> Vec<String> {
 }
 
 /// Sends one chat's rows until none is left.
-async fn worker(link: &Link, chat: &str) {
+async fn worker(link: &Link, chat: &str, paces: &Paces) {
     let Ok(chat_id) = chat.parse::<i64>().map(ChatId) else {
         tracing::error!("telegram: outbox row for a chat id that is not a number");
         return;
     };
-    let mut pace = Pace::new(chat_id);
+    let taken = paces
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&chat_id.0);
+    let mut pace = taken.unwrap_or_else(|| Pace::new(chat_id));
+    send_rows(link, chat, chat_id, &mut pace).await;
+    let mut paces = paces
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Chats quiet for a minute need no memory.
+    paces.retain(|_, p| p.recently_used());
+    paces.insert(chat_id.0, pace);
+}
+
+async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
     loop {
         let owned = chat.to_owned();
         let rows = blocking(&link.engine, move |engine| {
@@ -103,7 +123,7 @@ async fn worker(link: &Link, chat: &str) {
             return;
         }
         for row in rows {
-            let outcome = deliver(link, chat_id, &row, &mut pace).await;
+            let outcome = deliver(link, chat_id, &row, pace).await;
             let now = Timestamp::now().as_second();
             let id = row.id;
             let owned = chat.to_owned();
@@ -457,6 +477,12 @@ impl Pace {
             Some(until) if until > now => self.sleep(link, until - now).await,
             _ => false,
         }
+    }
+
+    fn recently_used(&self) -> bool {
+        self.recent
+            .back()
+            .is_some_and(|t| t.elapsed() < Duration::from_mins(1))
     }
 
     fn sent(&mut self) {
