@@ -37,7 +37,11 @@ impl Group {
     /// A member who can write in the group.
     pub fn member(&self, user_id: i64, first_name: &str) -> Customer {
         add_user(&mut self.fake.lock(), user_id, first_name);
-        Customer { fake: self.fake.clone(), user_id, chat_id: self.id }
+        Customer {
+            fake: self.fake.clone(),
+            user_id,
+            chat_id: self.id,
+        }
     }
 
     pub fn messages(&self) -> Vec<Seen> {
@@ -55,10 +59,14 @@ fn auto_entities(text: &str) -> Vec<Value> {
         let word_start = prev.is_none_or(char::is_whitespace);
         if word_start && (c == '/' || c == '@') {
             let rest = &text[pos + 1..];
-            let mut len = rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(rest.len());
+            let mut len = rest
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(rest.len());
             if c == '/' && rest[len..].starts_with('@') {
                 let tail = &rest[len + 1..];
-                len += 1 + tail.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(tail.len());
+                len += 1 + tail
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .unwrap_or(tail.len());
             }
             let ok = if c == '/' { len > 0 } else { len >= 5 };
             if ok {
@@ -80,7 +88,11 @@ fn auto_entities(text: &str) -> Vec<Value> {
 
 impl Customer {
     pub(super) fn new(fake: FakeTelegram, user_id: i64, chat_id: i64) -> Self {
-        Self { fake, user_id, chat_id }
+        Self {
+            fake,
+            user_id,
+            chat_id,
+        }
     }
 
     pub fn id(&self) -> i64 {
@@ -112,7 +124,7 @@ impl Customer {
         let msg = msg.clone();
         if self.delivered(&st, &msg.body, reply_to) {
             let json = st.msg_json(&msg);
-            st.push_update("message", json);
+            st.push_update("message", &json);
         }
         drop(st);
         self.fake.shared.updates.notify_waiters();
@@ -124,20 +136,36 @@ impl Customer {
         if !st.is_group(self.chat_id) {
             return true;
         }
-        let Body::Text { text, .. } = body else { return true };
+        let Body::Text { text, .. } = body else {
+            return true;
+        };
         text.starts_with('/')
             || text.contains(&format!("@{BOT_USERNAME}"))
-            || reply_to.and_then(|r| st.msg(self.chat_id, r)).is_some_and(|m| m.from == BOT_ID)
+            || reply_to
+                .and_then(|r| st.msg(self.chat_id, r))
+                .is_some_and(|m| m.from == BOT_ID)
     }
 
     /// Sends a text message; returns its message id.
     pub fn send_text(&self, text: &str) -> i64 {
-        self.post(Body::Text { text: text.to_owned(), entities: auto_entities(text) }, None)
+        self.post(
+            Body::Text {
+                text: text.to_owned(),
+                entities: auto_entities(text),
+            },
+            None,
+        )
     }
 
     /// Sends a text message replying to `message_id`.
     pub fn reply_text(&self, message_id: i64, text: &str) -> i64 {
-        self.post(Body::Text { text: text.to_owned(), entities: auto_entities(text) }, Some(message_id))
+        self.post(
+            Body::Text {
+                text: text.to_owned(),
+                entities: auto_entities(text),
+            },
+            Some(message_id),
+        )
     }
 
     pub fn send_sticker(&self) -> i64 {
@@ -147,12 +175,16 @@ impl Customer {
     /// Presses the button with `callback_data` on a message; returns the query id.
     pub fn press(&self, message_id: i64, callback_data: &str) -> Result<String, String> {
         let mut st = self.fake.lock();
-        let msg = st.msg(self.chat_id, message_id).cloned().ok_or_else(|| {
-            format!("message {message_id} is not in chat {}", self.chat_id)
-        })?;
-        let seen = st.seen(&msg);
+        let msg = st
+            .msg(self.chat_id, message_id)
+            .cloned()
+            .ok_or_else(|| format!("message {message_id} is not in chat {}", self.chat_id))?;
+        let seen = State::seen(&msg);
         if !seen.all_buttons().any(|(_, d)| d == callback_data) {
-            return Err(format!("message {message_id} has no button {callback_data:?}; it has {:?}", seen.buttons));
+            return Err(format!(
+                "message {message_id} has no button {callback_data:?}; it has {:?}",
+                seen.buttons
+            ));
         }
         let id = st.next_query_id();
         let update = json!({
@@ -162,8 +194,15 @@ impl Customer {
             "chat_instance": format!("{}", self.chat_id.unsigned_abs().wrapping_mul(7_919) % 9_000_000_000_000_000_000),
             "data": callback_data,
         });
-        st.push_update("callback_query", update.clone());
-        st.callbacks.insert(id.clone(), CallbackRec { created: std::time::Instant::now(), answer: None, update });
+        st.push_update("callback_query", &update);
+        st.callbacks.insert(
+            id.clone(),
+            CallbackRec {
+                created: std::time::Instant::now(),
+                answer: None,
+                update,
+            },
+        );
         drop(st);
         self.fake.shared.updates.notify_waiters();
         Ok(id)
@@ -174,32 +213,53 @@ impl Customer {
     pub fn press_button(&self, label: &str) -> Result<String, String> {
         let messages = self.bot_messages();
         let found = messages.iter().rev().find_map(|m| {
-            m.all_buttons().find(|(text, _)| text.contains(label)).map(|(_, data)| (m.message_id, data.clone()))
+            m.all_buttons()
+                .find(|(text, _)| text.contains(label))
+                .map(|(_, data)| (m.message_id, data.clone()))
         });
         let Some((message_id, data)) = found else {
-            let all: Vec<_> = messages.iter().flat_map(|m| m.all_buttons().map(|(t, _)| t.clone())).collect();
-            return Err(format!("no button containing {label:?}; buttons in the chat: {all:?}"));
+            let all: Vec<_> = messages
+                .iter()
+                .flat_map(|m| m.all_buttons().map(|(t, _)| t.clone()))
+                .collect();
+            return Err(format!(
+                "no button containing {label:?}; buttons in the chat: {all:?}"
+            ));
         };
         self.press(message_id, &data)
     }
 
-    /// Delivers the same callback query again under a new update_id.
+    /// Delivers the same callback query again under a new `update_id`.
     pub fn repress(&self, query_id: &str) -> Result<(), String> {
         let mut st = self.fake.lock();
-        let update = st.callbacks.get(query_id).map(|c| c.update.clone()).ok_or("unknown callback query")?;
-        st.push_update("callback_query", update);
+        let update = st
+            .callbacks
+            .get(query_id)
+            .map(|c| c.update.clone())
+            .ok_or("unknown callback query")?;
+        st.push_update("callback_query", &update);
         drop(st);
         self.fake.shared.updates.notify_waiters();
         Ok(())
     }
 
     pub fn callback_answer(&self, query_id: &str) -> Option<CallbackAnswer> {
-        self.fake.lock().callbacks.get(query_id).and_then(|c| c.answer.clone())
+        self.fake
+            .lock()
+            .callbacks
+            .get(query_id)
+            .and_then(|c| c.answer.clone())
     }
 
-    pub async fn wait_for_callback_answer(&self, query_id: &str, timeout: Duration) -> Result<CallbackAnswer, String> {
+    pub async fn wait_for_callback_answer(
+        &self,
+        query_id: &str,
+        timeout: Duration,
+    ) -> Result<CallbackAnswer, String> {
         self.fake
-            .wait(timeout, |st| st.callbacks.get(query_id).and_then(|c| c.answer.clone()))
+            .wait(timeout, |st| {
+                st.callbacks.get(query_id).and_then(|c| c.answer.clone())
+            })
             .await
             .ok_or_else(|| format!("callback query {query_id} was not answered within {timeout:?}"))
     }
@@ -229,33 +289,66 @@ impl Customer {
     }
 
     /// Like `wait_for_text`, but only messages with an id above `after_message_id`.
-    pub async fn wait_for_text_after(&self, after_message_id: i64, needle: &str, timeout: Duration) -> Result<Seen, String> {
+    pub async fn wait_for_text_after(
+        &self,
+        after_message_id: i64,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<Seen, String> {
         let chat = self.chat_id;
         let found = self.fake.wait(timeout, |st| {
-            st.seen_in(chat).into_iter().rev().find(|m| m.from_bot && m.message_id > after_message_id && m.text.contains(needle))
+            st.seen_in(chat)
+                .into_iter()
+                .rev()
+                .find(|m| m.from_bot && m.message_id > after_message_id && m.text.contains(needle))
         });
         found.await.ok_or_else(|| {
             let texts: Vec<String> = self
                 .messages()
                 .iter()
-                .map(|m| format!("#{} {}: {:?}", m.message_id, if m.from_bot { "bot" } else { "user" }, m.text))
+                .map(|m| {
+                    format!(
+                        "#{} {}: {:?}",
+                        m.message_id,
+                        if m.from_bot { "bot" } else { "user" },
+                        m.text
+                    )
+                })
                 .collect();
-            format!("no bot message containing {needle:?} within {timeout:?}; the chat holds:\n{}", texts.join("\n"))
+            format!(
+                "no bot message containing {needle:?} within {timeout:?}; the chat holds:\n{}",
+                texts.join("\n")
+            )
         })
     }
 
-    /// Opens the payment form of an invoice: a pre_checkout_query; returns its id.
+    /// Opens the payment form of an invoice: a `pre_checkout_query`; returns its id.
     pub fn pre_checkout(&self, invoice_message_id: i64) -> Result<String, String> {
         let mut st = self.fake.lock();
-        let msg = st.msg(self.chat_id, invoice_message_id).cloned().ok_or("no such message")?;
-        let Body::Invoice { currency, total, payload, .. } = &msg.body else {
+        let msg = st
+            .msg(self.chat_id, invoice_message_id)
+            .cloned()
+            .ok_or("no such message")?;
+        let Body::Invoice {
+            currency,
+            total,
+            payload,
+            ..
+        } = &msg.body
+        else {
             return Err(format!("message {invoice_message_id} is not an invoice"));
         };
         let id = st.next_query_id();
         let query = json!({ "id": id, "from": st.user_json(self.user_id), "currency": currency,
             "total_amount": total, "invoice_payload": payload });
-        st.push_update("pre_checkout_query", query);
-        st.pre_checkouts.insert(id.clone(), PreCheckoutRec { invoice: (self.chat_id, invoice_message_id), answer: None });
+        st.push_update("pre_checkout_query", &query);
+        st.pre_checkouts.insert(
+            id.clone(),
+            PreCheckoutRec {
+                invoice: (self.chat_id, invoice_message_id),
+                answer: None,
+            },
+        );
         drop(st);
         self.fake.shared.updates.notify_waiters();
         Ok(id)
@@ -267,25 +360,49 @@ impl Customer {
         let key = (self.chat_id, invoice_message_id);
         let (currency, total, payload) = {
             let st = self.fake.lock();
-            let approved = st.pre_checkouts.values().any(|p| p.invoice == key && p.answer.as_ref().is_some_and(|a| a.ok));
+            let approved = st
+                .pre_checkouts
+                .values()
+                .any(|p| p.invoice == key && p.answer.as_ref().is_some_and(|a| a.ok));
             if !approved {
-                return Err(format!("no approved pre-checkout query for invoice {invoice_message_id}"));
+                return Err(format!(
+                    "no approved pre-checkout query for invoice {invoice_message_id}"
+                ));
             }
             match st.msg(self.chat_id, invoice_message_id).map(|m| &m.body) {
-                Some(Body::Invoice { currency, total, payload, .. }) => (currency.clone(), *total, payload.clone()),
+                Some(Body::Invoice {
+                    currency,
+                    total,
+                    payload,
+                    ..
+                }) => (currency.clone(), *total, payload.clone()),
                 _ => return Err(format!("message {invoice_message_id} is not an invoice")),
             }
         };
         let charge_id = format!("stxfake{}{invoice_message_id}", unix_now());
-        Ok(self.post(Body::Paid { currency, total, payload, charge_id }, None))
+        Ok(self.post(
+            Body::Paid {
+                currency,
+                total,
+                payload,
+                charge_id,
+            },
+            None,
+        ))
     }
 
-    /// pre_checkout, wait for the bot's answer, and pay if it approved.
-    pub async fn checkout(&self, invoice_message_id: i64, timeout: Duration) -> Result<i64, String> {
+    /// `pre_checkout`, wait for the bot's answer, and pay if it approved.
+    pub async fn checkout(
+        &self,
+        invoice_message_id: i64,
+        timeout: Duration,
+    ) -> Result<i64, String> {
         let query = self.pre_checkout(invoice_message_id)?;
         let answer = self
             .fake
-            .wait(timeout, |st| st.pre_checkouts.get(&query).and_then(|p| p.answer.clone()))
+            .wait(timeout, |st| {
+                st.pre_checkouts.get(&query).and_then(|p| p.answer.clone())
+            })
             .await
             .ok_or("the bot did not answer the pre-checkout query")?;
         if !answer.ok {

@@ -1,5 +1,5 @@
 //! Telegram's text formatting: HTML (faithful to the Bot API's parser and its error
-//! texts), MarkdownV2 and legacy Markdown (simplified), entity offsets in UTF-16.
+//! texts); entity offsets in UTF-16.
 
 use serde_json::{Value, json};
 
@@ -25,11 +25,14 @@ pub fn format(
     let parsed = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => Ok(Formatted {
             text: text.to_owned(),
-            entities: entities.and_then(Value::as_array).cloned().unwrap_or_default(),
+            entities: entities
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
         }),
         Some("html") => parse_html(text, strict_html),
-        Some("markdownv2") => parse_markdown(text, true),
-        Some("markdown") => parse_markdown(text, false),
+        Some("markdownv2") => super::markdown::parse(text, true),
+        Some("markdown") => super::markdown::parse(text, false),
         Some(_) => return Err("Bad Request: unsupported parse_mode".to_owned()),
     };
     parsed
@@ -47,8 +50,8 @@ fn trim(f: Formatted) -> Formatted {
         .entities
         .into_iter()
         .filter_map(|mut e| {
-            let off = e["offset"].as_u64()? as usize;
-            let end = off + e["length"].as_u64()? as usize;
+            let off = usize::try_from(e["offset"].as_u64()?).ok()?;
+            let end = off + usize::try_from(e["length"].as_u64()?).ok()?;
             let start = off.max(lead16) - lead16;
             let end = end.min(lead16 + len16).saturating_sub(lead16);
             (end > start).then(|| {
@@ -62,8 +65,22 @@ fn trim(f: Formatted) -> Formatted {
 }
 
 const TAGS: &[&str] = &[
-    "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-    "span", "pre", "code", "blockquote",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "s",
+    "strike",
+    "del",
+    "u",
+    "ins",
+    "tg-spoiler",
+    "tg-emoji",
+    "span",
+    "pre",
+    "code",
+    "blockquote",
 ];
 
 struct Open {
@@ -87,7 +104,13 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
             end += 1;
         }
         let start = end;
-        while b.get(end).is_some_and(|c| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() }) {
+        while b.get(end).is_some_and(|c| {
+            if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
+            }
+        }) {
             end += 1;
         }
         let digits = std::str::from_utf8(&b[start..end]).ok()?;
@@ -162,14 +185,18 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 return Err(format!("Unclosed end tag at byte offset {begin}"));
             }
             i += 1;
-            let open = stack.pop().unwrap_or(Open { tag: String::new(), arg: String::new(), start: 0 });
+            let open = stack.pop().unwrap_or(Open {
+                tag: String::new(),
+                arg: String::new(),
+                start: 0,
+            });
             if !end_name.is_empty() && end_name != open.tag {
                 return Err(format!(
                     "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_name}>\"",
                     open.tag
                 ));
             }
-            close_entity(open, utf16, &mut stack, &mut entities);
+            close_entity(&open, utf16, &mut stack, &mut entities);
             continue;
         }
         while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
@@ -180,7 +207,9 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
         }
         let tag = src[begin + 1..i].to_ascii_lowercase();
         if !TAGS.contains(&tag.as_str()) {
-            return Err(format!("Unsupported start tag \"{tag}\" at byte offset {begin}"));
+            return Err(format!(
+                "Unsupported start tag \"{tag}\" at byte offset {begin}"
+            ));
         }
         let mut arg = String::new();
         let mut expandable = false;
@@ -221,14 +250,17 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 i += 1;
             }
             if i >= b.len() {
-                return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
+                return Err(format!(
+                    "Unclosed start tag \"{tag}\" at byte offset {begin}"
+                ));
             }
             let value = if b[i] == b'"' || b[i] == b'\'' {
                 let quote = b[i];
                 i += 1;
                 let mut value = String::new();
                 while i < b.len() && b[i] != quote {
-                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten() {
+                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten()
+                    {
                         value.push(ch);
                         i = next;
                     } else {
@@ -244,40 +276,60 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                 value
             } else {
                 let token_start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'-') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'-')
+                {
                     i += 1;
                 }
                 if i >= b.len() || !(is_space(b[i]) || b[i] == b'>') {
-                    return Err(format!("Unexpected end of name token at byte offset {token_start}"));
+                    return Err(format!(
+                        "Unexpected end of name token at byte offset {token_start}"
+                    ));
                 }
                 src[token_start..i].to_ascii_lowercase()
             };
             match (tag.as_str(), name.as_str()) {
                 ("a", "href") | ("tg-emoji", "emoji-id") => arg = value,
-                ("code", "class") if value.starts_with("language-") => arg = value[9..].to_owned(),
-                ("span", "class") if value.starts_with("tg-") => arg = value[3..].to_owned(),
+                ("code", "class") if value.starts_with("language-") => {
+                    value[9..].clone_into(&mut arg);
+                }
+                ("span", "class") if value.starts_with("tg-") => value[3..].clone_into(&mut arg),
                 _ => {}
             }
         }
         i += 1;
         if tag == "span" && arg != "spoiler" {
-            return Err(format!("Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"));
+            return Err(format!(
+                "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
+            ));
         }
         if expandable {
-            arg = "expandable".to_owned();
+            "expandable".clone_into(&mut arg);
         }
-        stack.push(Open { tag, arg, start: utf16 });
+        stack.push(Open {
+            tag,
+            arg,
+            start: utf16,
+        });
     }
     if let Some(open) = stack.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{}\"",
+            open.tag
+        ));
     }
     entities.sort_by_key(|e: &Value| {
-        (e["offset"].as_u64().unwrap_or(0), u64::MAX - e["length"].as_u64().unwrap_or(0))
+        (
+            e["offset"].as_u64().unwrap_or(0),
+            u64::MAX - e["length"].as_u64().unwrap_or(0),
+        )
     });
-    Ok(Formatted { text: out, entities })
+    Ok(Formatted {
+        text: out,
+        entities,
+    })
 }
 
-fn close_entity(open: Open, end: usize, stack: &mut [Open], entities: &mut Vec<Value>) {
+fn close_entity(open: &Open, end: usize, stack: &mut [Open], entities: &mut Vec<Value>) {
     let length = end - open.start;
     if length == 0 {
         return;
@@ -299,7 +351,10 @@ fn close_entity(open: Open, end: usize, stack: &mut [Open], entities: &mut Vec<V
         },
         "code" => {
             // <pre><code class="language-x">…</code></pre> is one pre entity.
-            if let Some(pre) = stack.last_mut().filter(|p| p.tag == "pre" && p.start == open.start) {
+            if let Some(pre) = stack
+                .last_mut()
+                .filter(|p| p.tag == "pre" && p.start == open.start)
+            {
                 if !open.arg.is_empty() {
                     pre.arg.clone_from(&open.arg);
                 }
@@ -328,104 +383,4 @@ fn link_url(href: &str) -> Option<String> {
     } else {
         Some(format!("http://{href}"))
     }
-}
-
-const V2_RESERVED: &str = "_*[]()~`>#+-=|{}.!";
-
-/// MarkdownV2 (escaping rules and paired markers) and legacy Markdown, simplified:
-/// formatting markers are removed, reserved characters must be escaped in V2.
-fn parse_markdown(src: &str, v2: bool) -> Result<Formatted, String> {
-    let mut out = String::new();
-    let mut utf16 = 0;
-    let mut open: Vec<(&'static str, usize, usize)> = Vec::new();
-    let mut entities = Vec::new();
-    let mut chars = src.char_indices().peekable();
-    let mut at_line_start = true;
-    while let Some((pos, c)) = chars.next() {
-        let in_code = open.last().is_some_and(|o| o.0 == "code" || o.0 == "pre");
-        if v2 && c == '\\' {
-            if let Some((_, next)) = chars.next() {
-                out.push(next);
-                utf16 += next.len_utf16();
-            }
-            at_line_start = false;
-            continue;
-        }
-        let marker = match c {
-            '`' if src[pos..].starts_with("```") => {
-                chars.next();
-                chars.next();
-                Some("pre")
-            }
-            '`' => Some("code"),
-            _ if in_code => None,
-            '*' => Some("bold"),
-            '_' if v2 && src[pos..].starts_with("__") => {
-                chars.next();
-                Some("underline")
-            }
-            '_' => Some("italic"),
-            '~' if v2 => Some("strikethrough"),
-            '|' if v2 && src[pos..].starts_with("||") => {
-                chars.next();
-                Some("spoiler")
-            }
-            '[' => Some("link"),
-            _ => None,
-        };
-        if let Some(kind) = marker {
-            if let Some(idx) = open.iter().rposition(|o| o.0 == kind) {
-                let (kind, start, _) = open.remove(idx);
-                if utf16 > start {
-                    entities.push(json!({ "type": kind, "offset": start, "length": utf16 - start }));
-                }
-            } else if kind == "link" && open.iter().any(|o| o.0 == "link") {
-                return Err(format!("Character '[' is reserved and must be escaped with the preceding '\\'"));
-            } else {
-                open.push((kind, utf16, pos));
-            }
-            at_line_start = false;
-            continue;
-        }
-        if c == ']' && open.last().is_some_and(|o| o.0 == "link") {
-            let (_, start, _) = open.pop().unwrap_or(("", 0, 0));
-            let rest = &src[pos + 1..];
-            if let Some(url_end) = rest.strip_prefix('(').and_then(|r| r.find(')')) {
-                let url = &rest[1..=url_end];
-                for _ in 0..url.chars().count() + 2 {
-                    chars.next();
-                }
-                if utf16 > start {
-                    entities.push(json!({ "type": "text_link", "url": url, "offset": start, "length": utf16 - start }));
-                }
-            }
-            continue;
-        }
-        if v2 && !in_code && V2_RESERVED.contains(c) && !(c == '>' && at_line_start) {
-            return Err(format!("Character '{c}' is reserved and must be escaped with the preceding '\\'"));
-        }
-        if !(v2 && c == '>' && at_line_start) {
-            out.push(c);
-            utf16 += c.len_utf16();
-        }
-        at_line_start = c == '\n';
-    }
-    if let Some((kind, _, pos)) = open.last() {
-        return Err(if v2 {
-            let name = match *kind {
-                "bold" => "Bold",
-                "italic" => "Italic",
-                "underline" => "Underline",
-                "strikethrough" => "Strikethrough",
-                "spoiler" => "Spoiler",
-                "code" => "Code",
-                "pre" => "Pre",
-                _ => "TextUrl",
-            };
-            format!("Can't find end of {name} entity at byte offset {pos}")
-        } else {
-            format!("Can't find end of the entity starting at byte offset {pos}")
-        });
-    }
-    Ok(Formatted { text: out, entities })
 }

@@ -23,7 +23,13 @@ fn ceil_secs(d: Duration) -> u64 {
 impl Limiter {
     /// Whether one more message to `chat_id` is allowed now (`Err(retry_after)` if
     /// not); with `commit` it is also counted.
-    pub fn check(&mut self, chat_id: i64, group: bool, burst: u32, commit: bool) -> Result<(), u64> {
+    pub fn check(
+        &mut self,
+        chat_id: i64,
+        group: bool,
+        burst: u32,
+        commit: bool,
+    ) -> Result<(), u64> {
         let now = Instant::now();
         let second_ago = now.checked_sub(Duration::from_secs(1));
         while self.overall.front().is_some_and(|t| Some(*t) <= second_ago) {
@@ -31,23 +37,31 @@ impl Limiter {
         }
         if self.overall.len() >= OVERALL_PER_SEC {
             let oldest = self.overall.front().copied().unwrap_or(now);
-            return Err(ceil_secs(Duration::from_secs(1).saturating_sub(now - oldest)));
+            return Err(ceil_secs(
+                Duration::from_secs(1).saturating_sub(now - oldest),
+            ));
         }
         let capacity = f64::from(burst.max(1));
-        let (tokens, last) = self.buckets.get(&chat_id).copied().unwrap_or((capacity, now));
+        let (tokens, last) = self
+            .buckets
+            .get(&chat_id)
+            .copied()
+            .unwrap_or((capacity, now));
         let tokens = (tokens + (now - last).as_secs_f64()).min(capacity);
         if tokens < 1.0 {
             return Err(ceil_secs(Duration::from_secs_f64(1.0 - tokens)));
         }
         if group {
             let window = self.groups.entry(chat_id).or_default();
-            let minute_ago = now.checked_sub(Duration::from_secs(60));
+            let minute_ago = now.checked_sub(Duration::from_mins(1));
             while window.front().is_some_and(|t| Some(*t) <= minute_ago) {
                 window.pop_front();
             }
             if window.len() >= GROUP_PER_MIN {
                 let oldest = window.front().copied().unwrap_or(now);
-                return Err(ceil_secs(Duration::from_secs(60).saturating_sub(now - oldest)));
+                return Err(ceil_secs(
+                    Duration::from_mins(1).saturating_sub(now - oldest),
+                ));
             }
             if commit {
                 window.push_back(now);
@@ -64,8 +78,18 @@ impl Limiter {
 
 /// Width and height of a PNG, JPEG, GIF or WebP image, from its header.
 pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
-    let be16 = |i: usize| Some(u32::from(u16::from_be_bytes([*data.get(i)?, *data.get(i + 1)?])));
-    let le16 = |i: usize| Some(u32::from(u16::from_le_bytes([*data.get(i)?, *data.get(i + 1)?])));
+    let be16 = |i: usize| {
+        Some(u32::from(u16::from_be_bytes([
+            *data.get(i)?,
+            *data.get(i + 1)?,
+        ])))
+    };
+    let le16 = |i: usize| {
+        Some(u32::from(u16::from_le_bytes([
+            *data.get(i)?,
+            *data.get(i + 1)?,
+        ])))
+    };
     let be32 = |i: usize| Some(u32::from_be_bytes(data.get(i..i + 4)?.try_into().ok()?));
     if data.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Some((be32(16)?, be32(20)?));

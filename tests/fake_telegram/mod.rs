@@ -13,8 +13,10 @@
 mod customer;
 mod html;
 mod limits;
+mod markdown;
 mod methods;
 mod params;
+mod sending;
 mod server;
 mod state;
 mod types;
@@ -49,7 +51,9 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn refusing(&self) -> bool {
@@ -110,11 +114,19 @@ impl FakeTelegram {
     /// The bot is in privacy mode: it only gets commands, mentions and replies.
     pub fn group(&self, id: i64, title: &str) -> Group {
         let kind = if id <= -1_000_000_000_000 {
-            ChatKind::Supergroup { title: title.to_owned() }
+            ChatKind::Supergroup {
+                title: title.to_owned(),
+            }
         } else {
-            ChatKind::Group { title: title.to_owned() }
+            ChatKind::Group {
+                title: title.to_owned(),
+            }
         };
-        self.lock().chats.entry(id).or_insert(state::Chat { kind, next_id: 1, messages: Vec::new() });
+        self.lock().chats.entry(id).or_insert(state::Chat {
+            kind,
+            next_id: 1,
+            messages: Vec::new(),
+        });
         Group::new(self.clone(), id)
     }
 
@@ -141,7 +153,9 @@ impl FakeTelegram {
     /// The next `times` calls of `method` (any case) fail with `fault`.
     pub fn fail_next(&self, method: &str, times: u32, fault: Fault) {
         if times > 0 {
-            self.lock().faults_next.push((method.to_owned(), times, fault));
+            self.lock()
+                .faults_next
+                .push((method.to_owned(), times, fault));
         }
     }
 
@@ -156,7 +170,7 @@ impl FakeTelegram {
         st.chat_faults.clear();
     }
 
-    /// Every new update is queued twice (new update_id, same content).
+    /// Every new update is queued twice (new `update_id`, same content).
     pub fn duplicate_updates(&self, on: bool) {
         self.lock().duplicate = on;
     }
@@ -186,20 +200,39 @@ impl FakeTelegram {
 
     /// The calls of one method (any case).
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
-        self.lock().calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .cloned()
+            .collect()
     }
 
     /// Answers to callback queries, in no particular order.
     pub fn callback_answers(&self) -> Vec<CallbackAnswer> {
-        self.lock().callbacks.values().filter_map(|c| c.answer.clone()).collect()
+        self.lock()
+            .callbacks
+            .values()
+            .filter_map(|c| c.answer.clone())
+            .collect()
     }
 
     /// The bot's command list for the default scope and no language, as (command, description).
     pub fn commands(&self) -> Vec<(String, String)> {
         let st = self.lock();
-        let list = st.commands.get("default|").and_then(Value::as_array).cloned().unwrap_or_default();
+        let list = st
+            .commands
+            .get("default|")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         list.iter()
-            .map(|c| (c["command"].as_str().unwrap_or_default().to_owned(), c["description"].as_str().unwrap_or_default().to_owned()))
+            .map(|c| {
+                (
+                    c["command"].as_str().unwrap_or_default().to_owned(),
+                    c["description"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect()
     }
 
@@ -209,7 +242,10 @@ impl FakeTelegram {
     }
 
     pub fn pre_checkout_answer(&self, query_id: &str) -> Option<PreCheckoutAnswer> {
-        self.lock().pre_checkouts.get(query_id).and_then(|p| p.answer.clone())
+        self.lock()
+            .pre_checkouts
+            .get(query_id)
+            .and_then(|p| p.answer.clone())
     }
 
     /// What a chat holds, with edits applied.
@@ -225,10 +261,19 @@ impl FakeTelegram {
     }
 
     /// Waits until `method` has been called at least `count` times in all.
-    pub async fn wait_for_calls(&self, method: &str, count: usize, timeout: Duration) -> Result<Vec<Call>, String> {
+    pub async fn wait_for_calls(
+        &self,
+        method: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Call>, String> {
         self.wait(timeout, |st| {
-            let calls: Vec<Call> =
-                st.calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect();
+            let calls: Vec<Call> = st
+                .calls
+                .iter()
+                .filter(|c| c.method.eq_ignore_ascii_case(method))
+                .cloned()
+                .collect();
             (calls.len() >= count).then_some(calls)
         })
         .await

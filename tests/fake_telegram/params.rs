@@ -90,7 +90,10 @@ impl Params {
     pub fn logged(&self) -> Value {
         let mut map = self.map.clone();
         for (name, file) in &self.files {
-            map.insert(name.clone(), Value::String(format!("<upload {} bytes>", file.data.len())));
+            map.insert(
+                name.clone(),
+                Value::String(format!("<upload {} bytes>", file.data.len())),
+            );
         }
         Value::Object(map)
     }
@@ -123,7 +126,9 @@ impl Params {
     /// A structured parameter, sent either as JSON or as a JSON-encoded string.
     pub fn json(&self, key: &str) -> Option<Value> {
         match self.map.get(key)? {
-            Value::String(s) => serde_json::from_str(s).ok().or_else(|| Some(Value::String(s.clone()))),
+            Value::String(s) => serde_json::from_str(s)
+                .ok()
+                .or_else(|| Some(Value::String(s.clone()))),
             Value::Null => None,
             v => Some(v.clone()),
         }

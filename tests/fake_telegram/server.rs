@@ -19,12 +19,15 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::methods::{self, Res, SENDING};
 use super::params::Params;
+use super::sending;
 use super::state::State;
 use super::types::{ApiError, Call};
 use super::{OUTAGE_BAD_GATEWAY, OUTAGE_NONE, Shared};
 
 pub async fn serve(shared: Arc<Shared>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let app = Router::new()
         .fallback(handle)
@@ -52,7 +55,13 @@ impl axum::serve::Listener for Guarded {
                 Ok((stream, _)) if self.shared.refusing() => drop(stream),
                 Ok((stream, addr)) => {
                     let _ = stream.set_nodelay(true);
-                    return (GuardedStream { stream, shared: Arc::clone(&self.shared) }, addr);
+                    return (
+                        GuardedStream {
+                            stream,
+                            shared: Arc::clone(&self.shared),
+                        },
+                        addr,
+                    );
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
             }
@@ -75,7 +84,11 @@ fn outage_error() -> io::Error {
 }
 
 impl AsyncRead for GuardedStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.shared.refusing() {
             return Poll::Ready(Err(outage_error()));
         }
@@ -84,7 +97,11 @@ impl AsyncRead for GuardedStream {
 }
 
 impl AsyncWrite for GuardedStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.shared.refusing() {
             return Poll::Ready(Err(outage_error()));
         }
@@ -102,15 +119,28 @@ impl AsyncWrite for GuardedStream {
 
 fn bad_gateway() -> Response {
     let body = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n";
-    (StatusCode::BAD_GATEWAY, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+    (
+        StatusCode::BAD_GATEWAY,
+        [(header::CONTENT_TYPE, "text/html")],
+        body,
+    )
+        .into_response()
 }
 
 fn respond(result: &Res) -> Response {
     let (status, body) = match result {
         Ok(v) => (StatusCode::OK, json!({ "ok": true, "result": v })),
-        Err(e) => (StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST), e.body()),
+        Err(e) => (
+            StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST),
+            e.body(),
+        ),
     };
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn percent_decode_path(s: &str) -> String {
@@ -119,7 +149,11 @@ fn percent_decode_path(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = (b[i] == b'%' && i + 2 < b.len())
-            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .then(|| {
+                std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .flatten();
         if let Some(byte) = hex {
             out.push(byte);
@@ -137,13 +171,26 @@ async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response
     if shared.outage.load(Ordering::SeqCst) == OUTAGE_BAD_GATEWAY {
         return bad_gateway();
     }
-    let segments: Vec<String> =
-        req.uri().path().split('/').filter(|s| !s.is_empty()).map(percent_decode_path).collect();
+    let segments: Vec<String> = req
+        .uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode_path)
+        .collect();
     let [token, method] = segments.as_slice() else {
-        return respond(&Err(ApiError { code: 404, description: "Not Found".to_owned(), retry_after: None }));
+        return respond(&Err(ApiError {
+            code: 404,
+            description: "Not Found".to_owned(),
+            retry_after: None,
+        }));
     };
     if token.strip_prefix("bot") != Some(super::FakeTelegram::TOKEN) {
-        return respond(&Err(ApiError { code: 401, description: "Unauthorized".to_owned(), retry_after: None }));
+        return respond(&Err(ApiError {
+            code: 401,
+            description: "Unauthorized".to_owned(),
+            retry_after: None,
+        }));
     }
     let name = methods::canonical(method).unwrap_or(method).to_owned();
     let params = match Params::from_request(req).await {
@@ -193,7 +240,11 @@ fn record(st: &mut State, method: &str, params: &Params, at: Instant, result: &R
 
 /// Injected faults, then the flood limits (checked without counting).
 fn pre_checks(st: &mut State, method: &str, p: &Params) -> Result<(), ApiError> {
-    if let Some(idx) = st.faults_next.iter().position(|(m, n, _)| m.eq_ignore_ascii_case(method) && *n > 0) {
+    if let Some(idx) = st
+        .faults_next
+        .iter()
+        .position(|(m, n, _)| m.eq_ignore_ascii_case(method) && *n > 0)
+    {
         let (_, remaining, fault) = &mut st.faults_next[idx];
         *remaining -= 1;
         let err = ApiError::from_fault(fault);
@@ -205,28 +256,32 @@ fn pre_checks(st: &mut State, method: &str, p: &Params) -> Result<(), ApiError> 
     if !SENDING.contains(&method) && method != "sendChatAction" {
         return Ok(());
     }
-    let Ok(chat) = methods::chat_id(st, p, "chat_id") else { return Ok(()) };
+    let Ok(chat) = sending::chat_id(st, p, "chat_id") else {
+        return Ok(());
+    };
     if let Some(fault) = st.chat_faults.get(&chat) {
         return Err(ApiError::from_fault(fault));
     }
     if SENDING.contains(&method) && st.config.strict_rate {
         let (group, burst) = (st.is_group(chat), st.config.burst);
-        st.limiter.check(chat, group, burst, false).map_err(ApiError::too_many)?;
+        st.limiter
+            .check(chat, group, burst, false)
+            .map_err(ApiError::too_many)?;
     }
     Ok(())
 }
 
 fn count_send(st: &mut State, method: &str, p: &Params) {
-    if SENDING.contains(&method) && st.config.strict_rate {
-        if let Ok(chat) = methods::chat_id(st, p, "chat_id") {
-            let (group, burst) = (st.is_group(chat), st.config.burst);
-            let _ = st.limiter.check(chat, group, burst, true);
-        }
+    if !SENDING.contains(&method) || !st.config.strict_rate {
+        return;
+    }
+    if let Ok(chat) = sending::chat_id(st, p, "chat_id") {
+        let (group, burst) = (st.is_group(chat), st.config.burst);
+        let _ = st.limiter.check(chat, group, burst, true);
     }
 }
 
-const CONFLICT: &str =
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+const CONFLICT: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 const DEFAULT_SKIPPED: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
 
 /// Long polling: confirms updates below `offset`, then answers as soon as there is
@@ -242,7 +297,10 @@ async fn get_updates(shared: &Shared, p: &Params) -> Res {
             return Err(ApiError { code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".to_owned(), retry_after: None });
         }
         if let Some(Value::Array(list)) = p.json("allowed_updates") {
-            let list: Vec<String> = list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+            let list: Vec<String> = list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
             st.allowed_updates = (!list.is_empty()).then_some(list);
         }
         if offset < 0 {
@@ -265,17 +323,30 @@ async fn get_updates(shared: &Shared, p: &Params) -> Res {
         {
             let mut st = shared.lock();
             if st.poll_generation != generation {
-                return Err(ApiError { code: 409, description: CONFLICT.to_owned(), retry_after: None });
+                return Err(ApiError {
+                    code: 409,
+                    description: CONFLICT.to_owned(),
+                    retry_after: None,
+                });
             }
             if shared.outage.load(Ordering::SeqCst) != OUTAGE_NONE {
-                return Err(ApiError { code: 502, description: "Bad Gateway".to_owned(), retry_after: None });
+                return Err(ApiError {
+                    code: 502,
+                    description: "Bad Gateway".to_owned(),
+                    retry_after: None,
+                });
             }
             let allowed = st.allowed_updates.clone();
             st.updates.retain(|u| match &allowed {
                 Some(list) => list.iter().any(|k| k == u.kind),
                 None => !DEFAULT_SKIPPED.contains(&u.kind),
             });
-            let batch: Vec<Value> = st.updates.iter().take(limit).map(|u| u.json.clone()).collect();
+            let batch: Vec<Value> = st
+                .updates
+                .iter()
+                .take(limit)
+                .map(|u| u.json.clone())
+                .collect();
             if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(Value::Array(batch));
             }

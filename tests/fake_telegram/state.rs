@@ -13,7 +13,9 @@ pub const BOT_USERNAME: &str = "shop_test_bot";
 pub const BOT_NAME: &str = "Shop Test Bot";
 
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs().try_into().unwrap_or(0))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().try_into().unwrap_or(0))
 }
 
 #[derive(Clone, Debug)]
@@ -47,11 +49,30 @@ pub enum ChatKind {
 
 #[derive(Clone, Debug)]
 pub enum Body {
-    Text { text: String, entities: Vec<Value> },
-    Photo { sizes: Vec<Value>, source: PhotoSource, caption: Option<String>, entities: Vec<Value> },
+    Text {
+        text: String,
+        entities: Vec<Value>,
+    },
+    Photo {
+        sizes: Vec<Value>,
+        source: PhotoSource,
+        caption: Option<String>,
+        entities: Vec<Value>,
+    },
     Sticker,
-    Invoice { title: String, description: String, currency: String, total: u64, payload: String },
-    Paid { currency: String, total: u64, payload: String, charge_id: String },
+    Invoice {
+        title: String,
+        description: String,
+        currency: String,
+        total: u64,
+        payload: String,
+    },
+    Paid {
+        currency: String,
+        total: u64,
+        payload: String,
+        charge_id: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -183,7 +204,9 @@ impl State {
                 }
                 v
             }
-            Some(ChatKind::Group { title }) => json!({ "id": chat_id, "type": "group", "title": title }),
+            Some(ChatKind::Group { title }) => {
+                json!({ "id": chat_id, "type": "group", "title": title })
+            }
             Some(ChatKind::Supergroup { title }) => {
                 json!({ "id": chat_id, "type": "supergroup", "title": title })
             }
@@ -192,15 +215,25 @@ impl State {
     }
 
     pub fn is_group(&self, chat_id: i64) -> bool {
-        self.chats.get(&chat_id).is_some_and(|c| !matches!(c.kind, ChatKind::Private { .. }))
+        self.chats
+            .get(&chat_id)
+            .is_some_and(|c| !matches!(c.kind, ChatKind::Private { .. }))
     }
 
     pub fn msg(&self, chat_id: i64, id: i64) -> Option<&Msg> {
-        self.chats.get(&chat_id)?.messages.iter().find(|m| m.id == id)
+        self.chats
+            .get(&chat_id)?
+            .messages
+            .iter()
+            .find(|m| m.id == id)
     }
 
     pub fn msg_mut(&mut self, chat_id: i64, id: i64) -> Option<&mut Msg> {
-        self.chats.get_mut(&chat_id)?.messages.iter_mut().find(|m| m.id == id)
+        self.chats
+            .get_mut(&chat_id)?
+            .messages
+            .iter_mut()
+            .find(|m| m.id == id)
     }
 
     /// Stores a new message in a known chat and returns its id.
@@ -235,12 +268,16 @@ impl State {
             v["edit_date"] = json!(d);
         }
         if let Some(r) = m.reply_to.and_then(|r| self.msg(m.chat_id, r)) {
-            let mut reply = self.msg_json(&Msg { reply_to: None, ..r.clone() });
+            let mut reply = self.msg_json(&Msg {
+                reply_to: None,
+                ..r.clone()
+            });
             reply.as_object_mut().map(|o| o.remove("reply_to_message"));
             v["reply_to_message"] = reply;
         }
         if let Some((from, date)) = m.forward_from {
-            v["forward_origin"] = json!({ "type": "user", "sender_user": self.user_json(from), "date": date });
+            v["forward_origin"] =
+                json!({ "type": "user", "sender_user": self.user_json(from), "date": date });
         }
         match &m.body {
             Body::Text { text, entities } => {
@@ -249,7 +286,12 @@ impl State {
                     v["entities"] = json!(entities);
                 }
             }
-            Body::Photo { sizes, caption, entities, .. } => {
+            Body::Photo {
+                sizes,
+                caption,
+                entities,
+                ..
+            } => {
                 v["photo"] = json!(sizes);
                 if let Some(c) = caption {
                     v["caption"] = json!(c);
@@ -265,26 +307,39 @@ impl State {
                     "is_animated": false, "is_video": false, "emoji": "\u{1F600}",
                 });
             }
-            Body::Invoice { title, description, currency, total, .. } => {
+            Body::Invoice {
+                title,
+                description,
+                currency,
+                total,
+                ..
+            } => {
                 v["invoice"] = json!({ "title": title, "description": description,
                     "start_parameter": "", "currency": currency, "total_amount": total });
             }
-            Body::Paid { currency, total, payload, charge_id } => {
+            Body::Paid {
+                currency,
+                total,
+                payload,
+                charge_id,
+            } => {
                 v["successful_payment"] = json!({ "currency": currency, "total_amount": total,
                     "invoice_payload": payload, "telegram_payment_charge_id": charge_id,
                     "provider_payment_charge_id": format!("provider_{charge_id}") });
             }
         }
-        if let Some(markup) = &m.markup {
-            if markup.get("inline_keyboard").is_some() {
-                v["reply_markup"] = markup.clone();
-            }
+        if let Some(markup) = m
+            .markup
+            .as_ref()
+            .filter(|k| k.get("inline_keyboard").is_some())
+        {
+            v["reply_markup"] = markup.clone();
         }
         v
     }
 
     /// Queues an update (twice, with distinct ids, when duplication is on).
-    pub fn push_update(&mut self, kind: &'static str, payload: Value) -> u32 {
+    pub fn push_update(&mut self, kind: &'static str, payload: &Value) -> u32 {
         let copies = if self.duplicate { 2 } else { 1 };
         let first = self.next_update_id;
         for _ in 0..copies {
@@ -302,16 +357,27 @@ impl State {
         format!("{}{:06}", 4_382_910_557_u64, self.next_query)
     }
 
-    pub fn seen(&self, m: &Msg) -> Seen {
+    pub fn seen(m: &Msg) -> Seen {
         let (text, entities, photo, is_invoice) = match &m.body {
             Body::Text { text, entities } => (text.clone(), entities.clone(), None, false),
-            Body::Photo { source, caption, entities, .. } => {
-                (caption.clone().unwrap_or_default(), entities.clone(), Some(source.clone()), false)
-            }
+            Body::Photo {
+                source,
+                caption,
+                entities,
+                ..
+            } => (
+                caption.clone().unwrap_or_default(),
+                entities.clone(),
+                Some(source.clone()),
+                false,
+            ),
             Body::Invoice { title, .. } => (title.clone(), Vec::new(), None, true),
             Body::Sticker | Body::Paid { .. } => (String::new(), Vec::new(), None, false),
         };
-        let inline = m.markup.as_ref().and_then(|k| k["inline_keyboard"].as_array());
+        let inline = m
+            .markup
+            .as_ref()
+            .and_then(|k| k["inline_keyboard"].as_array());
         let mut buttons = Vec::new();
         let mut url_buttons = Vec::new();
         for row in inline.into_iter().flatten().filter_map(Value::as_array) {
@@ -335,7 +401,16 @@ impl State {
             .into_iter()
             .flatten()
             .filter_map(Value::as_array)
-            .map(|row| row.iter().map(|b| b.as_str().or(b["text"].as_str()).unwrap_or_default().to_owned()).collect())
+            .map(|row| {
+                row.iter()
+                    .map(|b| {
+                        b.as_str()
+                            .or(b["text"].as_str())
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect()
+            })
             .collect();
         Seen {
             message_id: m.id,
@@ -354,6 +429,9 @@ impl State {
     }
 
     pub fn seen_in(&self, chat_id: i64) -> Vec<Seen> {
-        self.chats.get(&chat_id).map(|c| c.messages.iter().map(|m| self.seen(m)).collect()).unwrap_or_default()
+        self.chats
+            .get(&chat_id)
+            .map(|c| c.messages.iter().map(Self::seen).collect())
+            .unwrap_or_default()
     }
 }

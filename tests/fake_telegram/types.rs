@@ -46,7 +46,10 @@ pub struct Call {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PhotoSource {
     /// A multipart upload.
-    Upload { file_name: Option<String>, bytes: usize },
+    Upload {
+        file_name: Option<String>,
+        bytes: usize,
+    },
     /// An HTTP(S) URL for Telegram to fetch.
     Url(String),
     /// A `file_id` of a photo the fake handed out earlier.
@@ -55,6 +58,7 @@ pub enum PhotoSource {
 
 /// A message as the customer sees it now (edits applied, deleted ones gone).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct Seen {
     pub message_id: i64,
     pub from_bot: bool,
@@ -107,7 +111,11 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn bad(what: &str) -> Self {
-        Self { code: 400, description: format!("Bad Request: {what}"), retry_after: None }
+        Self {
+            code: 400,
+            description: format!("Bad Request: {what}"),
+            retry_after: None,
+        }
     }
 
     pub fn from_fault(fault: &Fault) -> Self {
@@ -123,9 +131,11 @@ impl ApiError {
                 description: "Forbidden: bot was blocked by the user".to_owned(),
                 retry_after: None,
             },
-            Fault::Custom { code, description } => {
-                Self { code: *code, description: description.clone(), retry_after: None }
-            }
+            Fault::Custom { code, description } => Self {
+                code: *code,
+                description: description.clone(),
+                retry_after: None,
+            },
         }
     }
 
