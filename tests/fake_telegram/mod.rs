@@ -280,6 +280,33 @@ impl FakeTelegram {
         .ok_or_else(|| format!("{method} was not called {count} times within {timeout:?}"))
     }
 
+    /// A bare HTTP/1.1 POST, for requests teloxide can't make (unknown methods,
+    /// forms, broken JSON). Returns the status and the JSON body (`Null` if none).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut response = Vec::new();
+        if let Ok(mut stream) = tokio::net::TcpStream::connect(self.addr).await
+            && stream.write_all(request.as_bytes()).await.is_ok()
+        {
+            let _ = stream.read_to_end(&mut response).await;
+        }
+        let response = String::from_utf8_lossy(&response);
+        let status = response
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let json = response
+            .split("\r\n\r\n")
+            .nth(1)
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        (status, json)
+    }
+
     /// Polls `check` under the lock until it gives a value or `timeout` passes.
     async fn wait<T>(&self, timeout: Duration, check: impl Fn(&State) -> Option<T>) -> Option<T> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -298,6 +325,16 @@ impl FakeTelegram {
             }
         }
     }
+}
+
+/// The start of a PNG file (signature and IHDR chunk): all the fake reads of an
+/// image, so enough for `sendPhoto` uploads in tests.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    data.extend(width.to_be_bytes());
+    data.extend(height.to_be_bytes());
+    data.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    data
 }
 
 fn add_user(st: &mut State, id: i64, first_name: &str) {
