@@ -233,6 +233,12 @@ async fn html_is_parsed_like_telegram() {
             "{html}"
         );
     }
+    let quote = bot.send_message(ChatId(5), "it&#x27;s &#39;ok&#39; &quot;x&quot;");
+    let quote = quote
+        .parse_mode(ParseMode::Html)
+        .await
+        .expect("numeric entities");
+    assert_eq!(quote.text(), Some("it's 'ok' \"x\""));
     let result = bot
         .send_message(ChatId(5), "<b> </b>")
         .parse_mode(ParseMode::Html)

@@ -118,6 +118,9 @@ impl Customer {
 
     fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
         let mut st = self.fake.lock();
+        if let Some(chat) = st.chats.get_mut(&self.chat_id) {
+            chat.opened = true;
+        }
         let id = st.add_msg(self.chat_id, self.user_id, body, None);
         let msg = st.msg_mut(self.chat_id, id).expect("just added");
         msg.reply_to = reply_to;

@@ -96,16 +96,28 @@ impl FakeTelegram {
         self.shared.lock()
     }
 
-    /// A private chat with a user (chat id = user id). Calling it again returns the
-    /// same chat; the name is updated.
+    /// A private chat with a user who has started the bot before, so the bot may
+    /// write first (chat id = user id). Calling it again returns the same chat.
     pub fn customer(&self, id: i64, first_name: &str) -> Customer {
+        self.private_chat(id, first_name, true)
+    }
+
+    /// A user who never wrote to the bot: until they send something, the bot gets
+    /// 403 "Forbidden: bot can't initiate conversation with a user".
+    pub fn stranger(&self, id: i64, first_name: &str) -> Customer {
+        self.private_chat(id, first_name, false)
+    }
+
+    fn private_chat(&self, id: i64, first_name: &str, opened: bool) -> Customer {
         let mut st = self.lock();
         add_user(&mut st, id, first_name);
-        st.chats.entry(id).or_insert_with(|| state::Chat {
+        let chat = st.chats.entry(id).or_insert_with(|| state::Chat {
             kind: ChatKind::Private { user_id: id },
             next_id: 1,
             messages: Vec::new(),
+            opened,
         });
+        chat.opened |= opened;
         drop(st);
         Customer::new(self.clone(), id, id)
     }
@@ -126,6 +138,7 @@ impl FakeTelegram {
             kind,
             next_id: 1,
             messages: Vec::new(),
+            opened: true,
         });
         Group::new(self.clone(), id)
     }

@@ -130,3 +130,35 @@ async fn a_teloxide_dispatcher_talks_to_the_customer() {
     }
     running.await.expect("dispatcher");
 }
+
+#[tokio::test]
+async fn allowed_updates_persist_and_strangers_must_write_first() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot(&tg);
+    let dana = tg.stranger(3001, "Dana");
+    let first = bot.send_message(ChatId(3001), "Hi!").await;
+    // Telegram's current text; teloxide only maps the old "Unauthorized: …" one.
+    let text = "Forbidden: bot can't initiate conversation with a user";
+    assert_eq!(api_error(first), ApiError::Unknown(text.to_owned()));
+    dana.send_text("hello");
+    bot.send_message(ChatId(3001), "Hi!")
+        .await
+        .expect("she wrote first");
+
+    let only_queries = vec![teloxide::types::AllowedUpdate::CallbackQuery];
+    let updates = bot
+        .get_updates()
+        .allowed_updates(only_queries)
+        .timeout(0)
+        .await;
+    assert!(
+        updates.expect("getUpdates").is_empty(),
+        "the message is filtered out"
+    );
+    dana.press_button("").expect_err("no buttons yet");
+    dana.send_text("again");
+    assert!(
+        bot.get_updates().await.expect("getUpdates").is_empty(),
+        "the filter persists"
+    );
+}

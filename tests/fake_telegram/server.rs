@@ -262,6 +262,13 @@ fn pre_checks(st: &mut State, method: &str, p: &Params) -> Result<(), ApiError> 
     if let Some(fault) = st.chat_faults.get(&chat) {
         return Err(ApiError::from_fault(fault));
     }
+    if st.chats.get(&chat).is_some_and(|c| !c.opened) {
+        return Err(ApiError {
+            code: 403,
+            description: "Forbidden: bot can't initiate conversation with a user".to_owned(),
+            retry_after: None,
+        });
+    }
     if SENDING.contains(&method) && st.config.strict_rate {
         let (group, burst) = (st.is_group(chat), st.config.burst);
         st.limiter

@@ -94,6 +94,8 @@ pub struct Chat {
     pub kind: ChatKind,
     pub next_id: i64,
     pub messages: Vec<Msg>,
+    /// The user has written to the bot (else the bot can't start a private chat).
+    pub opened: bool,
 }
 
 #[derive(Debug)]
