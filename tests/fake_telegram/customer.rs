@@ -118,13 +118,16 @@ impl Customer {
 
     fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
         let mut st = self.fake.lock();
+        if let Some(chat) = st.chats.get_mut(&self.chat_id) {
+            chat.opened = true;
+        }
         let id = st.add_msg(self.chat_id, self.user_id, body, None);
         let msg = st.msg_mut(self.chat_id, id).expect("just added");
         msg.reply_to = reply_to;
         let msg = msg.clone();
         if self.delivered(&st, &msg.body, reply_to) {
             let json = st.msg_json(&msg);
-            st.push_update("message", json);
+            st.push_update("message", &json);
         }
         drop(st);
         self.fake.shared.updates.notify_waiters();
@@ -179,7 +182,7 @@ impl Customer {
             .msg(self.chat_id, message_id)
             .cloned()
             .ok_or_else(|| format!("message {message_id} is not in chat {}", self.chat_id))?;
-        let seen = st.seen(&msg);
+        let seen = State::seen(&msg);
         if !seen.all_buttons().any(|(_, d)| d == callback_data) {
             return Err(format!(
                 "message {message_id} has no button {callback_data:?}; it has {:?}",
@@ -194,7 +197,7 @@ impl Customer {
             "chat_instance": format!("{}", self.chat_id.unsigned_abs().wrapping_mul(7_919) % 9_000_000_000_000_000_000),
             "data": callback_data,
         });
-        st.push_update("callback_query", update.clone());
+        st.push_update("callback_query", &update);
         st.callbacks.insert(
             id.clone(),
             CallbackRec {
@@ -229,7 +232,7 @@ impl Customer {
         self.press(message_id, &data)
     }
 
-    /// Delivers the same callback query again under a new update_id.
+    /// Delivers the same callback query again under a new `update_id`.
     pub fn repress(&self, query_id: &str) -> Result<(), String> {
         let mut st = self.fake.lock();
         let update = st
@@ -237,7 +240,7 @@ impl Customer {
             .get(query_id)
             .map(|c| c.update.clone())
             .ok_or("unknown callback query")?;
-        st.push_update("callback_query", update);
+        st.push_update("callback_query", &update);
         drop(st);
         self.fake.shared.updates.notify_waiters();
         Ok(())
@@ -322,7 +325,7 @@ impl Customer {
         })
     }
 
-    /// Opens the payment form of an invoice: a pre_checkout_query; returns its id.
+    /// Opens the payment form of an invoice: a `pre_checkout_query`; returns its id.
     pub fn pre_checkout(&self, invoice_message_id: i64) -> Result<String, String> {
         let mut st = self.fake.lock();
         let msg = st
@@ -341,7 +344,7 @@ impl Customer {
         let id = st.next_query_id();
         let query = json!({ "id": id, "from": st.user_json(self.user_id), "currency": currency,
             "total_amount": total, "invoice_payload": payload });
-        st.push_update("pre_checkout_query", query);
+        st.push_update("pre_checkout_query", &query);
         st.pre_checkouts.insert(
             id.clone(),
             PreCheckoutRec {
@@ -391,7 +394,7 @@ impl Customer {
         ))
     }
 
-    /// pre_checkout, wait for the bot's answer, and pay if it approved.
+    /// `pre_checkout`, wait for the bot's answer, and pay if it approved.
     pub async fn checkout(
         &self,
         invoice_message_id: i64,

@@ -1,5 +1,5 @@
 //! Telegram's text formatting: HTML (faithful to the Bot API's parser and its error
-//! texts), MarkdownV2 and legacy Markdown (simplified), entity offsets in UTF-16.
+//! texts); entity offsets in UTF-16.
 
 use serde_json::{Value, json};
 
@@ -31,8 +31,8 @@ pub fn format(
                 .unwrap_or_default(),
         }),
         Some("html") => parse_html(text, strict_html),
-        Some("markdownv2") => parse_markdown(text, true),
-        Some("markdown") => parse_markdown(text, false),
+        Some("markdownv2") => super::markdown::parse(text, true),
+        Some("markdown") => super::markdown::parse(text, false),
         Some(_) => return Err("Bad Request: unsupported parse_mode".to_owned()),
     };
     parsed
@@ -50,8 +50,8 @@ fn trim(f: Formatted) -> Formatted {
         .entities
         .into_iter()
         .filter_map(|mut e| {
-            let off = e["offset"].as_u64()? as usize;
-            let end = off + e["length"].as_u64()? as usize;
+            let off = usize::try_from(e["offset"].as_u64()?).ok()?;
+            let end = off + usize::try_from(e["length"].as_u64()?).ok()?;
             let start = off.max(lead16) - lead16;
             let end = end.min(lead16 + len16).saturating_sub(lead16);
             (end > start).then(|| {
@@ -196,7 +196,7 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
                     open.tag
                 ));
             }
-            close_entity(open, utf16, &mut stack, &mut entities);
+            close_entity(&open, utf16, &mut stack, &mut entities);
             continue;
         }
         while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
@@ -289,8 +289,10 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
             };
             match (tag.as_str(), name.as_str()) {
                 ("a", "href") | ("tg-emoji", "emoji-id") => arg = value,
-                ("code", "class") if value.starts_with("language-") => arg = value[9..].to_owned(),
-                ("span", "class") if value.starts_with("tg-") => arg = value[3..].to_owned(),
+                ("code", "class") if value.starts_with("language-") => {
+                    value[9..].clone_into(&mut arg);
+                }
+                ("span", "class") if value.starts_with("tg-") => value[3..].clone_into(&mut arg),
                 _ => {}
             }
         }
@@ -301,7 +303,7 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
             ));
         }
         if expandable {
-            arg = "expandable".to_owned();
+            "expandable".clone_into(&mut arg);
         }
         stack.push(Open {
             tag,
@@ -327,7 +329,7 @@ fn parse_html(src: &str, strict: bool) -> Result<Formatted, String> {
     })
 }
 
-fn close_entity(open: Open, end: usize, stack: &mut [Open], entities: &mut Vec<Value>) {
+fn close_entity(open: &Open, end: usize, stack: &mut [Open], entities: &mut Vec<Value>) {
     let length = end - open.start;
     if length == 0 {
         return;
@@ -381,112 +383,4 @@ fn link_url(href: &str) -> Option<String> {
     } else {
         Some(format!("http://{href}"))
     }
-}
-
-const V2_RESERVED: &str = "_*[]()~`>#+-=|{}.!";
-
-/// MarkdownV2 (escaping rules and paired markers) and legacy Markdown, simplified:
-/// formatting markers are removed, reserved characters must be escaped in V2.
-fn parse_markdown(src: &str, v2: bool) -> Result<Formatted, String> {
-    let mut out = String::new();
-    let mut utf16 = 0;
-    let mut open: Vec<(&'static str, usize, usize)> = Vec::new();
-    let mut entities = Vec::new();
-    let mut chars = src.char_indices().peekable();
-    let mut at_line_start = true;
-    while let Some((pos, c)) = chars.next() {
-        let in_code = open.last().is_some_and(|o| o.0 == "code" || o.0 == "pre");
-        if v2 && c == '\\' {
-            if let Some((_, next)) = chars.next() {
-                out.push(next);
-                utf16 += next.len_utf16();
-            }
-            at_line_start = false;
-            continue;
-        }
-        let marker = match c {
-            '`' if src[pos..].starts_with("```") => {
-                chars.next();
-                chars.next();
-                Some("pre")
-            }
-            '`' => Some("code"),
-            _ if in_code => None,
-            '*' => Some("bold"),
-            '_' if v2 && src[pos..].starts_with("__") => {
-                chars.next();
-                Some("underline")
-            }
-            '_' => Some("italic"),
-            '~' if v2 => Some("strikethrough"),
-            '|' if v2 && src[pos..].starts_with("||") => {
-                chars.next();
-                Some("spoiler")
-            }
-            '[' => Some("link"),
-            _ => None,
-        };
-        if let Some(kind) = marker {
-            if let Some(idx) = open.iter().rposition(|o| o.0 == kind) {
-                let (kind, start, _) = open.remove(idx);
-                if utf16 > start {
-                    entities
-                        .push(json!({ "type": kind, "offset": start, "length": utf16 - start }));
-                }
-            } else if kind == "link" && open.iter().any(|o| o.0 == "link") {
-                return Err(format!(
-                    "Character '[' is reserved and must be escaped with the preceding '\\'"
-                ));
-            } else {
-                open.push((kind, utf16, pos));
-            }
-            at_line_start = false;
-            continue;
-        }
-        if c == ']' && open.last().is_some_and(|o| o.0 == "link") {
-            let (_, start, _) = open.pop().unwrap_or(("", 0, 0));
-            let rest = &src[pos + 1..];
-            if let Some(url_end) = rest.strip_prefix('(').and_then(|r| r.find(')')) {
-                let url = &rest[1..=url_end];
-                for _ in 0..url.chars().count() + 2 {
-                    chars.next();
-                }
-                if utf16 > start {
-                    entities.push(json!({ "type": "text_link", "url": url, "offset": start, "length": utf16 - start }));
-                }
-            }
-            continue;
-        }
-        if v2 && !in_code && V2_RESERVED.contains(c) && !(c == '>' && at_line_start) {
-            return Err(format!(
-                "Character '{c}' is reserved and must be escaped with the preceding '\\'"
-            ));
-        }
-        if !(v2 && c == '>' && at_line_start) {
-            out.push(c);
-            utf16 += c.len_utf16();
-        }
-        at_line_start = c == '\n';
-    }
-    if let Some((kind, _, pos)) = open.last() {
-        return Err(if v2 {
-            let name = match *kind {
-                "bold" => "Bold",
-                "italic" => "Italic",
-                "underline" => "Underline",
-                "strikethrough" => "Strikethrough",
-                "spoiler" => "Spoiler",
-                "code" => "Code",
-                "pre" => "Pre",
-                _ => "TextUrl",
-            };
-            format!("Can't find end of {name} entity at byte offset {pos}")
-        } else {
-            format!("Can't find end of the entity starting at byte offset {pos}")
-        });
-    }
-    Ok(Formatted {
-        text: out,
-        entities,
-    })
 }

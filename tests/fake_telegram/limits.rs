@@ -53,14 +53,14 @@ impl Limiter {
         }
         if group {
             let window = self.groups.entry(chat_id).or_default();
-            let minute_ago = now.checked_sub(Duration::from_secs(60));
+            let minute_ago = now.checked_sub(Duration::from_mins(1));
             while window.front().is_some_and(|t| Some(*t) <= minute_ago) {
                 window.pop_front();
             }
             if window.len() >= GROUP_PER_MIN {
                 let oldest = window.front().copied().unwrap_or(now);
                 return Err(ceil_secs(
-                    Duration::from_secs(60).saturating_sub(now - oldest),
+                    Duration::from_mins(1).saturating_sub(now - oldest),
                 ));
             }
             if commit {

@@ -13,8 +13,10 @@
 mod customer;
 mod html;
 mod limits;
+mod markdown;
 mod methods;
 mod params;
+mod sending;
 mod server;
 mod state;
 mod types;
@@ -94,16 +96,28 @@ impl FakeTelegram {
         self.shared.lock()
     }
 
-    /// A private chat with a user (chat id = user id). Calling it again returns the
-    /// same chat; the name is updated.
+    /// A private chat with a user who has started the bot before, so the bot may
+    /// write first (chat id = user id). Calling it again returns the same chat.
     pub fn customer(&self, id: i64, first_name: &str) -> Customer {
+        self.private_chat(id, first_name, true)
+    }
+
+    /// A user who never wrote to the bot: until they send something, the bot gets
+    /// 403 "Forbidden: bot can't initiate conversation with a user".
+    pub fn stranger(&self, id: i64, first_name: &str) -> Customer {
+        self.private_chat(id, first_name, false)
+    }
+
+    fn private_chat(&self, id: i64, first_name: &str, opened: bool) -> Customer {
         let mut st = self.lock();
         add_user(&mut st, id, first_name);
-        st.chats.entry(id).or_insert_with(|| state::Chat {
+        let chat = st.chats.entry(id).or_insert_with(|| state::Chat {
             kind: ChatKind::Private { user_id: id },
             next_id: 1,
             messages: Vec::new(),
+            opened,
         });
+        chat.opened |= opened;
         drop(st);
         Customer::new(self.clone(), id, id)
     }
@@ -124,6 +138,7 @@ impl FakeTelegram {
             kind,
             next_id: 1,
             messages: Vec::new(),
+            opened: true,
         });
         Group::new(self.clone(), id)
     }
@@ -168,7 +183,7 @@ impl FakeTelegram {
         st.chat_faults.clear();
     }
 
-    /// Every new update is queued twice (new update_id, same content).
+    /// Every new update is queued twice (new `update_id`, same content).
     pub fn duplicate_updates(&self, on: bool) {
         self.lock().duplicate = on;
     }
@@ -278,6 +293,33 @@ impl FakeTelegram {
         .ok_or_else(|| format!("{method} was not called {count} times within {timeout:?}"))
     }
 
+    /// A bare HTTP/1.1 POST, for requests teloxide can't make (unknown methods,
+    /// forms, broken JSON). Returns the status and the JSON body (`Null` if none).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut response = Vec::new();
+        if let Ok(mut stream) = tokio::net::TcpStream::connect(self.addr).await
+            && stream.write_all(request.as_bytes()).await.is_ok()
+        {
+            let _ = stream.read_to_end(&mut response).await;
+        }
+        let response = String::from_utf8_lossy(&response);
+        let status = response
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let json = response
+            .split("\r\n\r\n")
+            .nth(1)
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        (status, json)
+    }
+
     /// Polls `check` under the lock until it gives a value or `timeout` passes.
     async fn wait<T>(&self, timeout: Duration, check: impl Fn(&State) -> Option<T>) -> Option<T> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -296,6 +338,16 @@ impl FakeTelegram {
             }
         }
     }
+}
+
+/// The start of a PNG file (signature and IHDR chunk): all the fake reads of an
+/// image, so enough for `sendPhoto` uploads in tests.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    data.extend(width.to_be_bytes());
+    data.extend(height.to_be_bytes());
+    data.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    data
 }
 
 fn add_user(st: &mut State, id: i64, first_name: &str) {

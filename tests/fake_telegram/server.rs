@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::methods::{self, Res, SENDING};
 use super::params::Params;
+use super::sending;
 use super::state::State;
 use super::types::{ApiError, Call};
 use super::{OUTAGE_BAD_GATEWAY, OUTAGE_NONE, Shared};
@@ -255,11 +256,18 @@ fn pre_checks(st: &mut State, method: &str, p: &Params) -> Result<(), ApiError> 
     if !SENDING.contains(&method) && method != "sendChatAction" {
         return Ok(());
     }
-    let Ok(chat) = methods::chat_id(st, p, "chat_id") else {
+    let Ok(chat) = sending::chat_id(st, p, "chat_id") else {
         return Ok(());
     };
     if let Some(fault) = st.chat_faults.get(&chat) {
         return Err(ApiError::from_fault(fault));
+    }
+    if st.chats.get(&chat).is_some_and(|c| !c.opened) {
+        return Err(ApiError {
+            code: 403,
+            description: "Forbidden: bot can't initiate conversation with a user".to_owned(),
+            retry_after: None,
+        });
     }
     if SENDING.contains(&method) && st.config.strict_rate {
         let (group, burst) = (st.is_group(chat), st.config.burst);
@@ -271,11 +279,12 @@ fn pre_checks(st: &mut State, method: &str, p: &Params) -> Result<(), ApiError> 
 }
 
 fn count_send(st: &mut State, method: &str, p: &Params) {
-    if SENDING.contains(&method) && st.config.strict_rate {
-        if let Ok(chat) = methods::chat_id(st, p, "chat_id") {
-            let (group, burst) = (st.is_group(chat), st.config.burst);
-            let _ = st.limiter.check(chat, group, burst, true);
-        }
+    if !SENDING.contains(&method) || !st.config.strict_rate {
+        return;
+    }
+    if let Ok(chat) = sending::chat_id(st, p, "chat_id") {
+        let (group, burst) = (st.is_group(chat), st.config.burst);
+        let _ = st.limiter.check(chat, group, burst, true);
     }
 }
 

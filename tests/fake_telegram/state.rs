@@ -94,6 +94,8 @@ pub struct Chat {
     pub kind: ChatKind,
     pub next_id: i64,
     pub messages: Vec<Msg>,
+    /// The user has written to the bot (else the bot can't start a private chat).
+    pub opened: bool,
 }
 
 #[derive(Debug)]
@@ -328,16 +330,18 @@ impl State {
                     "provider_payment_charge_id": format!("provider_{charge_id}") });
             }
         }
-        if let Some(markup) = &m.markup {
-            if markup.get("inline_keyboard").is_some() {
-                v["reply_markup"] = markup.clone();
-            }
+        if let Some(markup) = m
+            .markup
+            .as_ref()
+            .filter(|k| k.get("inline_keyboard").is_some())
+        {
+            v["reply_markup"] = markup.clone();
         }
         v
     }
 
     /// Queues an update (twice, with distinct ids, when duplication is on).
-    pub fn push_update(&mut self, kind: &'static str, payload: Value) -> u32 {
+    pub fn push_update(&mut self, kind: &'static str, payload: &Value) -> u32 {
         let copies = if self.duplicate { 2 } else { 1 };
         let first = self.next_update_id;
         for _ in 0..copies {
@@ -355,7 +359,7 @@ impl State {
         format!("{}{:06}", 4_382_910_557_u64, self.next_query)
     }
 
-    pub fn seen(&self, m: &Msg) -> Seen {
+    pub fn seen(m: &Msg) -> Seen {
         let (text, entities, photo, is_invoice) = match &m.body {
             Body::Text { text, entities } => (text.clone(), entities.clone(), None, false),
             Body::Photo {
@@ -429,7 +433,7 @@ impl State {
     pub fn seen_in(&self, chat_id: i64) -> Vec<Seen> {
         self.chats
             .get(&chat_id)
-            .map(|c| c.messages.iter().map(|m| self.seen(m)).collect())
+            .map(|c| c.messages.iter().map(Self::seen).collect())
             .unwrap_or_default()
     }
 }

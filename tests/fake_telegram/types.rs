@@ -58,6 +58,7 @@ pub enum PhotoSource {
 
 /// A message as the customer sees it now (edits applied, deleted ones gone).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct Seen {
     pub message_id: i64,
     pub from_bot: bool,
