@@ -43,12 +43,6 @@ async fn setup(
     (fake, dir, db, bot)
 }
 
-macro_rules! ok {
-    ($e:expr, $bot:expr) => {
-        $e.unwrap_or_else(|e| panic!("{e}\n--- bot log ---\n{}", $bot.log_text()))
-    };
-}
-
 fn shopper<'a>(
     fake: &'a FakeTelegram,
     db: &Path,
@@ -300,4 +294,77 @@ async fn telegram_payments_invoice_pre_checkout_and_payment() {
     // Neither secret reaches the log.
     let log = bot.log_text();
     assert!(!log.contains(FakeTelegram::TOKEN) && !log.contains("provider-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_button_data_changes_nothing() {
+    let (fake, _dir, db, bot) = setup("small").await;
+    let victim = shopper(&fake, &db, &bot, 6006, "Vi");
+    let mallory = shopper(&fake, &db, &bot, 6007, "Mal");
+    victim.say("/catalog").await;
+    victim.tap("Cars").await;
+    victim.tap("Race Car").await;
+    // The victim's own "Add to cart" token, and Mallory's own message to press it on.
+    let victims_add = victim
+        .customer
+        .bot_messages()
+        .into_iter()
+        .rev()
+        .find_map(|m| {
+            m.all_buttons()
+                .find(|(t, _)| t == "Add to cart")
+                .map(|(_, d)| d.clone())
+        })
+        .expect("an add button");
+    mallory.say("/start").await;
+    let target = mallory
+        .customer
+        .bot_messages()
+        .last()
+        .expect("a message")
+        .message_id;
+    let snapshot = |db: &Path| {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let sessions: Vec<String> = conn
+            .prepare("SELECT chat_id || ':' || json_remove(data, '$.buttons') FROM sessions ORDER BY chat_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        sessions
+    };
+    let before = snapshot(&db);
+    let before_victim = victim.customer.bot_messages().len();
+    let forged = [
+        victims_add.clone(),
+        "1.0".to_owned(),
+        "999999.3".to_owned(),
+        "add:racer".to_owned(),
+        "confirm".to_owned(),
+        "-1.-1".to_owned(),
+        "\u{1}\u{2}\u{7f}".to_owned(),
+        "x".repeat(64),
+    ];
+    for data in &forged {
+        mallory.customer.press_forged(target, data).unwrap();
+    }
+    bot_process::settle(&fake, &db).await;
+    // Every forged press was answered, and each got the same polite reply.
+    let expired = mallory
+        .customer
+        .bot_messages()
+        .iter()
+        .filter(|m| m.text.contains("That button has expired"))
+        .count();
+    assert_eq!(expired, forged.len(), "{}", mallory.transcript());
+    // Nobody's cart, step or order changed, and the victim was not written to.
+    let after = snapshot(&db);
+    assert_eq!(before[0], after[0], "the victim's session changed");
+    assert_eq!(victim.customer.bot_messages().len(), before_victim);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders"), 0);
+    assert!(
+        after.iter().all(|s| !s.contains("\"cart\":[{")),
+        "a cart was filled: {after:#?}"
+    );
 }

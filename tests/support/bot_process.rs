@@ -107,7 +107,7 @@ pub fn copy_shop(name: &str, dir: &Path) -> PathBuf {
 /// Waits until the bot has nothing left to do: the fake holds no unconfirmed
 /// update and the outbox has nothing unsent, steadily for a moment.
 pub async fn settle(fake: &FakeTelegram, db: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     let mut quiet_since: Option<Instant> = None;
     while Instant::now() < deadline {
         let idle = fake.pending_updates().is_empty() && unsent(db) == 0;
