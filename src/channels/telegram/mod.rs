@@ -139,11 +139,12 @@ pub async fn run(
         bot = bot.set_api_url(parsed);
     }
     let limits = if std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off") {
+        // Far above any real traffic; Throttle sizes its queues from these.
         Limits {
-            messages_per_sec_chat: u32::MAX,
-            messages_per_min_chat: u32::MAX,
-            messages_per_min_channel_or_supergroup: u32::MAX,
-            messages_per_sec_overall: u32::MAX,
+            messages_per_sec_chat: 10_000,
+            messages_per_min_chat: 100_000,
+            messages_per_min_channel_or_supergroup: 100_000,
+            messages_per_sec_overall: 10_000,
         }
     } else {
         Limits {
