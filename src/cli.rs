@@ -143,20 +143,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
 fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let telegram = crate::channels::telegram::token(&shop)?;
-    let Some(token) = telegram else {
+    let matrix = shop.file.matrix.clone();
+    let mut names = Vec::new();
+    if telegram.is_some() {
+        names.push("telegram");
+    }
+    if matrix.is_some() {
+        names.push("matrix");
+    }
+    if names.is_empty() {
         bail!(
-            "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file` \
-             in the shop file) to the token from @BotFather — see the README. \
+            "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file`) \
+             for Telegram, or a `[matrix]` table for Matrix — see the README. \
              To try the shop without a channel, run `shopbot chat`."
         );
-    };
+    }
     let started = std::time::Instant::now();
     let products = shop.products().len();
     let name = shop.name().to_owned();
-    let engine = open_engine(shop, db)?;
+    let db = db_path(db)?;
+    let engine = open_engine(shop, Some(&db))?;
     eprintln!(
-        "shopbot: \"{name}\", {products} products; database {}; channels: telegram; ready in {} ms",
-        db_path(db)?.display(),
+        "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
+        db.display(),
+        names.join(", "),
         started.elapsed().as_millis()
     );
     let engine = engine.shared();
@@ -174,7 +184,28 @@ fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
             wait_for_signal().await;
             std::process::exit(130);
         });
-        crate::channels::telegram::run(engine, token, stop_rx).await
+        let telegram = async {
+            match telegram {
+                Some(token) => {
+                    crate::channels::telegram::run(engine.clone(), token, stop_rx.clone())
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                None => Ok(()),
+            }
+        };
+        let matrix = async {
+            match matrix {
+                Some(settings) => {
+                    crate::channels::matrix::run(engine.clone(), settings, &db, stop_rx.clone())
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                None => Ok(()),
+            }
+        };
+        // A channel that cannot start stops the bot: better a clear error than half a shop.
+        tokio::try_join!(telegram, matrix).map(|_| ())
     })?;
     eprintln!("shopbot: stopped");
     Ok(ExitCode::SUCCESS)

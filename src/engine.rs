@@ -47,6 +47,14 @@ pub struct Outgoing {
     pub reply: Reply,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit: Option<String>,
+    /// The number shown on this reply's first button: buttons are numbered across
+    /// all the replies of a turn, as the customer may type any of them.
+    #[serde(default = "one")]
+    pub first_number: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// What a turn did.
@@ -112,6 +120,28 @@ impl Engine {
         self.store.order(order).ok().flatten().is_some_and(|o| {
             o.status == "new" && o.total.cents() == amount && o.currency == currency
         })
+    }
+
+    /// The button shown with number `number` on platform message `message_id`
+    /// of this chat (a Matrix reaction 3️⃣ on a message means its button 3), if
+    /// that message is one of ours and has such a button.
+    pub fn button_on_message(
+        &self,
+        chat: Chat<'_>,
+        message_id: &str,
+        number: usize,
+    ) -> Option<String> {
+        let row = self
+            .store
+            .row_of_platform_message(chat.channel, chat.chat_id, message_id)
+            .ok()??;
+        let first = self
+            .store
+            .outbox_row(row)
+            .ok()?
+            .and_then(|r| outgoing_of(&r).ok())?
+            .first_number;
+        self.button_of(chat, row, number.checked_sub(first)?)
     }
 
     /// Shares the engine between a channel's tasks.
@@ -187,11 +217,15 @@ impl Engine {
                     _ => None,
                 };
                 let mut rows = Vec::with_capacity(replies.len());
+                let mut first_number = 1;
                 for reply in replies {
+                    let buttons = reply.buttons.len();
                     let payload = serde_json::to_string(&Outgoing {
                         reply,
                         edit: edit.clone(),
+                        first_number,
                     })?;
+                    first_number += buttons;
                     let id =
                         tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
                     rows.push(OutboxRow {

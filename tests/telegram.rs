@@ -4,6 +4,8 @@
 #[path = "support/bot_process.rs"]
 mod bot_process;
 mod fake_telegram;
+#[path = "support/process.rs"]
+mod process;
 
 use std::path::Path;
 use std::time::Duration;
@@ -36,7 +38,7 @@ async fn setup(
     let dir = tempfile::tempdir().expect("temp dir");
     let shop = copy_shop(shop, dir.path());
     let db = dir.path().join("shop.db");
-    let bot = BotProcess::start(&fake, &shop, &db, &[]);
+    let bot = bot_process::start(&fake, &shop, &db, &[]);
     fake.wait_for_polling(T)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));

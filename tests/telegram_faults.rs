@@ -4,6 +4,8 @@
 #[path = "support/bot_process.rs"]
 mod bot_process;
 mod fake_telegram;
+#[path = "support/process.rs"]
+mod process;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -95,7 +97,7 @@ async fn start(shop: &str, env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let shop = copy_shop(shop, dir.path());
     let db = dir.path().join("shop.db");
-    let bot = BotProcess::start(&fake, &shop, &db, env);
+    let bot = bot_process::start(&fake, &shop, &db, env);
     fake.wait_for_polling(Duration::from_secs(20))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
@@ -281,7 +283,7 @@ async fn kill_9_during_50_concurrent_checkouts_loses_and_duplicates_nothing() {
         } else {
             run.bot.kill9();
         }
-        run.bot = BotProcess::start(&run.fake, &run.shop, &run.db, &env);
+        run.bot = bot_process::start(&run.fake, &run.shop, &run.db, &env);
         restarts += 1;
     }
     feeder.await.expect("feeder");

@@ -1,5 +1,53 @@
 //! Channel adapters: platform events in, outbox messages out. They translate and
 //! nothing else: the conversation decides, the engine commits.
 
+pub mod matrix;
 pub mod telegram;
 pub mod terminal;
+
+use std::sync::{Arc, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::engine::{Engine, SharedEngine};
+
+/// Locks the engine; a panic elsewhere never leaves it unusable.
+pub(crate) fn lock(engine: &SharedEngine) -> MutexGuard<'_, Engine> {
+    engine.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs blocking engine work (`SQLite`) off the async threads; `None` if it panicked.
+pub(crate) async fn blocking<T: Send + 'static>(
+    engine: &SharedEngine,
+    work: impl FnOnce(&mut Engine) -> T + Send + 'static,
+) -> Option<T> {
+    let engine = Arc::clone(engine);
+    tokio::task::spawn_blocking(move || work(&mut lock(&engine)))
+        .await
+        .ok()
+}
+
+/// Sleeps, or returns true at once when the channel is asked to stop.
+pub(crate) async fn wait_or_stop(stop: &watch::Receiver<bool>, delay: Duration) -> bool {
+    let mut watching = stop.clone();
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        _ = watching.wait_for(|s| *s) => return true,
+    }
+    *stop.borrow()
+}
+
+/// Escapes text for HTML bodies: `&`, `<` and `>`.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -43,6 +43,7 @@ const TOP_KEYS: &[&str] = &[
     "hours",
     "texts",
     "telegram",
+    "matrix",
 ];
 
 /// How many times one piece is retried after fixing up a problem.
@@ -190,6 +191,10 @@ impl<'s> Loader<'s> {
         let hours = self.table(table, "hours");
         let texts = self.table(table, "texts");
         let telegram = self.table(table, "telegram");
+        let matrix: Option<Option<crate::shop::model::MatrixSettings>> = match table.get("matrix") {
+            Some(v) => self.piece(v, &[Seg::Key("matrix".to_owned())]).map(Some),
+            None => Some(None),
+        };
         let file = ShopFile {
             shop: shop?,
             categories: categories?,
@@ -204,6 +209,7 @@ impl<'s> Loader<'s> {
             hours: hours?,
             texts: texts?,
             telegram: telegram?,
+            matrix: matrix?,
         };
         Some(file)
     }

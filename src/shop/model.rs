@@ -41,6 +41,25 @@ pub struct ShopFile {
     /// `[telegram]`: where the bot token is (the token itself never goes in this file).
     #[serde(default)]
     pub telegram: TelegramSettings,
+    /// `[matrix]`: the bot's Matrix account, when the shop is on Matrix.
+    pub matrix: Option<MatrixSettings>,
+}
+
+/// `[matrix]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSettings {
+    /// The homeserver's address, e.g. `https://matrix.example.org`.
+    pub homeserver: String,
+    /// The bot's user id, e.g. `@shop:example.org`.
+    pub user: String,
+    /// A file holding the bot account's password, relative to `shop.toml`
+    /// (`SHOPBOT_MATRIX_PASSWORD` in the environment takes precedence).
+    pub password_file: Option<String>,
+    /// Accept invites only from these servers (`example.org`) or users
+    /// (`@ana:example.org`); empty: from anyone.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `[telegram]`

@@ -105,6 +105,16 @@ pub const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE orders ADD COLUMN payment_ref TEXT;
     ",
+    // 4: which outbox row a platform message shows (reactions point at messages).
+    "
+    CREATE TABLE platform_messages (
+        channel    TEXT    NOT NULL,
+        chat_id    TEXT    NOT NULL,
+        message_id TEXT    NOT NULL,
+        row_id     INTEGER NOT NULL,
+        PRIMARY KEY (channel, chat_id, message_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -251,6 +251,29 @@ impl Store {
         self.read(|conn| records::outbox_by_id(conn, id))
     }
 
+    /// Remembers that platform message `message_id` shows outbox row `row_id`.
+    pub fn record_platform_message(
+        &mut self,
+        channel: &str,
+        chat_id: &str,
+        message_id: &str,
+        row_id: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            records::record_platform_message(&tx.tx, channel, chat_id, message_id, row_id)
+        })
+    }
+
+    /// The outbox row a platform message shows, if it is one of ours.
+    pub fn row_of_platform_message(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<Option<i64>> {
+        self.read(|conn| records::row_of_platform_message(conn, channel, chat_id, message_id))
+    }
+
     /// Gives up on an outbox row that can never be delivered, with the reason.
     pub fn mark_failed(&mut self, id: i64, reason: &str, now: i64) -> Result<()> {
         self.write(|tx| records::mark_failed(&tx.tx, id, reason, now))

@@ -174,3 +174,31 @@ pub fn record_unanswered(
     .execute(params![channel, text, lang, now])?;
     Ok(())
 }
+
+pub fn record_platform_message(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    message_id: &str,
+    row_id: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO platform_messages (channel, chat_id, message_id, row_id)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![channel, chat_id, message_id, row_id])?;
+    Ok(())
+}
+
+pub fn row_of_platform_message(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    message_id: &str,
+) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT row_id FROM platform_messages WHERE channel = ?1 AND chat_id = ?2 AND message_id = ?3",
+    )?;
+    let mut rows = stmt.query_map(params![channel, chat_id, message_id], |r| r.get(0))?;
+    Ok(rows.next().transpose()?)
+}

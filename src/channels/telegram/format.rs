@@ -11,19 +11,8 @@ pub const TEXT_LIMIT: usize = 4096;
 /// Telegram's limit for a photo caption.
 pub const CAPTION_LIMIT: usize = 1024;
 
-/// Escapes text for `parse_mode = HTML`: `&`, `<` and `>` (quotes only matter in attributes).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for `parse_mode = HTML` (quotes only matter in attributes).
+pub use crate::channels::escape_html as escape;
 
 /// Length as Telegram counts it.
 pub fn units(text: &str) -> usize {

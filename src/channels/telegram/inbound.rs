@@ -9,7 +9,8 @@ use teloxide::types::{
     AllowedUpdate, CallbackQuery, ChatKind, MaybeInaccessibleMessage, UpdateKind,
 };
 
-use super::{CHANNEL, Link, blocking, format};
+use super::{CHANNEL, Link, format};
+use crate::channels::blocking;
 use crate::conversation::Input;
 use crate::engine::{Chat, Event};
 
@@ -47,12 +48,7 @@ pub(super) async fn introduce(link: &Link) -> Option<String> {
 
 /// Sleeps, or returns true at once when the channel is asked to stop.
 async fn wait_or_stop(link: &Link, delay: Duration) -> bool {
-    let mut stop = link.stop.clone();
-    tokio::select! {
-        () = tokio::time::sleep(delay) => {}
-        _ = stop.wait_for(|s| *s) => return true,
-    }
-    *link.stop.borrow()
+    crate::channels::wait_or_stop(&link.stop, delay).await
 }
 
 /// Polls until stopped. Updates are handled one by one, in order, each in its own

@@ -22,6 +22,7 @@ use teloxide::prelude::*;
 use teloxide::types::BotCommand;
 use tokio::sync::{Notify, watch};
 
+use super::lock;
 use crate::engine::SharedEngine;
 use crate::shop::Shop;
 
@@ -206,22 +207,4 @@ async fn set_commands(link: &Link) {
             link.redact.clean(e)
         );
     }
-}
-
-/// Locks the engine; a panic elsewhere never leaves it unusable.
-fn lock(engine: &SharedEngine) -> std::sync::MutexGuard<'_, crate::engine::Engine> {
-    engine
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Runs blocking engine work off the async threads.
-async fn blocking<T: Send + 'static>(
-    engine: &SharedEngine,
-    work: impl FnOnce(&mut crate::engine::Engine) -> T + Send + 'static,
-) -> Option<T> {
-    let engine = Arc::clone(engine);
-    tokio::task::spawn_blocking(move || work(&mut lock(&engine)))
-        .await
-        .ok()
 }

@@ -13,7 +13,8 @@ use teloxide::prelude::*;
 use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
-use super::{CHANNEL, Link, blocking};
+use super::{CHANNEL, Link};
+use crate::channels::blocking;
 use crate::engine::{Outgoing, outgoing_of};
 use crate::store::OutboxRow;
 

@@ -1,0 +1,306 @@
+//! Sync: invites are joined, messages and reactions become engine turns, one at a
+//! time and in order, each keyed by its event id.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::member::StrippedRoomMemberEvent;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation,
+};
+use matrix_sdk::ruma::{OwnedRoomId, UserId};
+use matrix_sdk::{Room, RoomState};
+use tokio::sync::mpsc;
+
+use super::{CHANNEL, Link};
+use crate::channels::{blocking, wait_or_stop};
+use crate::conversation::Input;
+use crate::engine::{Chat, Event};
+
+/// An event on its way to the engine.
+struct Incoming {
+    room: OwnedRoomId,
+    key: String,
+    input: Pending,
+}
+
+enum Pending {
+    Ready(Input),
+    /// A reaction shortcut: button `number` of the bot's message `message`.
+    Reaction {
+        message: String,
+        number: usize,
+    },
+}
+
+/// Whether an invite from `sender` may be accepted under the `allow` list
+/// (servers like `example.org`, or user ids); an empty list allows everyone.
+pub(super) fn allowed(allow: &[String], sender: &UserId) -> bool {
+    allow.is_empty()
+        || allow.iter().any(|a| {
+            if a.starts_with('@') {
+                a == sender.as_str()
+            } else {
+                a == sender.server_name().as_str()
+            }
+        })
+}
+
+/// The number a reaction key stands for: 1️⃣ … 9️⃣ and 🔟.
+pub(super) fn keycap_number(key: &str) -> Option<usize> {
+    if key == "🔟" {
+        return Some(10);
+    }
+    let mut chars = key.chars();
+    let digit = chars.next()?.to_digit(10)?;
+    let rest: String = chars.filter(|c| *c != '\u{fe0f}').collect();
+    (rest == "\u{20e3}" && digit >= 1).then_some(digit as usize)
+}
+
+/// The text of a message without a reply's quoted fallback (`> …` lines).
+fn without_reply_fallback(body: &str) -> &str {
+    if !body.starts_with("> ") {
+        return body;
+    }
+    match body.find("\n\n") {
+        Some(end) => &body[end + 2..],
+        None => body,
+    }
+}
+
+/// Syncs until stopped; reconnects with a growing pause after errors (a restarted
+/// homeserver, a network cut).
+pub(super) async fn sync_loop(link: &Link, first_start: bool) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let turns = tokio::spawn(turn_loop(link.clone(), rx));
+    if first_start {
+        // A new device: what happened before it existed is not ours to answer.
+        // Invites waiting since then are accepted below, and their rooms'
+        // messages arrive with the join.
+        while let Err(e) = link.client.sync_once(SyncSettings::default()).await {
+            tracing::warn!("matrix: first sync failed: {e}");
+            if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+                return;
+            }
+        }
+    }
+    for room in link.client.invited_rooms() {
+        let inviter = room.invite_details().await.ok().map(|d| d.inviter_id);
+        if inviter.is_some_and(|u| allowed(&link.allow, &u)) {
+            join(link.clone(), room).await;
+        }
+    }
+    install_handlers(link, tx);
+    let mut delay = Duration::from_secs(1);
+    let mut stop = link.stop.clone();
+    loop {
+        let settings = SyncSettings::default().timeout(Duration::from_secs(10));
+        let result = tokio::select! {
+            r = link.client.sync_once(settings) => r,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        match result {
+            Ok(_) => delay = Duration::from_secs(1),
+            Err(e) => {
+                tracing::warn!(
+                    "matrix: sync failed ({e}); retrying in {}s",
+                    delay.as_secs()
+                );
+                if wait_or_stop(&link.stop, delay).await {
+                    break;
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    turns.abort();
+}
+
+fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
+    let invites = link.clone();
+    link.client.add_event_handler(move |ev: StrippedRoomMemberEvent, room: Room| {
+        let link = invites.clone();
+        async move {
+            let me = link.client.user_id().map(ToOwned::to_owned);
+            if me.as_deref() != Some(ev.state_key.as_ref()) || room.state() != RoomState::Invited {
+                return;
+            }
+            if !allowed(&link.allow, &ev.sender) {
+                tracing::info!(from = %ev.sender, "matrix: invite refused (not in [matrix] allow)");
+                let _ = room.leave().await;
+                return;
+            }
+            tokio::spawn(join(link, room));
+        }
+    });
+    let messages = link.clone();
+    let to_turns = tx.clone();
+    link.client
+        .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
+            let link = messages.clone();
+            let tx = to_turns.clone();
+            async move {
+                if let Some(incoming) = from_message(&link, &ev, &room) {
+                    let _ = tx.send(incoming);
+                }
+            }
+        });
+    let reactions = link.clone();
+    link.client
+        .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
+            let link = reactions.clone();
+            let tx = tx.clone();
+            async move {
+                if Some(ev.sender.as_ref()) == link.client.user_id()
+                    || room.state() != RoomState::Joined
+                {
+                    return;
+                }
+                let Some(number) = keycap_number(&ev.content.relates_to.key) else {
+                    return;
+                };
+                let _ = tx.send(Incoming {
+                    room: room.room_id().to_owned(),
+                    key: ev.event_id.to_string(),
+                    input: Pending::Reaction {
+                        message: ev.content.relates_to.event_id.to_string(),
+                        number,
+                    },
+                });
+            }
+        });
+}
+
+/// Joins a room, retrying while the homeserver asks to slow down or is away.
+async fn join(link: Link, room: Room) {
+    let mut delay = Duration::from_secs(1);
+    for _ in 0..8 {
+        match room.join().await {
+            Ok(()) => {
+                tracing::info!(room = %room.room_id(), "matrix: joined");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(room = %room.room_id(), "matrix: join failed ({e}); retrying");
+                if wait_or_stop(&link.stop, delay).await {
+                    return;
+                }
+                delay = (delay * 2).min(Duration::from_mins(1));
+            }
+        }
+    }
+}
+
+/// A customer's message as an input, or `None` for what the bot must not answer:
+/// its own messages, notices (other bots), edits, and in rooms of several people
+/// anything not addressed to it.
+fn from_message(link: &Link, ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Option<Incoming> {
+    let me = link.client.user_id()?.to_owned();
+    if ev.sender == me || room.state() != RoomState::Joined {
+        return None;
+    }
+    if matches!(ev.content.relates_to, Some(Relation::Replacement(_))) {
+        return None;
+    }
+    let input = match &ev.content.msgtype {
+        MessageType::Notice(_) => return None,
+        MessageType::Text(text) => Input::Text(without_reply_fallback(&text.body).to_owned()),
+        MessageType::Emote(text) => Input::Text(text.body.clone()),
+        _ => Input::Unsupported,
+    };
+    let input = if room.joined_members_count() > 2 {
+        // Several people: only what is addressed to the bot.
+        let Input::Text(text) = input else {
+            return None;
+        };
+        let mentioned = ev
+            .content
+            .mentions
+            .as_ref()
+            .is_some_and(|m| m.user_ids.contains(&me));
+        let name = me.localpart();
+        let lower = text.to_lowercase();
+        let prefix = [
+            me.as_str().to_lowercase(),
+            format!("{}:", name.to_lowercase()),
+        ]
+        .into_iter()
+        .find(|p| lower.starts_with(p.as_str()));
+        match (mentioned, prefix) {
+            (_, Some(p)) => Input::Text(text[p.len()..].trim_start_matches(':').trim().to_owned()),
+            (true, None) => Input::Text(text.replace(me.as_str(), "").trim().to_owned()),
+            (false, None) => return None,
+        }
+    } else {
+        input
+    };
+    Some(Incoming {
+        room: room.room_id().to_owned(),
+        key: ev.event_id.to_string(),
+        input: Pending::Ready(input),
+    })
+}
+
+/// Runs the turns one after another, in the order the events arrived.
+async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Incoming>) {
+    while let Some(incoming) = rx.recv().await {
+        let done = blocking(&link.engine, move |engine| {
+            let room = incoming.room.to_string();
+            let chat = Chat {
+                channel: CHANNEL,
+                chat_id: &room,
+            };
+            let input = match incoming.input {
+                Pending::Ready(input) => input,
+                // A reaction on a message that is not ours, or without such a
+                // button, is answered like an expired button.
+                Pending::Reaction { message, number } => Input::Button(
+                    engine
+                        .button_on_message(chat, &message, number)
+                        .unwrap_or_default(),
+                ),
+            };
+            let event = Event {
+                key: Some(&incoming.key),
+                pressed: None,
+            };
+            engine.run_turn(chat, event, &input, Timestamp::now())
+        })
+        .await;
+        match done {
+            Some(Ok(_)) => link.wake.notify_one(),
+            Some(Err(e)) => tracing::error!("matrix: turn failed: {e}"),
+            None => tracing::error!("matrix: turn panicked"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keycaps_and_reply_fallbacks() {
+        assert_eq!(keycap_number("1\u{fe0f}\u{20e3}"), Some(1));
+        assert_eq!(keycap_number("9\u{20e3}"), Some(9));
+        assert_eq!(keycap_number("🔟"), Some(10));
+        assert_eq!(keycap_number("0\u{fe0f}\u{20e3}"), None);
+        assert_eq!(keycap_number("👍"), None);
+        assert_eq!(without_reply_fallback("> <@a:b> hi\n> there\n\n2"), "2");
+        assert_eq!(without_reply_fallback("plain"), "plain");
+    }
+
+    #[test]
+    fn invites_follow_the_allow_list() {
+        let ana = UserId::parse("@ana:example.org").unwrap();
+        assert!(allowed(&[], &ana));
+        assert!(allowed(&["example.org".into()], &ana));
+        assert!(allowed(&["@ana:example.org".into()], &ana));
+        assert!(!allowed(
+            &["other.org".into(), "@bo:example.org".into()],
+            &ana
+        ));
+    }
+}

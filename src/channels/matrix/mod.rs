@@ -1,0 +1,240 @@
+//! The Matrix channel: the same shop in Element and other clients, encrypted rooms
+//! included.
+//!
+//! The bot logs in once and keeps its device: the session (with its access token)
+//! and the SDK's encrypted `SQLite` store live in the data directory, so it decrypts
+//! and encrypts across restarts. Events reach the engine one at a time, each keyed
+//! by its event id (the SDK may deliver an event twice); replies leave from the
+//! outbox as `m.notice` messages with numbered buttons and 1️⃣…🔟 reaction shortcuts.
+
+mod inbound;
+mod outbound;
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::Client;
+use matrix_sdk::authentication::matrix::MatrixSession;
+use tokio::sync::{Notify, watch};
+
+use crate::channels::lock;
+use crate::engine::SharedEngine;
+use crate::shop::{MatrixSettings, Shop};
+
+/// The channel name in the database.
+pub const CHANNEL: &str = "matrix";
+
+/// Errors that stop the channel from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error(
+        "no password for the Matrix account {0}: set SHOPBOT_MATRIX_PASSWORD or `[matrix] password_file`"
+    )]
+    NoPassword(String),
+    #[error("cannot read {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error(
+        "the Matrix crypto store in {store} is missing but the bot's device is already logged in \
+         (session file {session}). Without its keys the bot cannot read encrypted rooms. \
+         Restore the store from a backup, or delete {session} to log in as a new device \
+         (customers' clients will then see a new, unverified device)."
+    )]
+    StoreLost { store: String, session: String },
+    #[error("Matrix: {0}")]
+    Sdk(String),
+}
+
+/// Where the channel keeps its state, next to the database.
+pub struct Paths {
+    /// The SDK's state and crypto store (`SQLite`, encrypted with the passphrase).
+    pub store: PathBuf,
+    /// The login session: user id, device id, access token.
+    pub session: PathBuf,
+    /// The store's passphrase, made at the first start.
+    pub passphrase: PathBuf,
+}
+
+impl Paths {
+    pub fn beside(db: &Path) -> Self {
+        let dir = db
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Self {
+            store: dir.join("matrix-store"),
+            session: dir.join("matrix-session.json"),
+            passphrase: dir.join("matrix-store.key"),
+        }
+    }
+}
+
+/// The password of the bot's account: `SHOPBOT_MATRIX_PASSWORD`, else `password_file`.
+fn password(settings: &MatrixSettings, base_dir: &Path) -> Result<String, MatrixError> {
+    if let Ok(password) = std::env::var("SHOPBOT_MATRIX_PASSWORD")
+        && !password.is_empty()
+    {
+        return Ok(password);
+    }
+    let file = settings
+        .password_file
+        .as_ref()
+        .map(|f| base_dir.join(f))
+        .or_else(|| {
+            std::env::var_os("CREDENTIALS_DIRECTORY")
+                .map(|dir| PathBuf::from(dir).join("matrix-password"))
+                .filter(|p| p.exists())
+        })
+        .ok_or_else(|| MatrixError::NoPassword(settings.user.clone()))?;
+    let text = std::fs::read_to_string(&file).map_err(|e| MatrixError::File {
+        path: file.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let password = text.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(MatrixError::NoPassword(settings.user.clone()));
+    }
+    Ok(password)
+}
+
+/// Writes a secret file readable by its owner only.
+fn write_private(path: &Path, contents: &str) -> Result<(), MatrixError> {
+    let fail = |e: std::io::Error| MatrixError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::write(path, contents).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The store passphrase: read, or made from the system's random source at the first start.
+fn passphrase(paths: &Paths) -> Result<String, MatrixError> {
+    if let Ok(existing) = std::fs::read_to_string(&paths.passphrase) {
+        return Ok(existing.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| MatrixError::File {
+            path: "/dev/urandom".to_owned(),
+            reason: e.to_string(),
+        })?;
+    let made = bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    });
+    write_private(&paths.passphrase, &made)?;
+    Ok(made)
+}
+
+/// Builds the client, restoring the saved session or logging in (once); true
+/// when this is the device's first start.
+async fn connect(
+    settings: &MatrixSettings,
+    shop: &Shop,
+    paths: &Paths,
+) -> Result<(Client, bool), MatrixError> {
+    let has_session = paths.session.exists();
+    let store_present = std::fs::read_dir(&paths.store).is_ok_and(|mut d| d.next().is_some());
+    if has_session && !store_present {
+        return Err(MatrixError::StoreLost {
+            store: paths.store.display().to_string(),
+            session: paths.session.display().to_string(),
+        });
+    }
+    std::fs::create_dir_all(&paths.store).map_err(|e| MatrixError::File {
+        path: paths.store.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let passphrase = passphrase(paths)?;
+    let client = Client::builder()
+        .homeserver_url(&settings.homeserver)
+        .sqlite_store(&paths.store, Some(&passphrase))
+        .build()
+        .await
+        .map_err(|e| MatrixError::Sdk(e.to_string()))?;
+    if has_session {
+        let text = std::fs::read_to_string(&paths.session).map_err(|e| MatrixError::File {
+            path: paths.session.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let session: MatrixSession =
+            serde_json::from_str(&text).map_err(|e| MatrixError::File {
+                path: paths.session.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        client
+            .restore_session(session)
+            .await
+            .map_err(|e| MatrixError::Sdk(e.to_string()))?;
+    } else {
+        let password = password(settings, &shop.base_dir)?;
+        client
+            .matrix_auth()
+            .login_username(&settings.user, &password)
+            .initial_device_display_name(&format!("shopbot ({})", shop.name()))
+            .send()
+            .await
+            .map_err(|e| MatrixError::Sdk(e.to_string()))?;
+        let session = client
+            .matrix_auth()
+            .session()
+            .ok_or_else(|| MatrixError::Sdk("logged in without a session".to_owned()))?;
+        let text = serde_json::to_string(&session).map_err(|e| MatrixError::Sdk(e.to_string()))?;
+        write_private(&paths.session, &text)?;
+    }
+    Ok((client, !has_session))
+}
+
+/// What the event handlers, the turn loop and the sender share.
+#[derive(Clone)]
+struct Link {
+    client: Client,
+    engine: SharedEngine,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+    base_dir: PathBuf,
+    allow: Arc<Vec<String>>,
+}
+
+/// Runs the channel until `stop` turns true.
+pub async fn run(
+    engine: SharedEngine,
+    settings: MatrixSettings,
+    db: &Path,
+    stop: watch::Receiver<bool>,
+) -> Result<(), MatrixError> {
+    let paths = Paths::beside(db);
+    let (the_shop, base_dir) = {
+        let engine = lock(&engine);
+        (engine.shop().clone(), engine.shop().base_dir.clone())
+    };
+    let (client, first_start) = connect(&settings, &the_shop, &paths).await?;
+    tracing::info!(user = %settings.user, "matrix: connected");
+    let link = Link {
+        client,
+        engine,
+        wake: Arc::new(Notify::new()),
+        stop,
+        base_dir,
+        allow: Arc::new(settings.allow.clone()),
+    };
+    let sending = tokio::spawn(outbound::send_loop(link.clone()));
+    inbound::sync_loop(&link, first_start).await;
+    link.wake.notify_one();
+    if tokio::time::timeout(Duration::from_secs(8), sending)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "matrix: outbox not drained before the stop; the rest is sent at the next start"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The outbox sender: each reply as an `m.notice` (HTML with a plain-text
+//! fallback) listing its buttons by number, or as an `m.image` with that caption,
+//! then the bot's own 1️⃣…🔟 reactions as one-tap shortcuts.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use matrix_sdk::attachment::AttachmentConfig;
+use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::Annotation;
+use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessageEventContent};
+use matrix_sdk::ruma::{OwnedEventId, RoomId};
+
+use super::{CHANNEL, Link};
+use crate::channels::{blocking, escape_html, wait_or_stop};
+use crate::engine::{Outgoing, outgoing_of};
+use crate::store::OutboxRow;
+
+/// The reaction shortcut of button number `n` (1 to 10).
+pub(super) fn keycap(n: usize) -> Option<String> {
+    match n {
+        1..=9 => Some(format!("{n}\u{fe0f}\u{20e3}")),
+        10 => Some("🔟".to_owned()),
+        _ => None,
+    }
+}
+
+/// The reply as plain text and HTML, buttons as a numbered list.
+pub(super) fn bodies(out: &Outgoing) -> (String, String) {
+    let reply = &out.reply;
+    let mut plain = reply.text.clone();
+    let mut html = escape_html(&reply.text).replace('\n', "<br>");
+    if let Some(image) = reply.image.as_deref().filter(|i| i.contains("://")) {
+        let _ = write!(plain, "\n{image}");
+        let _ = write!(html, "<br>{}", escape_html(image));
+    }
+    if !reply.buttons.is_empty() {
+        plain.push('\n');
+        let _ = write!(html, "<ol start=\"{}\">", out.first_number);
+        for (i, button) in reply.buttons.iter().enumerate() {
+            let _ = write!(plain, "\n{}. {}", out.first_number + i, button.label);
+            let _ = write!(html, "<li>{}</li>", escape_html(&button.label));
+        }
+        html.push_str("</ol>");
+    }
+    (plain, html)
+}
+
+/// Sends the outbox in order until stopped (and, when stopping, until it is empty
+/// or the stop's grace runs out).
+pub(super) async fn send_loop(link: Link) {
+    loop {
+        let rows = blocking(&link.engine, |engine| {
+            engine.store().pending_outbox(CHANNEL, 100)
+        })
+        .await;
+        let rows = match rows {
+            Some(Ok(rows)) => rows,
+            Some(Err(e)) => {
+                tracing::error!("matrix: cannot read the outbox: {e}");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        if rows.is_empty() && *link.stop.borrow() {
+            return;
+        }
+        for row in rows {
+            if !deliver(&link, &row).await {
+                break;
+            }
+        }
+        tokio::select! {
+            () = link.wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Sends one row; false if the channel is stopping (the row stays queued).
+async fn deliver(link: &Link, row: &OutboxRow) -> bool {
+    let out = match outgoing_of(row) {
+        Ok(out) => out,
+        Err(e) => {
+            record(link, row, Err(format!("unreadable outbox row: {e}"))).await;
+            return true;
+        }
+    };
+    let Ok(room_id) = RoomId::parse(&row.chat_id) else {
+        record(link, row, Err("not a room id".to_owned())).await;
+        return true;
+    };
+    let Some(room) = link.client.get_room(&room_id) else {
+        record(link, row, Err("the bot is not in this room".to_owned())).await;
+        return true;
+    };
+    let mut delay = Duration::from_secs(1);
+    let sent = loop {
+        match send(link, &room, &out).await {
+            Ok(id) => break Ok(id),
+            Err(e) => {
+                let wait = match e.client_api_error_kind() {
+                    Some(ErrorKind::LimitExceeded(limit)) => match limit.retry_after {
+                        Some(RetryAfter::Delay(d)) => d,
+                        _ => delay,
+                    },
+                    // Refused for good (not allowed in the room, bad content).
+                    Some(ErrorKind::Forbidden | ErrorKind::BadJson | ErrorKind::TooLarge) => {
+                        break Err(e.to_string());
+                    }
+                    _ => delay,
+                };
+                tracing::warn!("matrix: send failed ({e}); retrying in {}s", wait.as_secs());
+                if wait_or_stop(&link.stop, wait).await {
+                    return false;
+                }
+                delay = (delay * 2).min(Duration::from_mins(1));
+            }
+        }
+    };
+    let event_id = sent.as_ref().ok().cloned();
+    record(link, row, sent.map(|id| id.to_string())).await;
+    if let Some(event_id) = event_id {
+        // Shortcuts: the bot reacts to its own message with the buttons' numbers.
+        let count = out.reply.buttons.len();
+        for number in out.first_number..out.first_number + count {
+            let Some(key) = keycap(number) else { break };
+            let reaction = ReactionEventContent::new(Annotation::new(event_id.clone(), key));
+            if let Err(e) = room.send(reaction).await {
+                tracing::debug!("matrix: reaction shortcut not sent: {e}");
+            }
+        }
+    }
+    true
+}
+
+/// Sends the reply itself: an image with its caption, or a notice.
+async fn send(
+    link: &Link,
+    room: &matrix_sdk::Room,
+    out: &Outgoing,
+) -> Result<OwnedEventId, matrix_sdk::Error> {
+    let (plain, html) = bodies(out);
+    if let Some(image) = out.reply.image.as_deref().filter(|i| !i.contains("://")) {
+        let path = link.base_dir.join(image);
+        match std::fs::read(&path) {
+            Ok(data) => {
+                let mime = match path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("jpg" | "jpeg") => mime::IMAGE_JPEG,
+                    Some("gif") => mime::IMAGE_GIF,
+                    _ => mime::IMAGE_PNG,
+                };
+                let name = path
+                    .file_name()
+                    .map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned());
+                let config = AttachmentConfig::new()
+                    .caption(Some(TextMessageEventContent::html(plain, html)));
+                return room
+                    .send_attachment(name, &mime, data, config)
+                    .await
+                    .map(|r| r.event_id);
+            }
+            Err(e) => tracing::warn!(
+                "matrix: product image {} not readable ({e}); sending the text",
+                path.display()
+            ),
+        }
+    }
+    room.send(RoomMessageEventContent::notice_html(plain, html))
+        .await
+        .map(|r| r.response.event_id)
+}
+
+/// Marks the row sent (remembering its event, for reactions) or failed.
+async fn record(link: &Link, row: &OutboxRow, sent: Result<String, String>) {
+    let (id, chat) = (row.id, row.chat_id.clone());
+    let now = Timestamp::now().as_second();
+    let done = blocking(&link.engine, move |engine| {
+        let store = engine.store_mut();
+        match sent {
+            Ok(event_id) => store
+                .record_platform_message(CHANNEL, &chat, &event_id, id)
+                .and_then(|()| store.mark_sent(id, now)),
+            Err(reason) => {
+                tracing::error!("matrix: message dropped: {reason}");
+                store.mark_failed(id, &reason, now)
+            }
+        }
+    })
+    .await;
+    if let Some(Err(e)) = done {
+        tracing::error!("matrix: cannot record a delivery: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::{Button, Reply};
+
+    #[test]
+    fn buttons_are_numbered_across_the_turn_in_both_bodies() {
+        let out = Outgoing {
+            reply: Reply {
+                text: "Pick <one> & go".into(),
+                buttons: vec![
+                    Button {
+                        id: "a".into(),
+                        label: "A & B".into(),
+                    },
+                    Button {
+                        id: "b".into(),
+                        label: "C".into(),
+                    },
+                ],
+                image: None,
+                invoice: None,
+            },
+            edit: None,
+            first_number: 3,
+        };
+        let (plain, html) = bodies(&out);
+        assert_eq!(plain, "Pick <one> & go\n\n3. A & B\n4. C");
+        assert_eq!(
+            html,
+            "Pick &lt;one&gt; &amp; go<ol start=\"3\"><li>A &amp; B</li><li>C</li></ol>"
+        );
+        assert_eq!(keycap(3).as_deref(), Some("3\u{fe0f}\u{20e3}"));
+        assert_eq!(keycap(10).as_deref(), Some("🔟"));
+        assert_eq!(keycap(11), None);
+    }
+}
