@@ -1,5 +1,5 @@
 //! A customer's real Matrix client for the tests: matrix-sdk with end-to-end
-//! encryption, its own SQLite store in a temporary folder, syncing in a
+//! encryption, its own `SQLite` store in a temporary folder, syncing in a
 //! background task. It records every timeline event of its rooms, so a test can
 //! ask what the customer sees: messages (decrypted, also when the room key came
 //! late), replies, images, and the reactions on each message.
@@ -196,33 +196,26 @@ impl MatrixCustomer {
 
     /// Joins a room this customer was invited to.
     pub async fn join(&self, room: &RoomId) {
-        let mut last = String::new();
-        for _ in 0..20 {
-            match self.client.join_room_by_id(room).await {
-                Ok(_) => return,
-                Err(e) => last = e.to_string(),
-            }
-            sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{} cannot join {room}: {last}", self.user_id);
+        let joined = poll(Duration::from_secs(10), || async {
+            self.client.join_room_by_id(room).await.ok()
+        });
+        assert!(
+            joined.await.is_some(),
+            "{} cannot join {room}",
+            self.user_id
+        );
     }
 
     /// The room once this client knows it as joined (waits up to 20 s).
     pub async fn room(&self, room: &RoomId) -> Room {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(r) = self.client.get_room(room)
-                && r.state() == RoomState::Joined
-            {
-                return r;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{}: room {room} is not joined after 20 s",
-                self.user_id
-            );
-            sleep(Duration::from_millis(50)).await;
-        }
+        let joined = poll(Duration::from_secs(20), || async {
+            let r = self.client.get_room(room)?;
+            (r.state() == RoomState::Joined).then_some(r)
+        });
+        let user = &self.user_id;
+        joined
+            .await
+            .unwrap_or_else(|| panic!("{user}: room {room} is not joined after 20 s"))
     }
 
     /// Sends a plain text message; in an encrypted room, checks it went out
@@ -262,44 +255,33 @@ impl MatrixCustomer {
     /// its reactions.
     pub fn messages(&self, room: &RoomId) -> Vec<SeenEvent> {
         let seen = self.seen.lock().expect("seen lock");
-        seen.rooms.get(room).map(|events| messages_of(events)).unwrap_or_default()
+        seen.rooms
+            .get(room)
+            .map(|events| messages_of(events))
+            .unwrap_or_default()
     }
 
     /// How many events of the room could not be decrypted (yet).
     pub fn undecryptable(&self, room: &RoomId) -> usize {
         let seen = self.seen.lock().expect("seen lock");
-        seen.rooms
-            .get(room)
-            .map_or(0, |events| events.iter().filter(|e| e.kind.is_utd()).count())
+        seen.rooms.get(room).map_or(0, |events| {
+            events.iter().filter(|e| e.kind.is_utd()).count()
+        })
     }
 
-    /// What the room holds, for error messages.
+    /// What the room holds, for error messages: one line per message.
     pub fn describe(&self, room: &RoomId) -> String {
         let mut out = String::new();
         for m in self.messages(room) {
-            let _ = writeln!(
-                out,
-                "  {} {} [{}{}] {:?}{}",
-                m.event_id,
-                m.sender,
-                m.msgtype,
-                if m.encrypted { ", encrypted" } else { "" },
-                m.body,
-                if m.reactions.is_empty() {
-                    String::new()
-                } else {
-                    format!(" reactions {:?}", m.reactions)
-                }
-            );
+            let lock = if m.encrypted { "🔒" } else { "" };
+            let (id, from, kind, body, r) = (m.event_id, m.sender, m.msgtype, m.body, m.reactions);
+            let _ = writeln!(out, "  {id} {from} {kind}{lock} {body:?} reactions {r:?}");
         }
-        let utd = self.undecryptable(room);
-        if utd > 0 {
-            let _ = writeln!(out, "  and {utd} event(s) not decrypted");
+        match self.undecryptable(room) {
+            0 if out.is_empty() => "  (no messages)\n".to_owned(),
+            0 => out,
+            utd => format!("{out}  and {utd} event(s) not decrypted\n"),
         }
-        if out.is_empty() {
-            out.push_str("  (no messages)\n");
-        }
-        out
     }
 
     /// The first message from someone else than this customer whose body
@@ -311,9 +293,12 @@ impl MatrixCustomer {
         timeout: Duration,
     ) -> Result<SeenEvent, String> {
         let me = self.user_id.clone();
-        self.wait_for_where(room, &format!("a message containing {needle:?}"), timeout, |m| {
-            m.sender != me && m.body.contains(needle)
-        })
+        self.wait_for_where(
+            room,
+            &format!("a message containing {needle:?}"),
+            timeout,
+            |m| m.sender != me && m.body.contains(needle),
+        )
         .await
     }
 
@@ -326,20 +311,13 @@ impl MatrixCustomer {
         timeout: Duration,
         predicate: impl Fn(&SeenEvent) -> bool,
     ) -> Result<SeenEvent, String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(m) = self.messages(room).into_iter().find(|m| predicate(m)) {
-                return Ok(m);
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "{}: no {what} in room {room} after {timeout:?}; the room holds:\n{}",
-                    self.user_id,
-                    self.describe(room)
-                ));
-            }
-            sleep(Duration::from_millis(50)).await;
-        }
+        let found = poll(timeout, || async {
+            self.messages(room).into_iter().find(|m| predicate(m))
+        });
+        found.await.ok_or_else(|| {
+            let (user, held) = (&self.user_id, self.describe(room));
+            format!("{user}: no {what} in room {room} after {timeout:?}; the room holds:\n{held}")
+        })
     }
 
     /// Waits until `event_id` carries at least `count` reactions (from anyone);
@@ -367,22 +345,32 @@ impl MatrixCustomer {
         user: &UserId,
         timeout: Duration,
     ) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(r) = self.client.get_room(room)
-                && let Ok(members) = r.members_no_sync(RoomMemberships::JOIN).await
-                && members.iter().any(|m| m.user_id() == user)
-            {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "{}: {user} has not joined room {room} after {timeout:?}",
-                    self.user_id
-                ));
-            }
-            sleep(Duration::from_millis(50)).await;
+        let joined = poll(timeout, || async {
+            let members = self.client.get_room(room)?;
+            let members = members.members_no_sync(RoomMemberships::JOIN).await.ok()?;
+            members.iter().any(|m| m.user_id() == user).then_some(())
+        });
+        let me = &self.user_id;
+        joined
+            .await
+            .ok_or_else(|| format!("{me}: {user} has not joined room {room} after {timeout:?}"))
+    }
+}
+
+/// Calls `attempt` every 50 ms until it gives something or `timeout` passed.
+async fn poll<T, F: Future<Output = Option<T>>>(
+    timeout: Duration,
+    mut attempt: impl FnMut() -> F,
+) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = attempt().await {
+            return Some(found);
         }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -394,14 +382,18 @@ fn messages_of(events: &[TimelineEvent]) -> Vec<SeenEvent> {
     let mut redacted: HashSet<String> = HashSet::new();
     for event in events {
         let v = json_of(event);
-        let Some(event_id) = event_id_at(&v, &["event_id"]) else { continue };
+        let Some(event_id) = event_id_at(&v, &["event_id"]) else {
+            continue;
+        };
         let Some(sender) = str_at(&v, &["sender"]).and_then(|s| OwnedUserId::try_from(s).ok())
         else {
             continue;
         };
         match str_at(&v, &["type"]) {
             Some("m.room.message") => {
-                let msgtype = str_at(&v, &["content", "msgtype"]).unwrap_or_default().to_owned();
+                let msgtype = str_at(&v, &["content", "msgtype"])
+                    .unwrap_or_default()
+                    .to_owned();
                 let replaces = (str_at(&v, &["content", "m.relates_to", "rel_type"])
                     == Some("m.replace"))
                 .then(|| event_id_at(&v, &["content", "m.relates_to", "event_id"]))
@@ -411,7 +403,9 @@ fn messages_of(events: &[TimelineEvent]) -> Vec<SeenEvent> {
                     sender,
                     is_image: msgtype == "m.image",
                     msgtype,
-                    body: str_at(&v, &["content", "body"]).unwrap_or_default().to_owned(),
+                    body: str_at(&v, &["content", "body"])
+                        .unwrap_or_default()
+                        .to_owned(),
                     formatted_body: str_at(&v, &["content", "formatted_body"]).map(str::to_owned),
                     in_reply_to: event_id_at(
                         &v,
@@ -513,8 +507,12 @@ async fn retry_decryption(client: &Client, seen: &Mutex<Seen>) {
             .collect()
     };
     for (room_id, index, event) in pending {
-        let Some(room) = client.get_room(&room_id) else { continue };
-        let raw = event.raw().cast_ref_unchecked::<OriginalSyncRoomEncryptedEvent>();
+        let Some(room) = client.get_room(&room_id) else {
+            continue;
+        };
+        let raw = event
+            .raw()
+            .cast_ref_unchecked::<OriginalSyncRoomEncryptedEvent>();
         if let Ok(decrypted) = room.decrypt_event(raw, None).await
             && !decrypted.kind.is_utd()
         {

@@ -19,6 +19,9 @@ pub const URL_VAR: &str = "SHOPBOT_TEST_SYNAPSE_URL";
 pub const DIR_VAR: &str = "SHOPBOT_TEST_SYNAPSE_DIR";
 pub const SCRIPT_VAR: &str = "SHOPBOT_TEST_SYNAPSE_SCRIPT";
 pub const REQUIRE_VAR: &str = "SHOPBOT_REQUIRE_SYNAPSE";
+/// The server name of every user: ids are `@name:localhost`. (Room ids have no
+/// server part: room version 12.)
+pub const SERVER_NAME: &str = "localhost";
 
 /// A running homeserver: the shared one of the test run, or a private one that
 /// this test owns (and may stop and start again).
@@ -118,11 +121,6 @@ impl Synapse {
         &self.url
     }
 
-    /// The server name of the users: `localhost`.
-    pub fn server_name(&self) -> &'static str {
-        "localhost"
-    }
-
     /// The homeserver's folder (config, database, logs).
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -135,14 +133,20 @@ impl Synapse {
     /// Stops the homeserver (by the pid it was started with). Only for private
     /// instances: the shared one serves other tests.
     pub fn stop(&self) {
-        assert!(self.private.is_some(), "only a private Synapse may be stopped");
+        assert!(
+            self.private.is_some(),
+            "only a private Synapse may be stopped"
+        );
         script_output(&self.script, &["stop", self.dir_arg()])
             .unwrap_or_else(|e| panic!("Synapse does not stop: {e}"));
     }
 
     /// Starts a stopped private homeserver again: same folder, database and port.
     pub fn start(&self) {
-        assert!(self.private.is_some(), "only a private Synapse may be started");
+        assert!(
+            self.private.is_some(),
+            "only a private Synapse may be started"
+        );
         let url = script_output(&self.script, &["start", self.dir_arg()])
             .unwrap_or_else(|e| panic!("Synapse does not start again: {e}"));
         assert_eq!(url, self.url, "a restarted Synapse keeps its port");
@@ -173,7 +177,9 @@ impl Synapse {
             })
             .collect();
         for (name, child) in children {
-            let out = child.wait_with_output().expect("register_new_matrix_user runs");
+            let out = child
+                .wait_with_output()
+                .expect("register_new_matrix_user runs");
             assert!(
                 out.status.success(),
                 "registering {name} failed: {}{}",
@@ -183,7 +189,7 @@ impl Synapse {
         }
         users
             .into_iter()
-            .map(|(name, password)| (format!("@{name}:localhost"), password))
+            .map(|(name, password)| (format!("@{name}:{SERVER_NAME}"), password))
             .collect()
     }
 }
@@ -201,7 +207,11 @@ fn unique_user(prefix: &str) -> (String, String) {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "._=-".contains(*c))
         .collect();
-    let name = format!("{clean}{n}-{}-{}", std::process::id(), nanos % 1_000_000_000);
+    let name = format!(
+        "{clean}{n}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    );
     let password = format!("pw-{name}-{}", nanos % 997);
     (name, password)
 }
