@@ -93,6 +93,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         }
     }
     install_handlers(link, tx);
+    tracing::info!("matrix: listening");
     let mut delay = Duration::from_secs(1);
     let mut stop = link.stop.clone();
     loop {
