@@ -28,6 +28,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.payment(file);
     v.coupons(file);
     v.owners(file);
+    v.matrix(file);
     v.hours(file);
     v.texts(file);
     let mut errors = v.errors;
@@ -308,18 +309,49 @@ impl Check<'_> {
             }
         }
         for (i, id) in file.owners.matrix.iter().enumerate() {
-            let ok = id
-                .strip_prefix('@')
-                .and_then(|rest| rest.split_once(':'))
-                .is_some_and(|(user, server)| {
-                    !user.is_empty() && !server.is_empty() && !id.chars().any(char::is_whitespace)
-                });
-            if !ok {
+            if !is_matrix_user(id) {
                 let fix = "write a full Matrix id, e.g. `@ana:example.org`";
                 self.err(
                     &format!("owners.matrix[{i}]"),
                     &format!("\"{id}\" is not a Matrix user id"),
                     fix,
+                );
+            }
+        }
+    }
+
+    fn matrix(&mut self, file: &ShopFile) {
+        let Some(m) = &file.matrix else { return };
+        let web = m
+            .homeserver
+            .strip_prefix("https://")
+            .or_else(|| m.homeserver.strip_prefix("http://"))
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+        if !web {
+            self.err(
+                "matrix.homeserver",
+                &format!("\"{}\" is not a web address", m.homeserver),
+                "write the homeserver's address, e.g. `https://matrix.example.org`",
+            );
+        }
+        if !is_matrix_user(&m.user) {
+            self.err(
+                "matrix.user",
+                &format!("\"{}\" is not a Matrix user id", m.user),
+                "write the bot account's full id, e.g. `@shop:example.org`",
+            );
+        }
+        for (i, entry) in m.allow.iter().enumerate() {
+            let ok = if entry.starts_with('@') {
+                is_matrix_user(entry)
+            } else {
+                !entry.is_empty() && !entry.contains(['@', '/', ' ']) && !entry.contains("://")
+            };
+            if !ok {
+                self.err(
+                    &format!("matrix.allow[{i}]"),
+                    &format!("\"{entry}\" is neither a server name nor a user id"),
+                    "write a server like `example.org` or a user like `@ana:example.org`",
                 );
             }
         }
@@ -399,4 +431,13 @@ fn slug(text: &str) -> String {
     } else {
         out.to_owned()
     }
+}
+
+/// `@user:server`, without spaces.
+fn is_matrix_user(id: &str) -> bool {
+    id.strip_prefix('@')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(user, server)| {
+            !user.is_empty() && !server.is_empty() && !id.chars().any(char::is_whitespace)
+        })
 }
