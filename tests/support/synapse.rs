@@ -10,6 +10,7 @@
 //! Include with `#[path = "support/synapse.rs"] mod synapse;`.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -52,7 +53,8 @@ fn skip(why: &str) {
         env(REQUIRE_VAR).as_deref() != Some("1"),
         "{REQUIRE_VAR}=1 but {why}"
     );
-    eprintln!("{msg}");
+    // Straight to stderr, past libtest's capture: a skip must be seen.
+    let _ = std::io::stderr().write_all(msg.as_bytes());
 }
 
 fn script_output(script: &Path, args: &[&str]) -> Result<String, String> {
