@@ -9,6 +9,7 @@ mod process;
 #[path = "support/synapse.rs"]
 mod synapse;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UserId};
 use process::{BotProcess, copy_shop};
 use synapse::Synapse;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_mins(1);
 
 /// The small test shop with a `[matrix]` table for a fresh bot account.
 fn matrix_shop(syn: &Synapse, dir: &Path) -> (PathBuf, OwnedUserId) {
@@ -25,10 +26,11 @@ fn matrix_shop(syn: &Synapse, dir: &Path) -> (PathBuf, OwnedUserId) {
     let shop = copy_shop("small", dir);
     std::fs::write(dir.join("matrix.password"), format!("{password}\n")).unwrap();
     let mut text = std::fs::read_to_string(&shop).unwrap();
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot}\"\npassword_file = \"matrix.password\"\n",
         syn.url()
-    ));
+    );
     std::fs::write(&shop, text).unwrap();
     (shop, UserId::parse(bot.as_str()).unwrap())
 }
