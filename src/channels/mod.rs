@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::engine::{Engine, SharedEngine};
+use crate::store::OutboxRow;
 
 /// Locks the engine; a panic elsewhere never leaves it unusable.
 pub(crate) fn lock(engine: &SharedEngine) -> MutexGuard<'_, Engine> {
@@ -26,6 +27,27 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&mut lock(&engine)))
         .await
         .ok()
+}
+
+/// Up to `limit` unsent outbox rows of `channel`, oldest first; an error reading
+/// them is logged and reads as nothing to send (the next round tries again).
+pub(crate) async fn pending(
+    engine: &SharedEngine,
+    channel: &'static str,
+    limit: usize,
+) -> Vec<OutboxRow> {
+    match blocking(engine, move |engine| {
+        engine.store().pending_outbox(channel, limit)
+    })
+    .await
+    {
+        Some(Ok(rows)) => rows,
+        Some(Err(e)) => {
+            tracing::error!("{channel}: cannot read the outbox: {e}");
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
 }
 
 /// Sleeps, or returns true at once when the channel is asked to stop.

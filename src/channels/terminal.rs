@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use jiff::Timestamp;
 
 use crate::conversation::Input;
-use crate::engine::{Chat, Engine, EngineError, Event, reply_of};
+use crate::engine::{Chat, Engine, EngineError, Event, Outgoing, outgoing_of};
 
 /// The channel name in the database.
 pub const CHANNEL: &str = "terminal";
@@ -60,18 +60,22 @@ pub fn run(
     Ok(())
 }
 
-/// Prints this chat's queued replies, numbering buttons across them, and marks them sent.
+/// Prints this chat's queued replies, buttons numbered as the engine numbered
+/// them across the turn, and marks them sent.
 fn deliver(
     engine: &mut Engine,
     chat_id: &str,
     out: &mut impl Write,
     now: Timestamp,
 ) -> Result<(), EngineError> {
-    let rows = engine.store().pending_outbox(CHANNEL, 1000)?;
+    let rows = engine.store().pending_outbox_of(CHANNEL, chat_id, 1000)?;
     let base = engine.shop().base_dir.clone();
-    let mut number = 0;
-    for row in rows.iter().filter(|r| r.chat_id == chat_id) {
-        let reply = reply_of(row)?;
+    for row in &rows {
+        let Outgoing {
+            reply,
+            first_number,
+            ..
+        } = outgoing_of(row)?;
         let _ = writeln!(out);
         if let Some(image) = &reply.image {
             let shown = if image.contains("://") {
@@ -82,8 +86,7 @@ fn deliver(
             let _ = writeln!(out, "🖼  {shown}");
         }
         let _ = writeln!(out, "{}", reply.text);
-        for button in &reply.buttons {
-            number += 1;
+        for (number, button) in (first_number..).zip(&reply.buttons) {
             let _ = writeln!(out, "  [{number}] {}", button.label);
         }
         engine.store_mut().mark_sent(row.id, now.as_second())?;

@@ -14,7 +14,7 @@ use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessa
 use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
 use super::{CHANNEL, Link};
-use crate::channels::{blocking, escape_html, wait_or_stop};
+use crate::channels::{blocking, escape_html, pending, wait_or_stop};
 use crate::engine::{Outgoing, outgoing_of};
 use crate::store::OutboxRow;
 
@@ -52,18 +52,7 @@ pub(super) fn bodies(out: &Outgoing) -> (String, String) {
 /// or the stop's grace runs out).
 pub(super) async fn send_loop(link: Link) {
     loop {
-        let rows = blocking(&link.engine, |engine| {
-            engine.store().pending_outbox(CHANNEL, 100)
-        })
-        .await;
-        let rows = match rows {
-            Some(Ok(rows)) => rows,
-            Some(Err(e)) => {
-                tracing::error!("matrix: cannot read the outbox: {e}");
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
+        let rows = pending(&link.engine, CHANNEL, 100).await;
         if rows.is_empty() && *link.stop.borrow() {
             return;
         }

@@ -125,6 +125,8 @@ struct Link {
     base_dir: PathBuf,
     /// Payment provider tokens by payment method id.
     providers: Arc<HashMap<String, String>>,
+    /// No pacing at all (`SHOPBOT_TELEGRAM_RATE_LIMIT=off`).
+    unpaced: bool,
 }
 
 /// Runs the channel until `stop` turns true, then drains within [`STOP_GRACE`].
@@ -139,7 +141,9 @@ pub async fn run(
             .map_err(|e| TelegramError::ApiUrl(e.to_string()))?;
         bot = bot.set_api_url(parsed);
     }
-    let limits = if std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off") {
+    // Off only for benchmarks and crash tests: real Telegram would answer 429s.
+    let unpaced = std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off");
+    let limits = if unpaced {
         // Far above any real traffic; Throttle sizes its queues from these.
         Limits {
             messages_per_sec_chat: 10_000,
@@ -172,6 +176,7 @@ pub async fn run(
         stop,
         base_dir,
         providers: Arc::new(providers),
+        unpaced,
     };
     let Some(me) = inbound::introduce(&link).await else {
         return Ok(());

@@ -14,7 +14,7 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::{CHANNEL, Link};
-use crate::channels::blocking;
+use crate::channels::{blocking, pending};
 use crate::engine::{Outgoing, outgoing_of};
 use crate::store::OutboxRow;
 
@@ -32,18 +32,7 @@ pub(super) async fn send_loop(link: Link) {
     let mut stop = link.stop.clone();
     let mut stopping_since: Option<Instant> = None;
     loop {
-        let rows = blocking(&link.engine, |engine| {
-            engine.store().pending_outbox(CHANNEL, 1000)
-        })
-        .await;
-        let rows = match rows {
-            Some(Ok(rows)) => rows,
-            Some(Err(e)) => {
-                tracing::error!("telegram: cannot read the outbox: {e}");
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
+        let rows = pending(&link.engine, CHANNEL, 1000).await;
         let busy = !active
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -102,7 +91,7 @@ async fn worker(link: &Link, chat: &str, paces: &Paces) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .remove(&chat_id.0);
-    let mut pace = taken.unwrap_or_else(|| Pace::new(chat_id));
+    let mut pace = taken.unwrap_or_else(|| Pace::new(chat_id, link.unpaced));
     send_rows(link, chat, chat_id, &mut pace).await;
     let mut paces = paces
         .lock()
@@ -441,24 +430,22 @@ fn classify(e: &RequestError, part: &Part) -> Next {
 /// groups at most 20 a minute. Edits count too (Throttle only paces sends).
 struct Pace {
     group: bool,
+    unpaced: bool,
     recent: VecDeque<Instant>,
 }
 
 impl Pace {
-    fn new(chat: ChatId) -> Self {
+    fn new(chat: ChatId, unpaced: bool) -> Self {
         Self {
             group: chat.0 < 0,
+            unpaced,
             recent: VecDeque::new(),
         }
     }
 
-    fn unlimited() -> bool {
-        std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off")
-    }
-
     /// Waits for the next slot; true if the channel is stopping past its grace.
     async fn wait(&mut self, link: &Link) -> bool {
-        if Self::unlimited() {
+        if self.unpaced {
             return false;
         }
         let now = Instant::now();
