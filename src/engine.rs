@@ -210,31 +210,7 @@ impl Engine {
                     &serde_json::to_string(&session)?,
                     now.as_second(),
                 )?;
-                let edit = match (event.pressed, replies.as_slice()) {
-                    (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
-                        Some(pressed.to_owned())
-                    }
-                    _ => None,
-                };
-                let mut rows = Vec::with_capacity(replies.len());
-                let mut first_number = 1;
-                for reply in replies {
-                    let buttons = reply.buttons.len();
-                    let payload = serde_json::to_string(&Outgoing {
-                        reply,
-                        edit: edit.clone(),
-                        first_number,
-                    })?;
-                    first_number += buttons;
-                    let id =
-                        tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
-                    rows.push(OutboxRow {
-                        id,
-                        channel: chat.channel.to_owned(),
-                        chat_id: chat.chat_id.to_owned(),
-                        payload,
-                    });
-                }
+                let rows = queue_replies(tx, chat, event, replies, now)?;
                 Ok(TurnResult::Replies(rows))
             })?;
         if let Some(stock) = fresh_stock {
@@ -242,6 +218,43 @@ impl Engine {
         }
         Ok(result)
     }
+}
+
+/// Writes a turn's replies to the outbox, numbering buttons across the turn; a
+/// turn answering a pressed button with one message with buttons replaces that
+/// message instead of adding one.
+fn queue_replies(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    event: Event<'_>,
+    replies: Vec<Reply>,
+    now: Timestamp,
+) -> Result<Vec<OutboxRow>, EngineError> {
+    let edit = match (event.pressed, replies.as_slice()) {
+        (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
+            Some(pressed.to_owned())
+        }
+        _ => None,
+    };
+    let mut rows = Vec::with_capacity(replies.len());
+    let mut first_number = 1;
+    for reply in replies {
+        let buttons = reply.buttons.len();
+        let payload = serde_json::to_string(&Outgoing {
+            reply,
+            edit: edit.clone(),
+            first_number,
+        })?;
+        first_number += buttons;
+        let id = tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
+        rows.push(OutboxRow {
+            id,
+            channel: chat.channel.to_owned(),
+            chat_id: chat.chat_id.to_owned(),
+            payload,
+        });
+    }
+    Ok(rows)
 }
 
 /// The chat's session, or a new one (also when the stored one cannot be read).
