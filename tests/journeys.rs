@@ -331,6 +331,7 @@ fn odd_inputs_get_helpful_answers() {
         Input::Button("cat:nope:3".into()),
         Input::Button("\u{0}\u{1}garbage".into()),
         Input::Unsupported,
+        Input::Unreadable,
     ] {
         let replies = turn(&mut engine, "o", input.clone());
         assert!(!replies.is_empty(), "no answer to {input:?}");

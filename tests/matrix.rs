@@ -287,3 +287,21 @@ async fn the_bot_recovers_after_the_homeserver_restarts() {
     syn.start();
     ana.say("/cart", "Your cart is empty", &bot).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_bot_cannot_decrypt_is_answered_not_dropped() {
+    let Some(syn) = Synapse::shared() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let db = dir.path().join("shop.db");
+    // The bot has no device yet: nobody can encrypt for it.
+    let bo = Chat::open(&syn, &bot_id, true).await;
+    bo.customer
+        .send_text(&bo.room, "do you have castles?")
+        .await;
+    let bot = start_bot(&shop, &db).await;
+    bo.bot_says(0, "I couldn't read your last message", &bot)
+        .await;
+    // Written again, now that the bot is here: answered.
+    bo.say("/cart", "Your cart is empty", &bot).await;
+}

@@ -34,6 +34,8 @@ pub enum Input {
     Button(String),
     /// Something the bot cannot read (a sticker, a voice note, a file).
     Unsupported,
+    /// An encrypted message the bot could not decrypt (sent before it had the key).
+    Unreadable,
     /// The engine placed the order asked for by [`Effect::PlaceOrder`].
     OrderPlaced { number: String },
     /// The engine could not place it: these stock keys ran short.
@@ -243,6 +245,10 @@ impl<'a> Cx<'a> {
             Input::Resume => self.resume(),
             Input::Unsupported => {
                 self.say(self.t().get("unsupported"));
+                self.show_step();
+            }
+            Input::Unreadable => {
+                self.say(self.t().get("unreadable"));
                 self.show_step();
             }
             Input::Button(id) => match Action::parse(id) {

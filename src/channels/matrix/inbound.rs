@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::events::OriginalSyncMessageLikeEvent;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::encrypted::RoomEncryptedEventContent;
 use matrix_sdk::ruma::events::room::member::StrippedRoomMemberEvent;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
@@ -148,6 +150,28 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
                 }
             }
         });
+    // A message that stayed encrypted: the bot never got its key (it was sent to
+    // an older device, or before the bot's device existed). Say so instead of
+    // staying silent — in a direct chat; in a group it may not have been for us.
+    let undecrypted = link.clone();
+    let to_turns = tx.clone();
+    link.client.add_event_handler(
+        move |ev: OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>, room: Room| {
+            let link = undecrypted.clone();
+            let tx = to_turns.clone();
+            async move {
+                let mine = Some(ev.sender.as_ref()) == link.client.user_id();
+                if mine || room.state() != RoomState::Joined || room.joined_members_count() > 2 {
+                    return;
+                }
+                let _ = tx.send(Incoming {
+                    room: room.room_id().to_owned(),
+                    key: ev.event_id.to_string(),
+                    input: Pending::Ready(Input::Unreadable),
+                });
+            }
+        },
+    );
     let reactions = link.clone();
     link.client
         .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
