@@ -305,3 +305,61 @@ async fn a_message_the_bot_cannot_decrypt_is_answered_not_dropped() {
     // Written again, now that the bot is here: answered.
     bo.say("/cart", "Your cart is empty", &bot).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn homeserver_rate_limits_delay_replies_but_lose_and_reorder_nothing() {
+    let Some(syn) = Synapse::private() else {
+        return;
+    };
+    // Registration first (it is limited too), then real message limits for everyone.
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let (user, password) = syn.register("customer");
+    syn.stop();
+    std::fs::write(
+        syn.dir().join("extra.yaml"),
+        "rc_message:\n  per_second: 1\n  burst_count: 2\n",
+    )
+    .unwrap();
+    syn.start();
+    let db = dir.path().join("shop.db");
+    let bot = start_bot(&shop, &db).await;
+    let customer = MatrixCustomer::login(syn.url(), &user, &password).await;
+    let room = customer.create_dm(&bot_id, true).await;
+    let ana = Chat {
+        customer,
+        room,
+        bot: bot_id.clone(),
+    };
+    let started = Instant::now();
+    ana.customer.send_text(&ana.room, "/start").await;
+    let menu = ana.bot_says(0, "What would you like to do?", &bot).await;
+    ana.react(&menu, 2, "Which category", &bot).await;
+    ana.say("1", "Tap a product", &bot).await;
+    // Some 20 events (replies and reaction shortcuts) at one a second after a
+    // burst of two: the homeserver held the bot back (matrix-sdk and shopbot
+    // retry after `retry_after_ms`)…
+    let took = started.elapsed();
+    assert!(
+        took > Duration::from_secs(8),
+        "the limit never applied: {took:?}"
+    );
+    // …and every reply still arrived once, in the order the bot wrote them.
+    let bot_texts: Vec<String> = ana
+        .customer
+        .messages(&ana.room)
+        .into_iter()
+        .filter(|m| m.sender == bot_id)
+        .map(|m| m.body.lines().next().unwrap_or("").to_owned())
+        .collect();
+    let expected = [
+        "Hello! Welcome to Test Bricks",
+        "What would you like to do?",
+        "Which category",
+        "Castles — page 1",
+    ];
+    assert_eq!(bot_texts.len(), expected.len(), "{bot_texts:#?}");
+    for (got, want) in bot_texts.iter().zip(expected) {
+        assert!(got.starts_with(want), "{bot_texts:#?}");
+    }
+}
