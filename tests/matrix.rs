@@ -363,3 +363,93 @@ async fn homeserver_rate_limits_delay_replies_but_lose_and_reorder_nothing() {
         assert!(got.starts_with(want), "{bot_texts:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_room_of_several_people_the_bot_answers_only_when_addressed() {
+    let Some(syn) = Synapse::shared() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let db = dir.path().join("shop.db");
+    let bot = start_bot(&shop, &db).await;
+    let (a, a_pw) = syn.register("cy");
+    let (b, b_pw) = syn.register("dee");
+    let cy = MatrixCustomer::login(syn.url(), &a, &a_pw).await;
+    let dee = MatrixCustomer::login(syn.url(), &b, &b_pw).await;
+    let dee_id = dee.user_id().to_owned();
+    let room = cy.create_group(&[&bot_id, &dee_id]).await;
+    dee.join(&room).await;
+    cy.wait_for_join(&room, &bot_id, T).await.unwrap();
+    cy.wait_for_join(&room, &dee_id, T).await.unwrap();
+    let group = Chat {
+        customer: cy,
+        room,
+        bot: bot_id.clone(),
+    };
+    group
+        .customer
+        .send_text(&group.room, "hello everyone, nice castles")
+        .await;
+    group.customer.send_text(&group.room, "2").await;
+    group
+        .say(
+            &format!("{bot_id} how much is shipping?"),
+            "Shipping is €4.90",
+            &bot,
+        )
+        .await;
+    group
+        .say(
+            &format!("{}: /cart", bot_id.localpart()),
+            "Your cart is empty",
+            &bot,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let from_bot: Vec<String> = group
+        .customer
+        .messages(&group.room)
+        .into_iter()
+        .filter(|m| m.sender == bot_id)
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        from_bot.len(),
+        2,
+        "answered what was not for it: {from_bot:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invites_from_outside_the_allow_list_are_refused() {
+    let Some(syn) = Synapse::shared() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let text = std::fs::read_to_string(&shop).unwrap();
+    std::fs::write(
+        &shop,
+        format!("{text}allow = [\"@nobody:elsewhere.example\"]\n"),
+    )
+    .unwrap();
+    let db = dir.path().join("shop.db");
+    let bot = start_bot(&shop, &db).await;
+    let eve = Chat::open(&syn, &bot_id, false).await;
+    eve.customer.send_text(&eve.room, "/start").await;
+    let deadline = Instant::now() + T;
+    while !bot.log_text().contains("invite refused") {
+        assert!(
+            Instant::now() < deadline,
+            "the invite was not refused\n{}",
+            bot.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        eve.customer
+            .messages(&eve.room)
+            .iter()
+            .all(|m| m.sender != bot_id),
+        "the bot answered a refused room"
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sessions"), 0);
+}

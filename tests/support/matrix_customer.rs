@@ -194,6 +194,19 @@ impl MatrixCustomer {
         room.room_id().to_owned()
     }
 
+    /// A room of several people (not a direct chat), inviting `users`.
+    pub async fn create_group(&self, users: &[&UserId]) -> OwnedRoomId {
+        let mut request = CreateRoomRequest::new();
+        request.invite = users.iter().map(|u| (*u).to_owned()).collect();
+        request.preset = Some(RoomPreset::PrivateChat);
+        let room = self
+            .client
+            .create_room(request)
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot create a group room: {e}", self.user_id));
+        room.room_id().to_owned()
+    }
+
     /// Joins a room this customer was invited to.
     pub async fn join(&self, room: &RoomId) {
         let joined = poll(Duration::from_secs(10), || async {

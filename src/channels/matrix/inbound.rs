@@ -13,7 +13,7 @@ use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
 use matrix_sdk::ruma::{OwnedRoomId, UserId};
-use matrix_sdk::{Room, RoomState};
+use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::mpsc;
 
 use super::{CHANNEL, Link};
@@ -70,6 +70,20 @@ fn without_reply_fallback(body: &str) -> &str {
         Some(end) => &body[end + 2..],
         None => body,
     }
+}
+
+/// Whether the room has more people than the customer and the bot (joined or
+/// invited). The room summary's count can lag right after the bot joined, so the
+/// members it knows from the room state count too.
+async fn is_group(room: &Room) -> bool {
+    let known = room
+        .members_no_sync(RoomMemberships::ACTIVE)
+        .await
+        .map_or(0, |m| m.len() as u64);
+    known
+        .max(room.joined_members_count())
+        .max(room.active_members_count())
+        > 2
 }
 
 /// Syncs until stopped; reconnects with a growing pause after errors (a restarted
@@ -145,7 +159,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
             let link = messages.clone();
             let tx = to_turns.clone();
             async move {
-                if let Some(incoming) = from_message(&link, &ev, &room) {
+                if let Some(incoming) = from_message(&link, &ev, &room).await {
                     let _ = tx.send(incoming);
                 }
             }
@@ -161,7 +175,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
             let tx = to_turns.clone();
             async move {
                 let mine = Some(ev.sender.as_ref()) == link.client.user_id();
-                if mine || room.state() != RoomState::Joined || room.joined_members_count() > 2 {
+                if mine || room.state() != RoomState::Joined || is_group(&room).await {
                     return;
                 }
                 let _ = tx.send(Incoming {
@@ -221,7 +235,11 @@ async fn join(link: Link, room: Room) {
 /// A customer's message as an input, or `None` for what the bot must not answer:
 /// its own messages, notices (other bots), edits, and in rooms of several people
 /// anything not addressed to it.
-fn from_message(link: &Link, ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Option<Incoming> {
+async fn from_message(
+    link: &Link,
+    ev: &OriginalSyncRoomMessageEvent,
+    room: &Room,
+) -> Option<Incoming> {
     let me = link.client.user_id()?.to_owned();
     if ev.sender == me || room.state() != RoomState::Joined {
         return None;
@@ -235,7 +253,7 @@ fn from_message(link: &Link, ev: &OriginalSyncRoomMessageEvent, room: &Room) -> 
         MessageType::Emote(text) => Input::Text(text.body.clone()),
         _ => Input::Unsupported,
     };
-    let input = if room.joined_members_count() > 2 {
+    let input = if is_group(room).await {
         // Several people: only what is addressed to the bot.
         let Input::Text(text) = input else {
             return None;
