@@ -105,12 +105,17 @@ impl Engine {
     /// sent to this very chat on this channel. Anything else (another customer's
     /// row, a row that never existed) is `None`: a forged or stale button.
     pub fn button_of(&self, chat: Chat<'_>, row: i64, index: usize) -> Option<String> {
+        let out = self.sent_to(chat, row)?;
+        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+    }
+
+    /// The message of outbox row `row`, if that row was written for this very chat.
+    fn sent_to(&self, chat: Chat<'_>, row: i64) -> Option<Outgoing> {
         let row = self.store.outbox_row(row).ok()??;
         if row.channel != chat.channel || row.chat_id != chat.chat_id {
             return None;
         }
-        let out = outgoing_of(&row).ok()?;
-        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+        outgoing_of(&row).ok()
     }
 
     /// Whether an order can still be paid for `amount` cents in `currency`: it
@@ -135,13 +140,9 @@ impl Engine {
             .store
             .row_of_platform_message(chat.channel, chat.chat_id, message_id)
             .ok()??;
-        let first = self
-            .store
-            .outbox_row(row)
-            .ok()?
-            .and_then(|r| outgoing_of(&r).ok())?
-            .first_number;
-        self.button_of(chat, row, number.checked_sub(first)?)
+        let out = self.sent_to(chat, row)?;
+        let index = number.checked_sub(out.first_number)?;
+        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
     }
 
     /// Shares the engine between a channel's tasks.
