@@ -20,11 +20,20 @@ use synapse::Synapse;
 
 const T: Duration = Duration::from_mins(1);
 
-/// The small test shop with a `[matrix]` table for a fresh bot account.
-fn matrix_shop(syn: &Synapse, dir: &Path) -> (PathBuf, OwnedUserId) {
+/// A copy of the small test shop with a `[matrix]` table for a fresh bot account,
+/// and where its database goes.
+struct Setup {
+    dir: tempfile::TempDir,
+    shop: PathBuf,
+    db: PathBuf,
+    bot_id: OwnedUserId,
+}
+
+fn matrix_shop(syn: &Synapse) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
     let (bot, password) = syn.register("shopbot");
-    let shop = copy_shop("small", dir);
-    std::fs::write(dir.join("matrix.password"), format!("{password}\n")).unwrap();
+    let shop = copy_shop("small", dir.path());
+    std::fs::write(dir.path().join("matrix.password"), format!("{password}\n")).unwrap();
     let mut text = std::fs::read_to_string(&shop).unwrap();
     let _ = write!(
         text,
@@ -32,7 +41,13 @@ fn matrix_shop(syn: &Synapse, dir: &Path) -> (PathBuf, OwnedUserId) {
         syn.url()
     );
     std::fs::write(&shop, text).unwrap();
-    (shop, UserId::parse(bot.as_str()).unwrap())
+    let db = dir.path().join("shop.db");
+    Setup {
+        dir,
+        shop,
+        db,
+        bot_id: UserId::parse(bot.as_str()).unwrap(),
+    }
 }
 
 /// Starts the bot and waits until its device exists (logged in, first sync done):
@@ -148,9 +163,12 @@ impl Chat {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encrypted_dm_from_invite_to_order_and_on_after_a_restart() {
     let Some(syn) = Synapse::shared() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
-    let db = dir.path().join("shop.db");
+    let Setup {
+        dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let mut bot = start_bot(&shop, &db).await;
     let ana = Chat::open(&syn, &bot_id, true).await;
     // Written before the bot accepted the invite: still answered, once.
@@ -243,9 +261,12 @@ async fn an_encrypted_dm_from_invite_to_order_and_on_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_crypto_store_stops_the_start_with_what_to_do() {
     let Some(syn) = Synapse::shared() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
-    let db = dir.path().join("shop.db");
+    let Setup {
+        dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let mut bot = start_bot(&shop, &db).await;
     let ana = Chat::open(&syn, &bot_id, true).await;
     ana.customer.send_text(&ana.room, "/cart").await;
@@ -275,9 +296,12 @@ async fn the_bot_recovers_after_the_homeserver_restarts() {
     let Some(syn) = Synapse::private() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
-    let db = dir.path().join("shop.db");
+    let Setup {
+        dir: _dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let bot = start_bot(&shop, &db).await;
     let ana = Chat::open(&syn, &bot_id, true).await;
     ana.customer.send_text(&ana.room, "/start").await;
@@ -291,9 +315,12 @@ async fn the_bot_recovers_after_the_homeserver_restarts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_the_bot_cannot_decrypt_is_answered_not_dropped() {
     let Some(syn) = Synapse::shared() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
-    let db = dir.path().join("shop.db");
+    let Setup {
+        dir: _dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     // The bot has no device yet: nobody can encrypt for it.
     let bo = Chat::open(&syn, &bot_id, true).await;
     bo.customer
@@ -312,8 +339,12 @@ async fn homeserver_rate_limits_delay_replies_but_lose_and_reorder_nothing() {
         return;
     };
     // Registration first (it is limited too), then real message limits for everyone.
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let Setup {
+        dir: _dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let (user, password) = syn.register("customer");
     syn.stop();
     std::fs::write(
@@ -322,7 +353,6 @@ async fn homeserver_rate_limits_delay_replies_but_lose_and_reorder_nothing() {
     )
     .unwrap();
     syn.start();
-    let db = dir.path().join("shop.db");
     let bot = start_bot(&shop, &db).await;
     let customer = MatrixCustomer::login(syn.url(), &user, &password).await;
     let room = customer.create_dm(&bot_id, true).await;
@@ -367,9 +397,12 @@ async fn homeserver_rate_limits_delay_replies_but_lose_and_reorder_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_room_of_several_people_the_bot_answers_only_when_addressed() {
     let Some(syn) = Synapse::shared() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
-    let db = dir.path().join("shop.db");
+    let Setup {
+        dir: _dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let bot = start_bot(&shop, &db).await;
     let (a, a_pw) = syn.register("cy");
     let (b, b_pw) = syn.register("dee");
@@ -422,15 +455,18 @@ async fn in_a_room_of_several_people_the_bot_answers_only_when_addressed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invites_from_outside_the_allow_list_are_refused() {
     let Some(syn) = Synapse::shared() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, bot_id) = matrix_shop(&syn, dir.path());
+    let Setup {
+        dir: _dir,
+        shop,
+        db,
+        bot_id,
+    } = matrix_shop(&syn);
     let text = std::fs::read_to_string(&shop).unwrap();
     std::fs::write(
         &shop,
         format!("{text}allow = [\"@nobody:elsewhere.example\"]\n"),
     )
     .unwrap();
-    let db = dir.path().join("shop.db");
     let bot = start_bot(&shop, &db).await;
     let eve = Chat::open(&syn, &bot_id, false).await;
     eve.customer.send_text(&eve.room, "/start").await;
