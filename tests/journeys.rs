@@ -138,7 +138,7 @@ fn free_text_answers_questions_searches_and_records_the_rest() {
     assert!(text_of(&r).contains("I'm not sure I understood"));
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM unanswered"), 1);
     let r = press(&mut engine, "q", "human");
-    assert!(text_of(&r).contains("passed your request"));
+    assert!(text_of(&r).contains("noted your request for the team"));
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM unanswered"), 2);
 }
 
