@@ -231,10 +231,10 @@ impl Engine {
                 input,
                 Input::Text(_) | Input::Button(_) | Input::Unsupported | Input::Unreadable
             );
-        let flood = if !guarded {
-            Verdict::Pass
-        } else {
+        let flood = if guarded {
             self.flood.check(chat.channel, chat.chat_id, now)
+        } else {
+            Verdict::Pass
         };
         let mut fresh_stock: Option<StockLevels> = None;
         let result = self
