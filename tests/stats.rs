@@ -29,6 +29,7 @@ fn open_engine(db: &Path, dir: &Path) -> Engine {
 }
 
 /// Runs one input; returns the texts queued for `chat` itself.
+#[allow(clippy::needless_pass_by_value)] // inputs are built in place
 fn run(engine: &mut Engine, channel: &str, chat: &str, input: Input, at: Timestamp) -> String {
     let event = Event {
         sender: Some(chat),
@@ -162,7 +163,7 @@ fn the_figures_are_exact_per_channel() {
     assert_eq!(
         stats.per_day[..6]
             .iter()
-            .map(|d| d.total_orders())
+            .map(shopbot::store::DayFigures::total_orders)
             .sum::<u64>(),
         0
     );
