@@ -291,8 +291,31 @@ fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
                 None => Ok(()),
             }
         };
+        // The scheduler: follow-ups and history purging, every half minute.
+        let scheduler = {
+            let engine = engine.clone();
+            let stopping = stop_rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match crate::channels::blocking(&engine, |e| e.tick(jiff::Timestamp::now()))
+                        .await
+                    {
+                        Some(Ok(n)) if n > 0 => tracing::info!(followups = n, "follow-ups queued"),
+                        Some(Err(e)) => tracing::error!("scheduler: {e}"),
+                        _ => {}
+                    }
+                    if crate::channels::wait_or_stop(&stopping, std::time::Duration::from_secs(30))
+                        .await
+                    {
+                        return;
+                    }
+                }
+            })
+        };
         // A channel that cannot start stops the bot: better a clear error than half a shop.
-        tokio::try_join!(telegram, matrix).map(|_| ())
+        let result = tokio::try_join!(telegram, matrix).map(|_| ());
+        scheduler.abort();
+        result
     })?;
     eprintln!("shopbot: stopped");
     Ok(ExitCode::SUCCESS)

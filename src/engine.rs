@@ -8,7 +8,9 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{self, Effect, Input, OrderBrief, OrderDraft, Reply, Session, Step};
+use crate::conversation::{
+    self, Effect, Input, MyData, MyOrder, OrderBrief, OrderDraft, Reply, Session, Step,
+};
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
@@ -237,6 +239,7 @@ impl Engine {
             Verdict::Pass
         };
         let mut fresh_stock: Option<StockLevels> = None;
+        let mut forgotten = false;
         let result = self
             .store
             .write_with(|tx| -> Result<TurnResult, EngineError> {
@@ -254,6 +257,7 @@ impl Engine {
                     now,
                     cached: &self.stock,
                     fresh_stock: &mut fresh_stock,
+                    forgotten: false,
                 };
                 let rows = if let Verdict::Drop {
                     tell_customer,
@@ -266,12 +270,85 @@ impl Engine {
                 } else {
                     turn.customer_turn(chat, event, input)?
                 };
+                forgotten = turn.forgotten;
                 Ok(TurnResult::Replies(rows))
             })?;
         if let Some(stock) = fresh_stock {
             self.stock = stock;
         }
+        if forgotten {
+            // The log must not keep the erased pages either.
+            self.store.checkpoint()?;
+        }
         Ok(result)
+    }
+
+    /// The scheduler's round, run every half minute by `shopbot run`: purges old
+    /// conversation history, then sends the follow-ups that are due — each once
+    /// (the `followups` table remembers it in the same transaction), late after
+    /// downtime, or never when later than `late_limit_hours`. Returns how many
+    /// follow-ups were queued.
+    pub fn tick(&mut self, now: Timestamp) -> Result<usize, EngineError> {
+        let mut fresh_stock = None;
+        let shop = &self.shop;
+        let channels = &self.channels;
+        let cached = &self.stock;
+        self.store.write_with(|tx| -> Result<usize, EngineError> {
+            let at = now.as_second();
+            let keep = i64::from(shop.file.shop.history_days) * 86_400;
+            tx.purge_history(at - keep)?;
+            let followups = &shop.file.followups;
+            let late = i64::from(followups.late_limit_hours) * 3_600;
+            let mut turn = TurnCx {
+                tx,
+                shop,
+                channels,
+                now,
+                cached,
+                fresh_stock: &mut fresh_stock,
+                forgotten: false,
+            };
+            let mut due: Vec<(String, String, Input)> = Vec::new();
+            if let Some(hours) = followups.cart_reminder_hours {
+                let due_before = at - i64::from(hours) * 3_600;
+                for cart in tx.idle_carts(due_before - late, due_before)? {
+                    let Ok(session) = serde_json::from_str::<Session>(&cart.data) else {
+                        continue;
+                    };
+                    let reference = format!("{}:{}", session.id, session.checkouts);
+                    if channels.contains(&cart.channel.as_str())
+                        && tx.open_ticket_of(&cart.channel, &cart.chat_id)?.is_none()
+                        && tx.claim_followup(
+                            "cart",
+                            &cart.channel,
+                            &cart.chat_id,
+                            &reference,
+                            at,
+                        )?
+                    {
+                        let coupon = followups.cart_reminder_coupon.clone();
+                        due.push((cart.channel, cart.chat_id, Input::CartReminder { coupon }));
+                    }
+                }
+            }
+            if let Some(hours) = followups.feedback_after_hours {
+                let due_before = at - i64::from(hours) * 3_600;
+                for (order, channel, chat_id) in
+                    tx.delivered_between(due_before - late, due_before)?
+                {
+                    if channels.contains(&channel.as_str())
+                        && tx.claim_followup("feedback", &channel, &chat_id, &order, at)?
+                    {
+                        due.push((channel, chat_id, Input::FeedbackRequest { order }));
+                    }
+                }
+            }
+            for (channel, chat_id, input) in &due {
+                let chat = Chat { channel, chat_id };
+                turn.converse(chat, Event::default(), input)?;
+            }
+            Ok(due.len())
+        })
     }
 
     /// `/reload`: reads the shop file again; a broken file is refused and the
@@ -341,6 +418,8 @@ struct TurnCx<'t, 'c> {
     now: Timestamp,
     cached: &'t StockLevels,
     fresh_stock: &'t mut Option<StockLevels>,
+    /// The customer of this turn asked to be forgotten: nothing more is kept.
+    forgotten: bool,
 }
 
 impl TurnCx<'_, '_> {
@@ -387,13 +466,13 @@ impl TurnCx<'_, '_> {
             }
             (None, Input::Text(text), Some(reply_to)) if !event.forwarded => {
                 match self.message_of(chat, reply_to)? {
-                    // Not a message of ours: an ordinary message.
-                    None => return self.customer_turn(chat, event, input),
                     Some(Outgoing {
                         ticket: Some(ticket),
                         ..
                     }) => owner::answer(self.tx, ticket, text, self.now)?,
-                    Some(_) => owner::unknown_reply(),
+                    // No ticket behind it, or a message of ours sent just before a
+                    // crash and never noted: say so rather than guess.
+                    Some(_) | None => owner::unknown_reply(),
                 }
             }
             _ => return self.customer_turn(chat, event, input),
@@ -444,8 +523,16 @@ impl TurnCx<'_, '_> {
         event: Event<'_>,
         input: &Input,
     ) -> Result<Vec<OutboxRow>, EngineError> {
-        if let Input::Button(id) = input
-            && id.starts_with(owner::command::BUTTON_PREFIX)
+        // An owner's button, or a reply to a notice for the owners (in an owners'
+        // group or room), from someone who is not an owner.
+        let owners_notice = match (input, event.reply_to) {
+            (Input::Text(_), Some(message)) => self
+                .message_of(chat, message)?
+                .is_some_and(|out| out.ticket.is_some()),
+            _ => false,
+        };
+        if owners_notice
+            || matches!(input, Input::Button(id) if id.starts_with(owner::command::BUTTON_PREFIX))
         {
             let session = load_session(self.tx, self.shop, chat, self.now)?;
             let text = self.shop.texts(&session.lang).get("owner_only").to_owned();
@@ -540,6 +627,13 @@ impl TurnCx<'_, '_> {
             pending.extend(next.effects);
             session = next.session;
         }
+        if self.forgotten {
+            let event = Event {
+                pressed: None,
+                ..event
+            };
+            return queue_replies(tx, chat, event, replies, now);
+        }
         conversation::remember_buttons(&mut session, &replies);
         for step in steps_taken(fresh, &before, &session) {
             tx.record_event(chat.channel, step, now.as_second())?;
@@ -579,6 +673,7 @@ impl TurnCx<'_, '_> {
         let (shop, tx, now) = (self.shop, self.tx, self.now);
         Ok(match effect {
             Effect::PlaceOrder(draft) => {
+                let consent = draft.consent;
                 let order = new_order(shop, chat, session, draft, now);
                 match tx.place_order(&order)? {
                     PlaceOutcome::Placed { number, .. } => {
@@ -590,6 +685,9 @@ impl TurnCx<'_, '_> {
                         }
                         *self.fresh_stock = Some(stock);
                         tx.record_event(chat.channel, "order", now.as_second())?;
+                        if let Some(granted) = consent {
+                            tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
+                        }
                         if let Some(placed) = tx.order(&number)? {
                             let who = customer_name(chat, event);
                             notices.push(owner::order_notice(shop, &placed, &who));
@@ -632,33 +730,22 @@ impl TurnCx<'_, '_> {
                 None
             }
             Effect::RequestHuman { question } => {
-                let wait = owner::ticket_wait(tx, shop, now)?;
-                let who = customer_name(chat, event);
-                let opened = tx.open_ticket(
-                    chat.channel,
-                    chat.chat_id,
-                    &who,
-                    question.as_deref(),
-                    now.as_second(),
-                )?;
-                let ticket = match opened {
-                    Some(number) => tx.ticket(number)?,
-                    None => tx.open_ticket_of(chat.channel, chat.chat_id)?,
-                };
-                let Some(ticket) = ticket else {
-                    return Ok(None);
-                };
-                if opened.is_some() {
-                    tx.record_event(chat.channel, "escalation", now.as_second())?;
-                    notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
-                } else if let Some(question) = question {
-                    notices.push(owner::relay_notice(&ticket, &question));
-                }
-                Some(Input::TicketOpened {
-                    number: ticket.number,
-                    wait,
-                })
+                self.open_ticket(chat, event, session, question, notices)?
             }
+            Effect::MyData => Some(Input::MyData(Box::new(self.my_data(chat)?))),
+            Effect::Forget => {
+                self.forget(chat, event, session)?;
+                Some(Input::Forgotten)
+            }
+            Effect::WithdrawConsent => {
+                tx.set_consent(chat.channel, chat.chat_id, false, now.as_second())?;
+                None
+            }
+            Effect::Feedback {
+                order,
+                stars,
+                comment,
+            } => self.feedback(chat, event, &order, stars, comment.as_deref(), notices)?,
             Effect::EndTicket => {
                 if let Some(ticket) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
                     tx.close_ticket(ticket.number, now.as_second())?;
@@ -666,6 +753,124 @@ impl TurnCx<'_, '_> {
                 }
                 Some(Input::TicketClosed)
             }
+        })
+    }
+}
+
+impl TurnCx<'_, '_> {
+    /// Opens a ticket for the customer of this turn (or finds the open one).
+    fn open_ticket(
+        &self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        question: Option<String>,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Option<Input>, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let wait = owner::ticket_wait(tx, shop, now)?;
+        let who = customer_name(chat, event);
+        let opened = tx.open_ticket(
+            chat.channel,
+            chat.chat_id,
+            &who,
+            question.as_deref(),
+            now.as_second(),
+        )?;
+        let ticket = match opened {
+            Some(number) => tx.ticket(number)?,
+            None => tx.open_ticket_of(chat.channel, chat.chat_id)?,
+        };
+        let Some(ticket) = ticket else {
+            return Ok(None);
+        };
+        if opened.is_some() {
+            tx.record_event(chat.channel, "escalation", now.as_second())?;
+            notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
+        } else if let Some(question) = question {
+            notices.push(owner::relay_notice(&ticket, &question));
+        }
+        Ok(Some(Input::TicketOpened {
+            number: ticket.number,
+            wait,
+        }))
+    }
+
+    /// Erases the customer of this turn (`/forget`).
+    fn forget(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+    ) -> Result<(), EngineError> {
+        let tx = self.tx;
+        let mut traces: Vec<String> = session.checkout.fields.values().cloned().collect();
+        for order in tx.orders_of(chat.channel, chat.chat_id)? {
+            traces.extend(order.fields.into_values());
+        }
+        for ticket in tx.tickets_of(chat.channel, chat.chat_id)? {
+            traces.extend(ticket.2);
+        }
+        if let Some(t) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
+            traces.push(t.customer);
+        }
+        traces.extend(event.sender_name.map(str::to_owned));
+        let orders = tx.forget(chat.channel, chat.chat_id, &traces)?;
+        tracing::info!(
+            channel = chat.channel,
+            orders,
+            "a customer's data was erased"
+        );
+        self.forgotten = true;
+        Ok(())
+    }
+
+    /// Stores stars or a comment on one of this customer's delivered orders.
+    fn feedback(
+        &self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        order: &str,
+        stars: Option<u8>,
+        comment: Option<&str>,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Option<Input>, EngineError> {
+        let tx = self.tx;
+        let theirs = tx.order(order)?.filter(|o| {
+            o.channel == chat.channel && o.chat_id == chat.chat_id && o.status == "delivered"
+        });
+        if theirs.is_none() || (stars.is_none() && tx.feedback(order)?.is_none()) {
+            // Not theirs, not delivered, or a comment without stars: an expired button.
+            return Ok(Some(Input::Button(String::new())));
+        }
+        tx.save_feedback(order, stars, comment, self.now.as_second())?;
+        let who = customer_name(chat, event);
+        notices.push(owner::feedback_notice(order, &who, stars, comment));
+        Ok(Some(Input::FeedbackSaved {
+            order: order.to_owned(),
+            stars: stars.is_some(),
+        }))
+    }
+
+    /// What the shop keeps about a customer, for `/mydata`.
+    fn my_data(&self, chat: Chat<'_>) -> Result<MyData, EngineError> {
+        let tx = self.tx;
+        Ok(MyData {
+            chat: format!("{} {}", chat.channel, chat.chat_id),
+            consent: tx.consent(chat.channel, chat.chat_id)?,
+            orders: tx
+                .orders_of(chat.channel, chat.chat_id)?
+                .into_iter()
+                .map(|o| MyOrder {
+                    number: o.number,
+                    status: o.status,
+                    total: o.total,
+                    fields: o.fields.into_iter().collect(),
+                })
+                .collect(),
+            tickets: tx.tickets_of(chat.channel, chat.chat_id)?,
+            history_lines: tx.history_count(chat.channel, chat.chat_id)?,
+            history_days: self.shop.file.shop.history_days,
         })
     }
 }

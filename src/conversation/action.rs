@@ -38,6 +38,10 @@ pub enum Action {
     Human,
     /// The customer ends their conversation with a person.
     EndTicket,
+    /// Stars (1–5) for a delivered order: (order number, stars).
+    Rate(String, u8),
+    /// Confirms `/forget`: erase everything about me.
+    Forget,
     Language,
     SetLanguage(String),
 }
@@ -73,6 +77,8 @@ impl Action {
             Self::Orders => "orders".into(),
             Self::Human => "human".into(),
             Self::EndTicket => "endticket".into(),
+            Self::Rate(order, stars) => format!("rate:{order}:{stars}"),
+            Self::Forget => "forget".into(),
             Self::Language => "lang".into(),
             Self::SetLanguage(l) => format!("lang:{l}"),
         }
@@ -118,6 +124,11 @@ impl Action {
             ("orders", None, None) => Self::Orders,
             ("human", None, None) => Self::Human,
             ("endticket", None, None) => Self::EndTicket,
+            ("rate", Some(order), Some(stars)) => match stars.parse() {
+                Ok(n @ 1..=5) => Self::Rate(order, n),
+                _ => return None,
+            },
+            ("forget", None, None) => Self::Forget,
             ("lang", None, None) => Self::Language,
             ("lang", Some(l), None) => Self::SetLanguage(l),
             _ => return None,
@@ -141,6 +152,8 @@ mod tests {
             Action::Inc("brick-box/red".into()),
             Action::Consent(false),
             Action::EndTicket,
+            Action::Rate("1001".into(), 4),
+            Action::Forget,
             Action::SetLanguage("es".into()),
         ];
         for a in all {

@@ -9,6 +9,7 @@ mod catalog;
 mod checkout;
 mod finder;
 mod freetext;
+mod later;
 mod render;
 mod session;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use action::Action;
 pub use cart::order_lines;
+pub use later::{MyData, MyOrder};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Shop, StockLevels, Texts};
@@ -57,6 +59,18 @@ pub enum Input {
         status: String,
         tracking: Option<String>,
     },
+    /// What the shop keeps about the customer, asked for by [`Effect::MyData`].
+    MyData(Box<MyData>),
+    /// The customer's data was erased ([`Effect::Forget`]).
+    Forgotten,
+    /// The scheduler: the cart was left a while ago.
+    CartReminder { coupon: Option<String> },
+    /// The scheduler: a delivered order, to be rated.
+    FeedbackRequest { order: String },
+    /// The engine stored feedback: after stars, a comment may follow.
+    FeedbackSaved { order: String, stars: bool },
+    /// A marketing message from the shop (only to customers who agreed).
+    Marketing(String),
 }
 
 /// One message to the customer.
@@ -112,6 +126,19 @@ pub enum Effect {
     /// The customer ends their conversation with a person; the engine answers
     /// with [`Input::TicketClosed`].
     EndTicket,
+    /// Gather what the shop keeps about this customer: [`Input::MyData`].
+    MyData,
+    /// Erase this customer: [`Input::Forgotten`].
+    Forget,
+    /// The customer withdrew marketing consent (`/stop`).
+    WithdrawConsent,
+    /// Feedback on a delivered order of this customer: stars, or the comment;
+    /// the engine answers [`Input::FeedbackSaved`] (or an expired button).
+    Feedback {
+        order: String,
+        stars: Option<u8>,
+        comment: Option<String>,
+    },
 }
 
 /// When a person will answer a new ticket.
@@ -302,6 +329,14 @@ impl<'a> Cx<'a> {
                 status,
                 tracking,
             } => self.order_status(number, status, tracking.as_deref()),
+            Input::MyData(data) => self.my_data(data),
+            Input::Forgotten => self.say(self.t().get("forgotten")),
+            Input::CartReminder { coupon } => self.cart_reminder(coupon.as_deref()),
+            Input::FeedbackRequest { order } => self.feedback_request(order),
+            Input::FeedbackSaved { order, stars } => self.feedback_saved(order, *stars),
+            Input::Marketing(text) => {
+                self.say(format!("{text}\n\n{}", self.t().get("marketing_footer")));
+            }
             Input::PaymentReceived { order, reference } => {
                 self.effects.push(Effect::MarkPaid {
                     order: order.clone(),
@@ -332,8 +367,13 @@ impl<'a> Cx<'a> {
             }
             return;
         }
-        match self.s.step {
+        match self.s.step.clone() {
             Step::Coupon => self.coupon_entered(text),
+            Step::FeedbackComment { order } => self.effects.push(Effect::Feedback {
+                order,
+                stars: None,
+                comment: Some(text.to_owned()),
+            }),
             Step::Field { field } => self.field_entered(field, text),
             Step::ChooseDelivery | Step::Consent | Step::ChoosePayment | Step::Confirm => {
                 self.checkout_text(text);
@@ -384,9 +424,16 @@ impl<'a> Cx<'a> {
             ("orders", _) => self.act(&Action::Orders),
             ("help" | "faq", _) => self.act(&Action::Questions),
             ("human" | "person", _) => self.act(&Action::Human),
+            ("mydata", _) => self.effects.push(Effect::MyData),
+            ("forget", _) => self.forget_ask(),
+            ("stop", _) => {
+                self.effects.push(Effect::WithdrawConsent);
+                self.say(self.t().get("stop_done"));
+                self.show_step();
+            }
             (
                 "tickets" | "reply" | "close" | "order" | "status" | "stock" | "reload" | "pause"
-                | "resume" | "stats",
+                | "resume" | "stats" | "broadcast",
                 _,
             ) => {
                 self.say(self.t().get("owner_only"));
@@ -422,6 +469,10 @@ impl<'a> Cx<'a> {
             Action::Checkout => self.checkout_start(),
             Action::Delivery(id) => self.delivery_chosen(id),
             Action::Payment(id) => self.payment_chosen(id),
+            Action::Skip if matches!(self.s.step, Step::FeedbackComment { .. }) => {
+                self.say(self.t().get("feedback_thanks"));
+                self.menu(true);
+            }
             Action::Skip => self.skip_field(),
             Action::Consent(yes) => self.consent_given(*yes),
             Action::Confirm => self.confirm(),
@@ -432,6 +483,12 @@ impl<'a> Cx<'a> {
             }
             Action::Human => self.human(),
             Action::EndTicket => self.effects.push(Effect::EndTicket),
+            Action::Rate(order, stars) => self.effects.push(Effect::Feedback {
+                order: order.clone(),
+                stars: Some(*stars),
+                comment: None,
+            }),
+            Action::Forget => self.effects.push(Effect::Forget),
             Action::Language => self.language_menu(),
             Action::SetLanguage(lang) => self.set_language(lang),
         }
@@ -497,6 +554,7 @@ impl<'a> Cx<'a> {
             Step::ChoosePayment => self.ask_payment(),
             Step::Confirm => self.ask_confirm(),
             Step::Language => self.language_menu(),
+            Step::FeedbackComment { .. } => self.feedback_comment_prompt(),
         }
     }
 

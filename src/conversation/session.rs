@@ -100,6 +100,10 @@ pub enum Step {
     Confirm,
     Orders,
     Language,
+    /// After rating an order: an optional comment.
+    FeedbackComment {
+        order: String,
+    },
 }
 
 /// One line of the cart.

@@ -9,9 +9,20 @@ pub const BUTTON_PREFIX: &str = "o:";
 pub const STATUSES: [&str; 4] = ["paid", "shipped", "delivered", "cancelled"];
 
 /// Every command name only an owner may use.
-pub const NAMES: [&str; 12] = [
-    "help", "tickets", "reply", "close", "orders", "order", "status", "stock", "reload", "pause",
-    "resume", "stats",
+pub const NAMES: [&str; 13] = [
+    "help",
+    "tickets",
+    "reply",
+    "close",
+    "orders",
+    "order",
+    "status",
+    "stock",
+    "reload",
+    "pause",
+    "resume",
+    "stats",
+    "broadcast",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +50,8 @@ pub enum Command {
     Resume,
     /// The figures of the last N days.
     Stats(u32),
+    /// A message to every customer who agreed to offers and news.
+    Broadcast(String),
     /// A known command written wrongly: how to write it.
     Usage(&'static str),
 }
@@ -132,6 +145,8 @@ pub fn parse(text: &str) -> Option<Command> {
         }
         "reload" => Command::Reload,
         "pause" => Command::Pause,
+        "broadcast" if rest.is_empty() => Command::Usage("/broadcast your message"),
+        "broadcast" => Command::Broadcast(rest.to_owned()),
         "stats" => match words.next().map(str::parse::<u32>) {
             None => Command::Stats(30),
             Some(Ok(days)) if (1..=3660).contains(&days) => Command::Stats(days),

@@ -276,6 +276,24 @@ pub fn paid_notice(order: &str) -> Notice {
     Notice::text(format!("💳 Order #{order} was paid in the chat."))
 }
 
+/// A customer rated a delivered order, or commented on it.
+pub fn feedback_notice(
+    order: &str,
+    customer: &str,
+    stars: Option<u8>,
+    comment: Option<&str>,
+) -> Notice {
+    let text = match (stars, comment) {
+        (Some(n), _) => format!(
+            "{} for order #{order} from {customer}.",
+            "⭐".repeat(usize::from(n))
+        ),
+        (None, Some(c)) => format!("💬 Comment on order #{order} from {customer}: {c}"),
+        (None, None) => format!("Feedback on order #{order} from {customer}."),
+    };
+    Notice::text(text)
+}
+
 /// The flood guard slowed a customer down.
 pub fn flood_notice(channel: &str, customer: &str, ignored: u64) -> Notice {
     Notice::text(format!(
@@ -354,6 +372,7 @@ fn help() -> String {
      /reload — re-read shop.toml (a broken file is refused)\n\
      /pause — holiday mode; /resume — back to normal\n\
      /stats [days] — conversations, orders, revenue, best sellers (default 30 days)\n\
+     /broadcast text — a message to the customers who agreed to offers (they can /stop)\n\
      Anything else you write is the shop's own conversation, as a customer sees it."
         .to_owned()
 }
@@ -404,6 +423,14 @@ pub fn run(
                     let _ = write!(text, " · tracking {t}");
                 }
                 let _ = write!(text, "\n{}", order_body(shop, &o));
+                if let Some((stars, comment)) = tx.feedback(&o.number)? {
+                    let _ = write!(
+                        text,
+                        "\nFeedback: {}{}",
+                        "⭐".repeat(usize::from(stars)),
+                        comment.map(|c| format!(" — {c}")).unwrap_or_default()
+                    );
+                }
                 Outcome::say(text)
             }
         },
@@ -427,6 +454,25 @@ pub fn run(
         Command::Stats(days) => {
             let stats = tx.stats(days, now, &shop.time_zone, shop.currency())?;
             Outcome::say(crate::report::text(shop, &stats))
+        }
+        Command::Broadcast(text) => {
+            let customers: Vec<ToCustomer> = tx
+                .consenting()?
+                .into_iter()
+                .map(|(channel, chat_id)| ToCustomer {
+                    channel,
+                    chat_id,
+                    input: Input::Marketing(text.clone()),
+                })
+                .collect();
+            Outcome {
+                replies: vec![plain(format!(
+                    "Sent to {} customer(s) who agreed to offers and news.",
+                    customers.len()
+                ))],
+                customers,
+                stock_changed: false,
+            }
         }
         Command::Reload => Outcome::say("/reload is done by the engine."),
     })

@@ -44,6 +44,7 @@ const TOP_KEYS: &[&str] = &[
     "texts",
     "telegram",
     "matrix",
+    "followups",
 ];
 
 /// How many times one piece is retried after fixing up a problem.
@@ -191,6 +192,7 @@ impl<'s> Loader<'s> {
         let hours = self.table(table, "hours");
         let texts = self.table(table, "texts");
         let telegram = self.table(table, "telegram");
+        let followups = self.table(table, "followups");
         let matrix: Option<Option<crate::shop::model::MatrixSettings>> = match table.get("matrix") {
             Some(v) => self.piece(v, &[Seg::Key("matrix".to_owned())]).map(Some),
             None => Some(None),
@@ -210,6 +212,7 @@ impl<'s> Loader<'s> {
             texts: texts?,
             telegram: telegram?,
             matrix: matrix?,
+            followups: followups?,
         };
         Some(file)
     }

@@ -43,6 +43,8 @@ pub struct ShopFile {
     pub telegram: TelegramSettings,
     /// `[matrix]`: the bot's Matrix account, when the shop is on Matrix.
     pub matrix: Option<MatrixSettings>,
+    #[serde(default)]
+    pub followups: Followups,
 }
 
 /// `[matrix]`
@@ -93,6 +95,43 @@ pub struct ShopInfo {
     /// Products suggested at the end of the finder.
     #[serde(default = "default_suggestions")]
     pub suggestions: usize,
+    /// Days the conversation history (context for tickets) is kept.
+    #[serde(default = "default_history_days")]
+    pub history_days: u32,
+}
+
+fn default_history_days() -> u32 {
+    30
+}
+
+/// `[followups]`: messages sent later, each off unless set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Followups {
+    /// Remind a customer of a cart left for this many hours (one reminder per cart).
+    pub cart_reminder_hours: Option<u32>,
+    /// A coupon code offered in the reminder.
+    pub cart_reminder_coupon: Option<String>,
+    /// Ask for feedback (1–5 stars, then a comment) this many hours after delivery.
+    pub feedback_after_hours: Option<u32>,
+    /// A follow-up found more than this many hours late (the bot was down) is dropped.
+    #[serde(default = "default_late_limit")]
+    pub late_limit_hours: u32,
+}
+
+impl Default for Followups {
+    fn default() -> Self {
+        Self {
+            cart_reminder_hours: None,
+            cart_reminder_coupon: None,
+            feedback_after_hours: None,
+            late_limit_hours: default_late_limit(),
+        }
+    }
+}
+
+fn default_late_limit() -> u32 {
+    48
 }
 
 fn default_language() -> String {

@@ -31,6 +31,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.matrix(file);
     v.hours(file);
     v.texts(file);
+    v.followups(file);
     let mut errors = v.errors;
     errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
@@ -331,11 +332,54 @@ impl Check<'_> {
         if let Some(room) = &file.owners.matrix_room
             && !is_matrix_room(room)
         {
-            let fix = "write the room's internal id, e.g. `!AbCdEf:example.org` (room settings → advanced)";
+            let fix = "write the room's internal id, starting with `!` (Element: room settings → Advanced)";
             self.err(
                 "owners.matrix_room",
                 &format!("\"{room}\" is not a Matrix room id"),
                 fix,
+            );
+        }
+    }
+
+    fn followups(&mut self, file: &ShopFile) {
+        let f = &file.followups;
+        for (key, hours) in [
+            ("cart_reminder_hours", f.cart_reminder_hours),
+            ("feedback_after_hours", f.feedback_after_hours),
+        ] {
+            if hours == Some(0) {
+                self.err(
+                    &format!("followups.{key}"),
+                    "is 0",
+                    "use a number of hours, e.g. `24`, or leave the key out to turn it off",
+                );
+            }
+        }
+        if let Some(code) = &f.cart_reminder_coupon {
+            if f.cart_reminder_hours.is_none() {
+                self.err(
+                    "followups.cart_reminder_coupon",
+                    "set without `cart_reminder_hours`",
+                    "add `cart_reminder_hours = 24` to send the reminder",
+                );
+            }
+            if !file
+                .coupons
+                .iter()
+                .any(|c| c.code.eq_ignore_ascii_case(code))
+            {
+                self.err(
+                    "followups.cart_reminder_coupon",
+                    &format!("unknown coupon \"{code}\""),
+                    "add it as a `[[coupons]]` entry, or use one of the coupon codes",
+                );
+            }
+        }
+        if file.shop.history_days == 0 {
+            self.err(
+                "shop.history_days",
+                "is 0",
+                "keep the history at least 1 day (the team needs it for tickets), e.g. `30`",
             );
         }
     }
@@ -458,8 +502,14 @@ fn is_matrix_user(id: &str) -> bool {
     is_matrix_id(id, '@')
 }
 
+/// `!opaque` (room version 12 ids have no server part) or `!opaque:server`.
 fn is_matrix_room(id: &str) -> bool {
-    is_matrix_id(id, '!')
+    id.strip_prefix('!').is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with(':')
+            && !rest.ends_with(':')
+            && !rest.chars().any(char::is_whitespace)
+    })
 }
 
 /// `<sigil>local:server`, without spaces.

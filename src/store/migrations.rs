@@ -167,6 +167,32 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_by_time ON events (at);
     ",
+    // 7: marketing consent (with its time), follow-ups sent, feedback on orders.
+    "
+    CREATE TABLE consents (
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        granted INTEGER NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (channel, chat_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE followups (
+        kind    TEXT    NOT NULL,
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        ref     TEXT    NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (kind, channel, chat_id, ref)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE feedback (
+        order_number TEXT    PRIMARY KEY,
+        stars        INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+        comment      TEXT,
+        at           INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

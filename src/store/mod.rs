@@ -5,6 +5,7 @@
 //! read method sees one consistent snapshot.
 
 mod busy;
+mod followups;
 mod migrations;
 mod orders;
 mod owner;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::shop::{Money, StockLevels};
 
 use busy::{Backoff, retry_busy};
+pub use followups::IdleCart;
 pub use migrations::SCHEMA_VERSION;
 pub use owner::{HistoryLine, Ticket};
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
@@ -237,6 +239,24 @@ impl Store {
         self.read(|conn| records::pending_outbox(conn, channel, limit))
     }
 
+    /// Marks an outbox row as sent, shown as these platform messages, in one
+    /// transaction (so a reply to any of them finds the row).
+    pub fn mark_sent_as(
+        &mut self,
+        id: i64,
+        now: i64,
+        channel: &str,
+        chat_id: &str,
+        shown: &[String],
+    ) -> Result<()> {
+        self.write(|tx| {
+            for message in shown {
+                records::record_platform_message(&tx.tx, channel, chat_id, message, id)?;
+            }
+            records::mark_sent(&tx.tx, id, now)
+        })
+    }
+
     /// Marks an outbox row as sent at `now` (unix seconds); a row already sent keeps its time.
     pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
         self.write(|tx| records::mark_sent(&tx.tx, id, now))
@@ -280,6 +300,14 @@ impl Store {
         self.read(|conn| records::row_of_platform_message(conn, channel, chat_id, message_id))
     }
 
+    /// Moves everything in the write-ahead log into the database file and empties
+    /// the log (after erasing a customer, so the log holds no old copy of their data).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Gives up on an outbox row that can never be delivered, with the reason.
     pub fn mark_failed(&mut self, id: i64, reason: &str, now: i64) -> Result<()> {
         self.write(|tx| records::mark_failed(&tx.tx, id, reason, now))
@@ -304,6 +332,8 @@ fn open_once(path: &Path) -> Result<Connection> {
     migrations::check_not_newer(&conn, path)?;
     use_wal(&conn, path)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted data is overwritten, so an erased customer leaves no trace in the file.
+    conn.pragma_update(None, "secure_delete", true)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     migrations::migrate(&mut conn, path)?;
     Ok(conn)

@@ -174,9 +174,7 @@ async fn record(link: &Link, row: &OutboxRow, sent: Result<String, String>) {
     let done = blocking(&link.engine, move |engine| {
         let store = engine.store_mut();
         match sent {
-            Ok(event_id) => store
-                .record_platform_message(CHANNEL, &chat, &event_id, id)
-                .and_then(|()| store.mark_sent(id, now)),
+            Ok(event_id) => store.mark_sent_as(id, now, CHANNEL, &chat, &[event_id]),
             Err(reason) => {
                 tracing::error!("matrix: message dropped: {reason}");
                 store.mark_failed(id, &reason, now)

@@ -121,10 +121,7 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
             let recorded = blocking(&link.engine, move |engine| {
                 let store = engine.store_mut();
                 match outcome {
-                    Delivery::Sent(shown) => shown
-                        .iter()
-                        .try_for_each(|m| store.record_platform_message(CHANNEL, &owned, m, id))
-                        .and_then(|()| store.mark_sent(id, now)),
+                    Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &owned, &shown),
                     Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
                     Delivery::Unreachable(reason) => store
                         .mark_unreachable(CHANNEL, &owned, &reason, now)

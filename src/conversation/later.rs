@@ -1,0 +1,173 @@
+//! What comes after: the customer's own data (`/mydata`, `/forget`, `/stop`),
+//! the cart reminder, feedback on a delivered order, marketing messages.
+
+use std::fmt::Write as _;
+
+use super::{Action, Button, Cx, Step};
+use crate::shop::Money;
+
+/// Everything the shop keeps about one customer, for `/mydata`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MyData {
+    /// The platform chat id (what identifies them to the shop).
+    pub chat: String,
+    /// Marketing consent and when it was given or withdrawn (unix seconds).
+    pub consent: Option<(bool, i64)>,
+    pub orders: Vec<MyOrder>,
+    /// (number, open, question).
+    pub tickets: Vec<(i64, bool, Option<String>)>,
+    /// Conversation lines kept for the team's context, and for how many days.
+    pub history_lines: i64,
+    pub history_days: u32,
+}
+
+/// One of the customer's orders, as `/mydata` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyOrder {
+    pub number: String,
+    pub status: String,
+    pub total: Money,
+    /// The checkout answers kept with it.
+    pub fields: Vec<(String, String)>,
+}
+
+impl Cx<'_> {
+    pub(super) fn my_data(&mut self, data: &MyData) {
+        let t = self.t();
+        let mut text = t.fill("mydata_title", &[("shop", self.shop.name())]);
+        let _ = write!(text, "\n• {}: {}", t.get("mydata_chat"), data.chat);
+        let _ = write!(text, "\n• {}: {}", t.get("mydata_language"), self.s.lang);
+        if !self.s.cart.is_empty() {
+            let items: Vec<String> = super::order_lines(self.shop, &self.s)
+                .iter()
+                .map(|l| format!("{} × {}", l.qty, l.name))
+                .collect();
+            let _ = write!(text, "\n• {}: {}", t.get("mydata_cart"), items.join(", "));
+        }
+        if !self.s.checkout.fields.is_empty() {
+            let fields: Vec<String> = self
+                .s
+                .checkout
+                .fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = write!(
+                text,
+                "\n• {}: {}",
+                t.get("mydata_checkout"),
+                fields.join("; ")
+            );
+        }
+        let consent = match data.consent {
+            Some((yes, at)) => {
+                let when = jiff::Timestamp::from_second(at)
+                    .map(|ts| {
+                        ts.to_zoned(self.shop.time_zone.clone())
+                            .strftime("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                let key = if yes {
+                    "mydata_consent_yes"
+                } else {
+                    "mydata_consent_no"
+                };
+                t.fill(key, &[("when", &when)])
+            }
+            None => t.get("mydata_consent_none").to_owned(),
+        };
+        let _ = write!(text, "\n• {consent}");
+        for order in &data.orders {
+            let key = format!("status_{}", order.status);
+            let status = t.get(&key);
+            let mut line = format!("#{} ({status}, {})", order.number, self.money(order.total));
+            if !order.fields.is_empty() {
+                let shown: Vec<String> = order
+                    .fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
+                let _ = write!(line, " — {}", shown.join("; "));
+            }
+            let _ = write!(text, "\n• {}: {line}", t.get("mydata_order"));
+        }
+        for (number, open, question) in &data.tickets {
+            let state = if *open { "🟢" } else { "⚪" };
+            let _ = write!(
+                text,
+                "\n• {} #{number} {state} {}",
+                t.get("mydata_ticket"),
+                question.as_deref().unwrap_or("")
+            );
+        }
+        let _ = write!(
+            text,
+            "\n• {}",
+            t.fill(
+                "mydata_history",
+                &[
+                    ("count", &data.history_lines.to_string()),
+                    ("days", &data.history_days.to_string())
+                ]
+            )
+        );
+        let _ = write!(text, "\n\n{}", t.get("mydata_footer"));
+        self.say(text.trim_end().to_owned());
+        self.show_step();
+    }
+
+    pub(super) fn forget_ask(&mut self) {
+        let buttons = vec![
+            self.button(&Action::Forget, "forget_yes"),
+            self.button(&Action::Menu, "forget_keep"),
+        ];
+        self.ask(self.t().get("forget_ask"), buttons);
+    }
+
+    pub(super) fn cart_reminder(&mut self, coupon: Option<&str>) {
+        if self.s.cart.is_empty() {
+            return;
+        }
+        let mut text = self.t().fill(
+            "cart_reminder",
+            &[("count", &self.s.cart_units().to_string())],
+        );
+        if let Some(code) = coupon {
+            text.push(' ');
+            text.push_str(&self.t().fill("cart_reminder_coupon", &[("code", code)]));
+        }
+        let buttons = vec![
+            self.button(&Action::Cart, "view_cart"),
+            self.button(&Action::Checkout, "checkout"),
+        ];
+        self.ask(text, buttons);
+    }
+
+    pub(super) fn feedback_request(&mut self, order: &str) {
+        let buttons = (1..=5u8)
+            .map(|n| Button {
+                id: Action::Rate(order.to_owned(), n).id(),
+                label: "⭐".repeat(usize::from(n)),
+            })
+            .collect();
+        self.ask(self.t().fill("feedback_ask", &[("number", order)]), buttons);
+    }
+
+    pub(super) fn feedback_saved(&mut self, order: &str, stars: bool) {
+        if stars {
+            self.s.step = Step::FeedbackComment {
+                order: order.to_owned(),
+            };
+            self.feedback_comment_prompt();
+        } else {
+            self.say(self.t().get("feedback_thanks"));
+            self.menu(true);
+        }
+    }
+
+    pub(super) fn feedback_comment_prompt(&mut self) {
+        let skip = self.button(&Action::Skip, "skip");
+        self.ask(self.t().get("feedback_comment"), vec![skip]);
+    }
+}

@@ -1,0 +1,215 @@
+//! Later messages and the customer's own data: marketing consent, the log of
+//! follow-ups sent (so none is sent twice), feedback, history purging, and
+//! erasing a customer (`/forget`).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Tx};
+
+/// A chat's session that may be due a cart reminder.
+#[derive(Debug, Clone)]
+pub struct IdleCart {
+    pub channel: String,
+    pub chat_id: String,
+    /// The session JSON.
+    pub data: String,
+}
+
+impl Tx<'_> {
+    /// Records the customer's marketing answer, with its time.
+    pub fn set_consent(&self, channel: &str, chat_id: &str, granted: bool, now: i64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO consents (channel, chat_id, granted, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (channel, chat_id) DO UPDATE SET granted = excluded.granted,
+                 at = excluded.at",
+            )?
+            .execute(params![channel, chat_id, granted, now])?;
+        Ok(())
+    }
+
+    /// The customer's marketing answer and when it was given, if ever asked.
+    pub fn consent(&self, channel: &str, chat_id: &str) -> Result<Option<(bool, i64)>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT granted, at FROM consents WHERE channel = ?1 AND chat_id = ?2")?
+            .query_row(params![channel, chat_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Every chat that said yes to marketing and has not withdrawn it.
+    pub fn consenting(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT channel, chat_id FROM consents WHERE granted = 1 ORDER BY channel, chat_id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Notes a follow-up as handled (sent or dropped); false if it was already.
+    pub fn claim_followup(
+        &self,
+        kind: &str,
+        channel: &str,
+        chat_id: &str,
+        reference: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let added = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO followups (kind, channel, chat_id, ref, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![kind, channel, chat_id, reference, now])?;
+        Ok(added == 1)
+    }
+
+    /// Sessions with something in the cart, last touched in `[from, to]`.
+    pub fn idle_carts(&self, from: i64, to: i64) -> Result<Vec<IdleCart>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT channel, chat_id, data FROM sessions
+             WHERE updated_at >= ?1 AND updated_at <= ?2
+               AND json_valid(data) AND json_array_length(data, '$.cart') > 0",
+        )?;
+        let rows = stmt
+            .query_map(params![from, to], |r| {
+                Ok(IdleCart {
+                    channel: r.get(0)?,
+                    chat_id: r.get(1)?,
+                    data: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Orders delivered in `[from, to]`: (number, channel, chat).
+    pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT number, channel, chat_id FROM orders
+             WHERE status = 'delivered' AND status_at >= ?1 AND status_at <= ?2 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Stores the stars of an order's feedback, or its comment (keeping the stars).
+    pub fn save_feedback(
+        &self,
+        order: &str,
+        stars: Option<u8>,
+        comment: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        match stars {
+            Some(stars) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO feedback (order_number, stars, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (order_number) DO UPDATE SET stars = excluded.stars,
+                     at = excluded.at",
+                )?
+                .execute(params![order, stars, now])?,
+            None => self
+                .tx
+                .prepare_cached("UPDATE feedback SET comment = ?2 WHERE order_number = ?1")?
+                .execute(params![order, comment])?,
+        };
+        Ok(())
+    }
+
+    /// An order's feedback: stars and comment.
+    pub fn feedback(&self, order: &str) -> Result<Option<(u8, Option<String>)>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT stars, comment FROM feedback WHERE order_number = ?1")?
+            .query_row([order], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Deletes conversation history older than `before`; returns how many lines.
+    pub fn purge_history(&self, before: i64) -> Result<usize> {
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM history WHERE at < ?1")?
+            .execute([before])?)
+    }
+
+    /// How many history lines a chat has.
+    pub fn history_count(&self, channel: &str, chat_id: &str) -> Result<i64> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT COUNT(*) FROM history WHERE channel = ?1 AND chat_id = ?2")?
+            .query_row(params![channel, chat_id], |r| r.get(0))?)
+    }
+
+    /// The chat's tickets: (number, open, question).
+    pub fn tickets_of(
+        &self,
+        channel: &str,
+        chat_id: &str,
+    ) -> Result<Vec<(i64, bool, Option<String>)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT number, status = 'open', question FROM tickets
+             WHERE channel = ?1 AND chat_id = ?2 ORDER BY number",
+        )?;
+        let rows = stmt
+            .query_map(params![channel, chat_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Erases a customer: their session, history, tickets, consent, messages
+    /// (also the owners' notices that quote them: any outbox row holding one of
+    /// `traces`), and their orders' personal fields — the orders stay, anonymous,
+    /// for the seller's accounts. Returns how many orders were anonymised.
+    pub fn forget(&self, channel: &str, chat_id: &str, traces: &[String]) -> Result<usize> {
+        let chat = params![channel, chat_id];
+        for sql in [
+            "DELETE FROM feedback WHERE order_number IN
+             (SELECT number FROM orders WHERE channel = ?1 AND chat_id = ?2)",
+            "DELETE FROM sessions WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM history WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM tickets WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM consents WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM followups WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM platform_messages WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM outbox WHERE channel = ?1 AND chat_id = ?2",
+        ] {
+            self.tx.prepare_cached(sql)?.execute(chat)?;
+        }
+        // Telegram's inbox keys carry the chat id (`m:<chat>:<message>`).
+        self.tx
+            .prepare_cached("DELETE FROM inbox WHERE channel = ?1 AND key LIKE ?2")?
+            .execute(params![channel, format!("m:{chat_id}:%")])?;
+        let mut scrub = self
+            .tx
+            .prepare_cached("DELETE FROM outbox WHERE instr(payload, ?1) > 0")?;
+        for trace in traces.iter().filter(|t| t.chars().count() >= 3) {
+            scrub.execute([trace])?;
+        }
+        let anonymous = format!(
+            "forgotten-{}",
+            self.tx
+                .query_row("SELECT lower(hex(randomblob(6)))", [], |r| r
+                    .get::<_, String>(0))?
+        );
+        let orders = self
+            .tx
+            .prepare_cached(
+                "UPDATE orders SET chat_id = ?3, fields = '{}', tracking = NULL,
+                 idempotency_key = 'forgotten:' || id
+                 WHERE channel = ?1 AND chat_id = ?2",
+            )?
+            .execute(params![channel, chat_id, anonymous])?;
+        Ok(orders)
+    }
+}
