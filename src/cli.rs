@@ -162,7 +162,8 @@ fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let products = shop.products().len();
     let name = shop.name().to_owned();
     let db = db_path(db)?;
-    let engine = open_engine(shop, Some(&db))?;
+    let mut engine = open_engine(shop, Some(&db))?;
+    engine.set_channels(&names);
     eprintln!(
         "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
         db.display(),
