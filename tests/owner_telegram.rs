@@ -709,6 +709,7 @@ async fn relayed_questions(run: &Run, owner: &Customer, ticket_of: &[u32]) -> Ve
 fn each_got_their_own_answer(run: &Run, customers: &[Customer], killed_at: Instant) {
     let sends = run.fake.calls_to("sendMessage");
     let mut duplicates = 0;
+    let mut widest = Duration::ZERO;
     for (k, c) in customers.iter().enumerate() {
         let answers: Vec<String> = c
             .bot_messages()
@@ -742,9 +743,13 @@ fn each_got_their_own_answer(run: &Run, customers: &[Customer], killed_at: Insta
                 run.log()
             );
             duplicates += 1;
+            widest = widest.max(killed_at.duration_since(first));
         }
     }
-    println!("answers sent twice because the kill came between send and mark: {duplicates}");
+    println!(
+        "answers sent twice because the kill came between send and mark: {duplicates} \
+         (the earliest accepted {widest:?} before the kill)"
+    );
 }
 
 /// The bot sent the ticket notice, but was killed before it noted the message
