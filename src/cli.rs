@@ -1,4 +1,4 @@
-//! The command line: `shopbot run | chat | check | init | orders`.
+//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -72,6 +72,32 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// The figures: funnel per channel, revenue, best sellers, unanswered questions.
+    Stats {
+        #[command(flatten)]
+        files: Files,
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// The figures as an HTML page with charts (no JavaScript, no network needed).
+    Report {
+        #[command(flatten)]
+        files: Files,
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The page to write.
+        #[arg(long, default_value = "report.html")]
+        out: PathBuf,
+    },
+    /// A consistent copy of the database, taken while the bot runs.
+    Backup {
+        #[command(flatten)]
+        files: Files,
+        /// The copy to write (it must not exist yet).
+        file: PathBuf,
+    },
 }
 
 /// Runs the command line; the exit code is 0 on success, 1 on errors, 2 on a broken shop file.
@@ -131,6 +157,57 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stats { files, days } => {
+            let Some(shop) = load_shop(files.shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            let engine = open_engine(shop, files.db.as_deref())?;
+            let shop = engine.shop();
+            let stats = engine.store().stats(
+                days,
+                jiff::Timestamp::now(),
+                &shop.time_zone,
+                shop.currency(),
+            )?;
+            println!("{}", crate::report::text(shop, &stats));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { files, days, out } => {
+            let Some(shop) = load_shop(files.shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            let engine = open_engine(shop, files.db.as_deref())?;
+            let shop = engine.shop();
+            let stats = engine.store().stats(
+                days,
+                jiff::Timestamp::now(),
+                &shop.time_zone,
+                shop.currency(),
+            )?;
+            let page = crate::report::html(shop, &stats)?;
+            std::fs::write(&out, page)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { files, file } => {
+            let db = db_path(files.db.as_deref())?;
+            if !db.exists() {
+                bail!("there is no database at {} (see --db)", db.display());
+            }
+            if file.exists() {
+                bail!("{} exists already; choose a new file name", file.display());
+            }
+            let pages = crate::store::backup(&db, &file).with_context(|| {
+                format!("cannot back up {} to {}", db.display(), file.display())
+            })?;
+            println!(
+                "backed up {} to {} ({pages} pages, integrity ok)",
+                db.display(),
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run { files } => {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));
@@ -162,6 +239,15 @@ fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let products = shop.products().len();
     let name = shop.name().to_owned();
     let db = db_path(db)?;
+    let owners = &shop.file.owners;
+    let reachable = (telegram.is_some() && !owners.telegram.is_empty())
+        || (matrix.is_some() && !owners.matrix.is_empty());
+    if !reachable {
+        eprintln!(
+            "shopbot: warning: no owner on a running channel (`[owners]` in shop.toml): \
+             tickets and new orders are kept, but nobody is notified"
+        );
+    }
     let mut engine = open_engine(shop, Some(&db))?;
     engine.set_channels(&names);
     eprintln!(

@@ -8,7 +8,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{self, Effect, Input, OrderBrief, OrderDraft, Reply, Session};
+use crate::conversation::{self, Effect, Input, OrderBrief, OrderDraft, Reply, Session, Step};
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
@@ -522,8 +522,9 @@ impl TurnCx<'_, '_> {
         input: &Input,
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let (shop, tx, now) = (self.shop, self.tx, self.now);
-        let mut session = load_session(tx, shop, chat, now)?;
+        let (mut session, fresh) = load_session_fresh(tx, shop, chat, now)?;
         chat.channel.clone_into(&mut session.channel);
+        let before = session.clone();
         record_input(tx, chat, &session, input, now)?;
         let mut turn = conversation::handle(shop, self.stock(), &session, input, now);
         let mut replies = std::mem::take(&mut turn.replies);
@@ -540,6 +541,9 @@ impl TurnCx<'_, '_> {
             session = next.session;
         }
         conversation::remember_buttons(&mut session, &replies);
+        for step in steps_taken(fresh, &before, &session) {
+            tx.record_event(chat.channel, step, now.as_second())?;
+        }
         tx.save_session(
             chat.channel,
             chat.chat_id,
@@ -585,6 +589,7 @@ impl TurnCx<'_, '_> {
                             *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
                         }
                         *self.fresh_stock = Some(stock);
+                        tx.record_event(chat.channel, "order", now.as_second())?;
                         if let Some(placed) = tx.order(&number)? {
                             let who = customer_name(chat, event);
                             notices.push(owner::order_notice(shop, &placed, &who));
@@ -644,6 +649,7 @@ impl TurnCx<'_, '_> {
                     return Ok(None);
                 };
                 if opened.is_some() {
+                    tx.record_event(chat.channel, "escalation", now.as_second())?;
                     notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
                 } else if let Some(question) = question {
                     notices.push(owner::relay_notice(&ticket, &question));
@@ -758,16 +764,64 @@ fn load_session(
     chat: Chat<'_>,
     now: Timestamp,
 ) -> Result<Session, EngineError> {
+    load_session_fresh(tx, shop, chat, now).map(|(session, _)| session)
+}
+
+/// The chat's session, and whether it is new (a new conversation).
+fn load_session_fresh(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    chat: Chat<'_>,
+    now: Timestamp,
+) -> Result<(Session, bool), EngineError> {
     let stored = tx.load_session(chat.channel, chat.chat_id)?;
     let parsed = stored.as_deref().map(serde_json::from_str::<Session>);
     Ok(match parsed {
-        Some(Ok(session)) => session,
+        Some(Ok(session)) => (session, false),
         Some(Err(e)) => {
             tracing::warn!(channel = chat.channel, "unreadable session replaced: {e}");
-            Session::new(shop.default_language(), &session_id(now))
+            (
+                Session::new(shop.default_language(), &session_id(now)),
+                false,
+            )
         }
-        None => Session::new(shop.default_language(), &session_id(now)),
+        None => (
+            Session::new(shop.default_language(), &session_id(now)),
+            true,
+        ),
     })
+}
+
+/// The journey steps a turn took, from the session before and after it.
+fn steps_taken(fresh: bool, before: &Session, after: &Session) -> Vec<&'static str> {
+    let in_finder = |s: &Session| matches!(s.step, Step::Finder { .. } | Step::FinderResults);
+    let in_checkout = |s: &Session| {
+        matches!(
+            s.step,
+            Step::ChooseDelivery
+                | Step::Field { .. }
+                | Step::Consent
+                | Step::ChoosePayment
+                | Step::Confirm
+        )
+    };
+    let mut steps = Vec::new();
+    if fresh {
+        steps.push("conversation");
+    }
+    if !in_finder(before) && in_finder(after) {
+        steps.push("finder_started");
+    }
+    if before.step != Step::FinderResults && after.step == Step::FinderResults {
+        steps.push("finder_completed");
+    }
+    if before.cart.is_empty() && !after.cart.is_empty() {
+        steps.push("cart");
+    }
+    if !in_checkout(before) && in_checkout(after) {
+        steps.push("checkout_started");
+    }
+    steps
 }
 
 /// A new session's id: part of its orders' idempotency keys.

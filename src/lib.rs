@@ -10,5 +10,6 @@ pub mod conversation;
 pub mod engine;
 pub mod flood;
 pub mod owner;
+pub mod report;
 pub mod shop;
 pub mod store;

@@ -9,9 +9,9 @@ pub const BUTTON_PREFIX: &str = "o:";
 pub const STATUSES: [&str; 4] = ["paid", "shipped", "delivered", "cancelled"];
 
 /// Every command name only an owner may use.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "help", "tickets", "reply", "close", "orders", "order", "status", "stock", "reload", "pause",
-    "resume",
+    "resume", "stats",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,8 @@ pub enum Command {
     Reload,
     Pause,
     Resume,
+    /// The figures of the last N days.
+    Stats(u32),
     /// A known command written wrongly: how to write it.
     Usage(&'static str),
 }
@@ -130,6 +132,11 @@ pub fn parse(text: &str) -> Option<Command> {
         }
         "reload" => Command::Reload,
         "pause" => Command::Pause,
+        "stats" => match words.next().map(str::parse::<u32>) {
+            None => Command::Stats(30),
+            Some(Ok(days)) if (1..=3660).contains(&days) => Command::Stats(days),
+            Some(_) => Command::Usage("/stats [days]"),
+        },
         _ => Command::Resume,
     };
     Some(command)

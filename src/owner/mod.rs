@@ -353,6 +353,7 @@ fn help() -> String {
      /stock PRODUCT_ID[:VARIANT_ID] N — set stock\n\
      /reload — re-read shop.toml (a broken file is refused)\n\
      /pause — holiday mode; /resume — back to normal\n\
+     /stats [days] — conversations, orders, revenue, best sellers (default 30 days)\n\
      Anything else you write is the shop's own conversation, as a customer sees it."
         .to_owned()
 }
@@ -422,6 +423,10 @@ pub fn run(
         Command::Resume => {
             tx.set_setting(PAUSED, None)?;
             Outcome::say("Resumed: tickets are answered as usual.")
+        }
+        Command::Stats(days) => {
+            let stats = tx.stats(days, now, &shop.time_zone, shop.currency())?;
+            Outcome::say(crate::report::text(shop, &stats))
         }
         Command::Reload => Outcome::say("/reload is done by the engine."),
     })

@@ -157,6 +157,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE orders ADD COLUMN tracking TEXT;
     ALTER TABLE orders ADD COLUMN status_at INTEGER;
     ",
+    // 6: the journey's steps, for the figures: channel, step and time only.
+    "
+    CREATE TABLE events (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        channel TEXT    NOT NULL,
+        step    TEXT    NOT NULL
+    );
+    CREATE INDEX events_by_time ON events (at);
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -9,6 +9,7 @@ mod migrations;
 mod orders;
 mod owner;
 mod records;
+mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ use crate::shop::{Money, StockLevels};
 use busy::{Backoff, retry_busy};
 pub use migrations::SCHEMA_VERSION;
 pub use owner::{HistoryLine, Ticket};
+pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 
 /// How long a connection waits for another one's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -387,4 +389,36 @@ impl Tx<'_> {
     pub fn record_unanswered(&self, channel: &str, text: &str, lang: &str, now: i64) -> Result<()> {
         records::record_unanswered(&self.tx, channel, text, lang, now)
     }
+}
+
+/// Copies the database at `from` to a new file `to` with `SQLite`'s online
+/// backup, while other connections go on writing: the copy is one consistent
+/// snapshot (taken in a single step, which in WAL mode never blocks writers),
+/// checked with `integrity_check`. Returns the number of pages copied.
+pub fn backup(from: &Path, to: &Path) -> Result<i64> {
+    let source = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    source.busy_timeout(BUSY_TIMEOUT)?;
+    let mut target = Connection::open(to)?;
+    {
+        let copy = rusqlite::backup::Backup::new(&source, &mut target)?;
+        let mut backoff = Backoff::new();
+        loop {
+            match copy.step(-1)? {
+                rusqlite::backup::StepResult::Done => break,
+                rusqlite::backup::StepResult::More => {}
+                _ => backoff.wait_if_busy(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    None,
+                )))?,
+            }
+        }
+    }
+    let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt {
+            what: to.display().to_string(),
+            detail: format!("integrity_check of the copy: {check}"),
+        });
+    }
+    Ok(target.query_row("PRAGMA page_count", [], |r| r.get(0))?)
 }

@@ -240,6 +240,14 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Records one step of a customer's journey (no personal data).
+    pub fn record_event(&self, channel: &str, step: &str, now: i64) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO events (at, channel, step) VALUES (?1, ?2, ?3)")?
+            .execute(params![now, channel, step])?;
+        Ok(())
+    }
+
     /// Sets the live stock of a stock key; false if the key is unknown.
     pub fn set_stock(&self, key: &str, qty: i64) -> Result<bool> {
         let changed = self

@@ -35,8 +35,11 @@ struct Incoming {
     /// A room of two (the customer and the bot).
     direct: bool,
     /// In a room of several people, a message that does not mention the bot
-    /// counts only when it replies to one of the bot's messages.
-    only_if_reply_to_us: bool,
+    /// counts only when it replies to one of the bot's messages, or is an
+    /// owner's command (an owners' room).
+    unaddressed: bool,
+    /// The text is a `/command`.
+    command: bool,
 }
 
 impl Incoming {
@@ -55,7 +58,8 @@ impl Incoming {
             sender_name: name,
             reply_to: None,
             direct: !is_group(room).await,
-            only_if_reply_to_us: false,
+            unaddressed: false,
+            command: false,
         }
     }
 }
@@ -295,7 +299,8 @@ async fn from_message(
         Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
         _ => None,
     };
-    let mut only_if_reply_to_us = false;
+    let mut unaddressed = false;
+    let mut command = false;
     let input = if is_group(room).await {
         // Several people: only what is addressed to the bot.
         let Input::Text(text) = input else {
@@ -317,8 +322,9 @@ async fn from_message(
         match (mentioned, prefix) {
             (_, Some(p)) => Input::Text(text[p.len()..].trim_start_matches(':').trim().to_owned()),
             (true, None) => Input::Text(text.replace(me.as_str(), "").trim().to_owned()),
-            (false, None) if reply_to.is_some() => {
-                only_if_reply_to_us = true;
+            (false, None) if reply_to.is_some() || text.starts_with('/') => {
+                unaddressed = true;
+                command = text.starts_with('/');
                 Input::Text(text)
             }
             (false, None) => return None,
@@ -334,7 +340,8 @@ async fn from_message(
     )
     .await;
     incoming.reply_to = reply_to;
-    incoming.only_if_reply_to_us = only_if_reply_to_us;
+    incoming.unaddressed = unaddressed;
+    incoming.command = command;
     Some(incoming)
 }
 
@@ -347,11 +354,12 @@ async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Incoming>) {
                 channel: CHANNEL,
                 chat_id: &room,
             };
-            if incoming.only_if_reply_to_us
+            if incoming.unaddressed
                 && !incoming
                     .reply_to
                     .as_deref()
                     .is_some_and(|m| engine.is_our_message(chat, m))
+                && !(incoming.command && engine.is_owner(CHANNEL, &incoming.sender))
             {
                 return Ok(crate::engine::TurnResult::Duplicate);
             }
