@@ -4,6 +4,9 @@ mod fake_telegram;
 // Payments, groups, commands and a full dispatcher: kept apart for file size.
 #[path = "fake_telegram/selftest_flows.rs"]
 mod flows;
+// Forwards, replies, group members and lookalikes, for the owner tests.
+#[path = "fake_telegram/selftest_owner.rs"]
+mod owner;
 
 use std::time::{Duration, Instant};
 

@@ -117,6 +117,12 @@ impl Customer {
     }
 
     fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
+        self.post_with(body, reply_to, None)
+    }
+
+    /// Stores a message from this user (a reply, or a forward of `(user, date)`)
+    /// and queues its update if the bot may see it.
+    fn post_with(&self, body: Body, reply_to: Option<i64>, forward: Option<(i64, i64)>) -> i64 {
         let mut st = self.fake.lock();
         if let Some(chat) = st.chats.get_mut(&self.chat_id) {
             chat.opened = true;
@@ -124,6 +130,7 @@ impl Customer {
         let id = st.add_msg(self.chat_id, self.user_id, body, None);
         let msg = st.msg_mut(self.chat_id, id).expect("just added");
         msg.reply_to = reply_to;
+        msg.forward_from = forward;
         let msg = msg.clone();
         if self.delivered(&st, &msg.body, reply_to) {
             let json = st.msg_json(&msg);
@@ -169,6 +176,68 @@ impl Customer {
             },
             Some(message_id),
         )
+    }
+
+    /// Forwards into this chat a text message that `from_user_id` wrote a minute
+    /// ago: the update carries `forward_origin` (type "user", `sender_user`, `date`)
+    /// and, as Telegram still sends them, the older `forward_from`/`forward_date`.
+    /// `from` is this user, the one who forwarded it. `from_name` names the
+    /// original author only if the fake does not know that user yet.
+    pub fn send_forwarded(&self, text: &str, from_user_id: i64, from_name: &str) -> i64 {
+        {
+            let mut st = self.fake.lock();
+            if !st.users.contains_key(&from_user_id) {
+                add_user(&mut st, from_user_id, from_name);
+            }
+        }
+        self.post_with(
+            Body::Text {
+                text: text.to_owned(),
+                entities: auto_entities(text),
+            },
+            None,
+            Some((from_user_id, unix_now() - 60)),
+        )
+    }
+
+    /// The user's first name and username, as Telegram shows them to the bot.
+    pub fn names(&self) -> (String, Option<String>) {
+        let st = self.fake.lock();
+        st.users
+            .get(&self.user_id)
+            .map(|u| (u.first_name.clone(), u.username.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the chat (as `messages()` shows it) satisfies `check`; returns it.
+    pub async fn wait_for_messages(
+        &self,
+        timeout: Duration,
+        check: impl Fn(&[Seen]) -> bool,
+    ) -> Result<Vec<Seen>, String> {
+        let chat = self.chat_id;
+        let found = self.fake.wait(timeout, |st| {
+            let seen = st.seen_in(chat);
+            check(&seen).then_some(seen)
+        });
+        found.await.ok_or_else(|| {
+            let texts: Vec<String> = self
+                .messages()
+                .iter()
+                .map(|m| {
+                    format!(
+                        "#{} {}: {:?}",
+                        m.message_id,
+                        if m.from_bot { "bot" } else { "user" },
+                        m.text
+                    )
+                })
+                .collect();
+            format!(
+                "the chat did not reach the expected state within {timeout:?}; it holds:\n{}",
+                texts.join("\n")
+            )
+        })
     }
 
     pub fn send_sticker(&self) -> i64 {

@@ -102,6 +102,21 @@ impl FakeTelegram {
         self.private_chat(id, first_name, true)
     }
 
+    /// Someone else in a private chat with the bot who copies `of`'s first name,
+    /// username and language: only the user id tells them apart (display-name
+    /// spoofing; real Telegram usernames are unique, so this is the worst case).
+    pub fn lookalike(&self, id: i64, of: &Customer) -> Customer {
+        let source = self.lock().users.get(&of.id()).cloned();
+        let (first_name, username, language) = source.map_or_else(
+            || ("Unknown".to_owned(), None, Some("en".to_owned())),
+            |u| (u.first_name, u.username, u.language_code),
+        );
+        let copy = self.customer(id, &first_name);
+        copy.set_username(username.as_deref());
+        copy.set_language(language.as_deref());
+        copy
+    }
+
     /// A user who never wrote to the bot: until they send something, the bot gets
     /// 403 "Forbidden: bot can't initiate conversation with a user".
     pub fn stranger(&self, id: i64, first_name: &str) -> Customer {
@@ -271,6 +286,19 @@ impl FakeTelegram {
         self.wait(timeout, |st| (st.polls_started > 0).then_some(()))
             .await
             .ok_or_else(|| "the bot never called getUpdates".to_owned())
+    }
+
+    /// How many getUpdates calls have started so far.
+    pub fn polls_started(&self) -> u64 {
+        self.lock().polls_started
+    }
+
+    /// Waits until more than `count` getUpdates calls have started: after a
+    /// restart, the new process is polling once this returns.
+    pub async fn wait_for_polls_beyond(&self, count: u64, timeout: Duration) -> Result<(), String> {
+        self.wait(timeout, |st| (st.polls_started > count).then_some(()))
+            .await
+            .ok_or_else(|| format!("no new getUpdates call within {timeout:?}"))
     }
 
     /// Waits until `method` has been called at least `count` times in all.

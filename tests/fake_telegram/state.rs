@@ -280,6 +280,9 @@ impl State {
         if let Some((from, date)) = m.forward_from {
             v["forward_origin"] =
                 json!({ "type": "user", "sender_user": self.user_json(from), "date": date });
+            // Deprecated since Bot API 7.0, still sent by Telegram.
+            v["forward_from"] = self.user_json(from);
+            v["forward_date"] = json!(date);
         }
         match &m.body {
             Body::Text { text, entities } => {
@@ -425,6 +428,8 @@ impl State {
             reply_keyboard,
             entities,
             edits: m.edits,
+            reply_to: m.reply_to,
+            forwarded_from: m.forward_from.map(|(from, _)| from),
             is_invoice,
             is_sticker: matches!(m.body, Body::Sticker),
         }

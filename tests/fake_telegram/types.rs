@@ -74,6 +74,10 @@ pub struct Seen {
     pub reply_keyboard: Vec<Vec<String>>,
     pub entities: Vec<Value>,
     pub edits: u32,
+    /// The message this one replies to.
+    pub reply_to: Option<i64>,
+    /// The original author's user id, for a forwarded message.
+    pub forwarded_from: Option<i64>,
     pub is_invoice: bool,
     pub is_sticker: bool,
 }

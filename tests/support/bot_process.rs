@@ -18,6 +18,25 @@ pub fn start(fake: &FakeTelegram, shop: &Path, db: &Path, env: &[(&str, &str)]) 
     BotProcess::spawn(shop, db, &all)
 }
 
+/// Starts the bot and waits until this very process polls (also after a restart,
+/// when the fake has seen polls of the process before).
+pub async fn start_polling(
+    fake: &FakeTelegram,
+    shop: &Path,
+    db: &Path,
+    env: &[(&str, &str)],
+) -> BotProcess {
+    let before = fake.polls_started();
+    let bot = start(fake, shop, db, env);
+    if let Err(e) = fake
+        .wait_for_polls_beyond(before, Duration::from_secs(30))
+        .await
+    {
+        panic!("{e}\n{}", bot.log_text());
+    }
+    bot
+}
+
 /// Waits until the bot has nothing left to do: the fake holds no unconfirmed
 /// update and the outbox has nothing unsent, steadily for a moment.
 pub async fn settle(fake: &FakeTelegram, db: &Path) {
