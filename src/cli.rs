@@ -162,7 +162,17 @@ fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let products = shop.products().len();
     let name = shop.name().to_owned();
     let db = db_path(db)?;
-    let engine = open_engine(shop, Some(&db))?;
+    let owners = &shop.file.owners;
+    let reachable = (telegram.is_some() && !owners.telegram.is_empty())
+        || (matrix.is_some() && !owners.matrix.is_empty());
+    if !reachable {
+        eprintln!(
+            "shopbot: warning: no owner on a running channel (`[owners]` in shop.toml): \
+             tickets and new orders are kept, but nobody is notified"
+        );
+    }
+    let mut engine = open_engine(shop, Some(&db))?;
+    engine.set_channels(&names);
     eprintln!(
         "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
         db.display(),

@@ -9,6 +9,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{self, Effect, Input, OrderBrief, OrderDraft, Reply, Session};
+use crate::flood::{FloodGuard, Verdict};
+use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
 use crate::store::{self, NewOrder, OutboxRow, PlaceOutcome, Store, Tx};
 
@@ -38,6 +40,17 @@ pub struct Event<'a> {
     /// answers with one message with buttons replaces that message instead of
     /// adding one, so finder steps and cart changes do not flood the chat.
     pub pressed: Option<&'a str>,
+    /// Who wrote or pressed: the platform's user id (Telegram's numeric id as
+    /// text, a Matrix user id). Owners are recognised by this alone.
+    pub sender: Option<&'a str>,
+    /// How the owner sees the sender: name and handle.
+    pub sender_name: Option<&'a str>,
+    /// The platform id of the message this one replies to.
+    pub reply_to: Option<&'a str>,
+    /// Forwarded from someone else: never an owner's command.
+    pub forwarded: bool,
+    /// A one-to-one chat with the bot (not a group or a shared room).
+    pub direct: bool,
 }
 
 /// A queued message: the reply, and the platform message it replaces, if any.
@@ -51,6 +64,10 @@ pub struct Outgoing {
     /// all the replies of a turn, as the customer may type any of them.
     #[serde(default = "one")]
     pub first_number: usize,
+    /// For a notice to the owners: the ticket it belongs to, so that an owner's
+    /// reply to it reaches that ticket's customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<i64>,
 }
 
 fn one() -> usize {
@@ -60,7 +77,8 @@ fn one() -> usize {
 /// What a turn did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnResult {
-    /// The replies, queued in the outbox, in order.
+    /// The messages queued in the outbox, in order (to this chat, and to
+    /// others: owners, or customers an owner answered).
     Replies(Vec<OutboxRow>),
     /// The event was handled before (same event key): nothing changed.
     Duplicate,
@@ -74,6 +92,9 @@ pub struct Engine {
     shop: Shop,
     stock: StockLevels,
     store: Store,
+    /// The channels that are running: owner notices go only where they can arrive.
+    channels: Vec<&'static str>,
+    flood: FloodGuard,
 }
 
 impl Engine {
@@ -82,7 +103,19 @@ impl Engine {
         let mut store = Store::open(db)?;
         store.sync_stock(&shop.configured_stock())?;
         let stock = store.stock_levels()?;
-        Ok(Self { shop, stock, store })
+        Ok(Self {
+            shop,
+            stock,
+            store,
+            channels: Vec::new(),
+            flood: FloodGuard::default(),
+        })
+    }
+
+    /// Names the channels that are running (`telegram`, `matrix`): owner
+    /// notices are queued for these only.
+    pub fn set_channels(&mut self, channels: &[&'static str]) {
+        self.channels = channels.to_vec();
     }
 
     pub fn shop(&self) -> &Shop {
@@ -99,6 +132,11 @@ impl Engine {
 
     pub fn stock(&self) -> &StockLevels {
         &self.stock
+    }
+
+    /// Whether `sender` is one of the shop's owners on `channel`.
+    pub fn is_owner(&self, channel: &str, sender: &str) -> bool {
+        owner::is_owner(&self.shop, channel, sender)
     }
 
     /// The button id behind button `index` of outbox row `row`, if that row was
@@ -136,13 +174,22 @@ impl Engine {
         message_id: &str,
         number: usize,
     ) -> Option<String> {
+        let out = self.message(chat, message_id)?;
+        let index = number.checked_sub(out.first_number)?;
+        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+    }
+
+    /// Whether platform message `message_id` of this chat is one the bot sent.
+    pub fn is_our_message(&self, chat: Chat<'_>, message_id: &str) -> bool {
+        self.message(chat, message_id).is_some()
+    }
+
+    fn message(&self, chat: Chat<'_>, message_id: &str) -> Option<Outgoing> {
         let row = self
             .store
             .row_of_platform_message(chat.channel, chat.chat_id, message_id)
             .ok()??;
-        let out = self.sent_to(chat, row)?;
-        let index = number.checked_sub(out.first_number)?;
-        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+        self.sent_to(chat, row)
     }
 
     /// Shares the engine between a channel's tasks.
@@ -166,8 +213,29 @@ impl Engine {
         input: &Input,
         now: Timestamp,
     ) -> Result<TurnResult, EngineError> {
-        let shop = &self.shop;
-        let cached = &self.stock;
+        let is_owner = event
+            .sender
+            .is_some_and(|s| owner::is_owner(&self.shop, chat.channel, s));
+        let command = match input {
+            Input::Text(text) if is_owner && !event.forwarded => owner::command::parse(text),
+            Input::Button(id) if is_owner => owner::command::parse_button(id),
+            _ => None,
+        };
+        if command == Some(Command::Reload) {
+            return self.reload(chat, event, now);
+        }
+        // Platform chats only: the terminal is the seller themselves.
+        let guarded = !is_owner
+            && self.channels.contains(&chat.channel)
+            && matches!(
+                input,
+                Input::Text(_) | Input::Button(_) | Input::Unsupported | Input::Unreadable
+            );
+        let flood = if guarded {
+            self.flood.check(chat.channel, chat.chat_id, now)
+        } else {
+            Verdict::Pass
+        };
         let mut fresh_stock: Option<StockLevels> = None;
         let result = self
             .store
@@ -179,39 +247,25 @@ impl Engine {
                     tx.inbox_record(chat.channel, key, now.as_second())?;
                 }
                 tx.clear_unreachable(chat.channel, chat.chat_id)?;
-                let mut session = load_session(tx, shop, chat, now)?;
-                chat.channel.clone_into(&mut session.channel);
-                let mut turn = conversation::handle(shop, cached, &session, input, now);
-                let mut replies = std::mem::take(&mut turn.replies);
-                let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
-                let mut session = turn.session;
-                while let Some(effect) = pending.pop_front() {
-                    let Some(answer) = apply(
-                        tx,
-                        shop,
-                        chat,
-                        &session,
-                        effect,
-                        now,
-                        (cached, &mut fresh_stock),
-                    )?
-                    else {
-                        continue;
-                    };
-                    let stock = fresh_stock.as_ref().unwrap_or(cached);
-                    let next = conversation::handle(shop, stock, &session, &answer, now);
-                    replies.extend(next.replies);
-                    pending.extend(next.effects);
-                    session = next.session;
-                }
-                conversation::remember_buttons(&mut session, &replies);
-                tx.save_session(
-                    chat.channel,
-                    chat.chat_id,
-                    &serde_json::to_string(&session)?,
-                    now.as_second(),
-                )?;
-                let rows = queue_replies(tx, chat, event, replies, now)?;
+                let mut turn = TurnCx {
+                    tx,
+                    shop: &self.shop,
+                    channels: &self.channels,
+                    now,
+                    cached: &self.stock,
+                    fresh_stock: &mut fresh_stock,
+                };
+                let rows = if let Verdict::Drop {
+                    tell_customer,
+                    tell_owners,
+                } = flood
+                {
+                    turn.flooded(chat, event, tell_customer, tell_owners)?
+                } else if is_owner {
+                    turn.owner_turn(chat, event, input, command)?
+                } else {
+                    turn.customer_turn(chat, event, input)?
+                };
                 Ok(TurnResult::Replies(rows))
             })?;
         if let Some(stock) = fresh_stock {
@@ -219,6 +273,450 @@ impl Engine {
         }
         Ok(result)
     }
+
+    /// `/reload`: reads the shop file again; a broken file is refused and the
+    /// running shop stays.
+    fn reload(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        now: Timestamp,
+    ) -> Result<TurnResult, EngineError> {
+        if let Some(key) = event.key
+            && self.store.write(|tx| tx.inbox_seen(chat.channel, key))?
+        {
+            return Ok(TurnResult::Duplicate);
+        }
+        let (text, loaded) = match &self.shop.path {
+            None => (
+                "There is no shop file to reload: this bot runs the bundled example.".to_owned(),
+                None,
+            ),
+            Some(path) => match Shop::load(path) {
+                Ok(shop) => (
+                    format!(
+                        "Reloaded {}: {} products, {} categories.",
+                        path.display(),
+                        shop.products().len(),
+                        shop.categories().len()
+                    ),
+                    Some(shop),
+                ),
+                Err(errors) => (
+                    format!(
+                        "{} has problems; the shop keeps running as before:\n{errors}",
+                        path.display()
+                    ),
+                    None,
+                ),
+            },
+        };
+        if let Some(shop) = &loaded {
+            self.store.sync_stock(&shop.configured_stock())?;
+        }
+        let rows = self.store.write_with(|tx| -> Result<_, EngineError> {
+            if let Some(key) = event.key {
+                tx.inbox_record(chat.channel, key, now.as_second())?;
+            }
+            let event = Event {
+                pressed: None,
+                ..event
+            };
+            queue_replies(tx, chat, event, vec![plain(text)], now)
+        })?;
+        if let Some(shop) = loaded {
+            tracing::info!(products = shop.products().len(), "shop file reloaded");
+            self.shop = shop;
+            self.stock = self.store.stock_levels()?;
+        }
+        Ok(TurnResult::Replies(rows))
+    }
+}
+
+/// One turn's transaction and what it needs around it.
+struct TurnCx<'t, 'c> {
+    tx: &'t Tx<'c>,
+    shop: &'t Shop,
+    channels: &'t [&'static str],
+    now: Timestamp,
+    cached: &'t StockLevels,
+    fresh_stock: &'t mut Option<StockLevels>,
+}
+
+impl TurnCx<'_, '_> {
+    fn stock(&self) -> &StockLevels {
+        self.fresh_stock.as_ref().unwrap_or(self.cached)
+    }
+
+    fn refresh_stock(&mut self) -> Result<(), EngineError> {
+        *self.fresh_stock = Some(self.tx.stock_levels()?);
+        Ok(())
+    }
+
+    /// Queues a notice for every owner.
+    fn notify(&self, notice: &owner::Notice) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut rows = Vec::new();
+        for (channel, chat_id) in owner::destinations(self.tx, self.shop, self.channels)? {
+            let out = Outgoing {
+                reply: notice.reply.clone(),
+                edit: None,
+                first_number: 1,
+                ticket: notice.ticket,
+            };
+            rows.push(push(self.tx, &channel, &chat_id, &out, self.now)?);
+        }
+        Ok(rows)
+    }
+
+    /// A message from an owner: a command, an answer to a ticket, or (anything
+    /// else) the shop's own conversation, as a customer sees it.
+    fn owner_turn(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+        command: Option<Command>,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        if let (true, Some(sender)) = (event.direct, event.sender) {
+            self.tx
+                .set_owner_room(chat.channel, sender, chat.chat_id, self.now.as_second())?;
+        }
+        let outcome = match (command, input, event.reply_to) {
+            (Some(command), _, _) => {
+                owner::run(self.tx, self.shop, self.stock(), command, self.now)?
+            }
+            (None, Input::Text(text), Some(reply_to)) if !event.forwarded => {
+                match self.message_of(chat, reply_to)? {
+                    // Not a message of ours: an ordinary message.
+                    None => return self.customer_turn(chat, event, input),
+                    Some(Outgoing {
+                        ticket: Some(ticket),
+                        ..
+                    }) => owner::answer(self.tx, ticket, text, self.now)?,
+                    Some(_) => owner::unknown_reply(),
+                }
+            }
+            _ => return self.customer_turn(chat, event, input),
+        };
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        let mut rows = queue_replies(self.tx, chat, event, outcome.replies, self.now)?;
+        if outcome.stock_changed {
+            self.refresh_stock()?;
+        }
+        for to in outcome.customers {
+            let customer = Chat {
+                channel: &to.channel,
+                chat_id: &to.chat_id,
+            };
+            rows.extend(self.converse(customer, Event::default(), &to.input)?);
+        }
+        Ok(rows)
+    }
+
+    /// The message behind a platform message id of this chat, if it is ours.
+    fn message_of(
+        &self,
+        chat: Chat<'_>,
+        message_id: &str,
+    ) -> Result<Option<Outgoing>, EngineError> {
+        let Some(row) = self
+            .tx
+            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
+        else {
+            return Ok(None);
+        };
+        match self.tx.outbox_row(row)? {
+            Some(row) if row.channel == chat.channel && row.chat_id == chat.chat_id => {
+                Ok(Some(outgoing_of(&row)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A customer's message: relayed while they talk to a person, refused if it
+    /// is an owner's button, otherwise the conversation.
+    fn customer_turn(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        if let Input::Button(id) = input
+            && id.starts_with(owner::command::BUTTON_PREFIX)
+        {
+            let session = load_session(self.tx, self.shop, chat, self.now)?;
+            let text = self.shop.texts(&session.lang).get("owner_only").to_owned();
+            let event = Event {
+                pressed: None,
+                ..event
+            };
+            return queue_replies(self.tx, chat, event, vec![plain(text)], self.now);
+        }
+        if let Some(ticket) = self.tx.open_ticket_of(chat.channel, chat.chat_id)? {
+            match input {
+                Input::Text(text) if !text.trim_start().starts_with('/') => {
+                    self.tx.add_history(
+                        chat.channel,
+                        chat.chat_id,
+                        "customer",
+                        text,
+                        self.now.as_second(),
+                    )?;
+                    return self.notify(&owner::relay_notice(&ticket, text));
+                }
+                Input::Unsupported => {
+                    let mut rows = self.notify(&owner::relay_notice(
+                        &ticket,
+                        "[sent something that is not text]",
+                    ))?;
+                    let session = load_session(self.tx, self.shop, chat, self.now)?;
+                    let text = self.shop.texts(&session.lang).get("ticket_text_only");
+                    rows.extend(queue_replies(
+                        self.tx,
+                        chat,
+                        event,
+                        vec![plain(text.to_owned())],
+                        self.now,
+                    )?);
+                    return Ok(rows);
+                }
+                _ => {}
+            }
+        }
+        self.converse(chat, event, input)
+    }
+
+    /// A flooding customer's message, ignored: maybe tell them, maybe the owners.
+    fn flooded(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        tell_customer: bool,
+        tell_owners: Option<u64>,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut rows = Vec::new();
+        if tell_customer {
+            let session = load_session(self.tx, self.shop, chat, self.now)?;
+            let text = self.shop.texts(&session.lang).get("too_fast").to_owned();
+            let event = Event {
+                pressed: None,
+                ..event
+            };
+            rows = queue_replies(self.tx, chat, event, vec![plain(text)], self.now)?;
+        }
+        if let Some(ignored) = tell_owners {
+            let who = customer_name(chat, event);
+            rows.extend(self.notify(&owner::flood_notice(chat.channel, &who, ignored))?);
+        }
+        Ok(rows)
+    }
+
+    /// Runs the conversation of one chat on one input: session, effects, replies.
+    fn converse(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let mut session = load_session(tx, shop, chat, now)?;
+        chat.channel.clone_into(&mut session.channel);
+        record_input(tx, chat, &session, input, now)?;
+        let mut turn = conversation::handle(shop, self.stock(), &session, input, now);
+        let mut replies = std::mem::take(&mut turn.replies);
+        let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
+        let mut session = turn.session;
+        let mut notices = Vec::new();
+        while let Some(effect) = pending.pop_front() {
+            let Some(answer) = self.apply(chat, event, &session, effect, &mut notices)? else {
+                continue;
+            };
+            let next = conversation::handle(shop, self.stock(), &session, &answer, now);
+            replies.extend(next.replies);
+            pending.extend(next.effects);
+            session = next.session;
+        }
+        conversation::remember_buttons(&mut session, &replies);
+        tx.save_session(
+            chat.channel,
+            chat.chat_id,
+            &serde_json::to_string(&session)?,
+            now.as_second(),
+        )?;
+        for reply in &replies {
+            tx.add_history(
+                chat.channel,
+                chat.chat_id,
+                "bot",
+                &reply.text,
+                now.as_second(),
+            )?;
+        }
+        let mut rows = queue_replies(tx, chat, event, replies, now)?;
+        for notice in notices {
+            rows.extend(self.notify(&notice)?);
+        }
+        Ok(rows)
+    }
+
+    /// Applies one effect; returns what the conversation must hear back, if
+    /// anything. Notices for the owners are collected in `notices`.
+    fn apply(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        effect: Effect,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Option<Input>, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        Ok(match effect {
+            Effect::PlaceOrder(draft) => {
+                let order = new_order(shop, chat, session, draft, now);
+                match tx.place_order(&order)? {
+                    PlaceOutcome::Placed { number, .. } => {
+                        // The store decremented exactly these lines; mirror that in memory.
+                        let mut stock = self.stock().clone();
+                        for line in &order.lines {
+                            let key = stock_key(&line.product_id, line.variant.as_deref());
+                            *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
+                        }
+                        *self.fresh_stock = Some(stock);
+                        if let Some(placed) = tx.order(&number)? {
+                            let who = customer_name(chat, event);
+                            notices.push(owner::order_notice(shop, &placed, &who));
+                        }
+                        Some(Input::OrderPlaced { number })
+                    }
+                    PlaceOutcome::AlreadyPlaced { number, .. } => {
+                        Some(Input::OrderPlaced { number })
+                    }
+                    PlaceOutcome::SoldOut { keys } => {
+                        self.refresh_stock()?;
+                        Some(Input::OrderRejected { sold_out: keys })
+                    }
+                }
+            }
+            Effect::LoadOrders => {
+                let orders = tx
+                    .orders_of(chat.channel, chat.chat_id)?
+                    .into_iter()
+                    .map(|o| OrderBrief {
+                        number: o.number,
+                        status: o.status,
+                        total: o.total,
+                        created_at: o.created_at,
+                        items: o.lines.into_iter().map(|l| (l.name, l.qty)).collect(),
+                    })
+                    .collect();
+                Some(Input::Orders(orders))
+            }
+            Effect::RecordUnanswered { text } => {
+                tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
+                None
+            }
+            Effect::MarkPaid { order, reference } => {
+                if tx.mark_paid(&order, &reference)? {
+                    notices.push(owner::paid_notice(&order));
+                } else {
+                    tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
+                }
+                None
+            }
+            Effect::RequestHuman { question } => {
+                let wait = owner::ticket_wait(tx, shop, now)?;
+                let who = customer_name(chat, event);
+                let opened = tx.open_ticket(
+                    chat.channel,
+                    chat.chat_id,
+                    &who,
+                    question.as_deref(),
+                    now.as_second(),
+                )?;
+                let ticket = match opened {
+                    Some(number) => tx.ticket(number)?,
+                    None => tx.open_ticket_of(chat.channel, chat.chat_id)?,
+                };
+                let Some(ticket) = ticket else {
+                    return Ok(None);
+                };
+                if opened.is_some() {
+                    notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
+                } else if let Some(question) = question {
+                    notices.push(owner::relay_notice(&ticket, &question));
+                }
+                Some(Input::TicketOpened {
+                    number: ticket.number,
+                    wait,
+                })
+            }
+            Effect::EndTicket => {
+                if let Some(ticket) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
+                    tx.close_ticket(ticket.number, now.as_second())?;
+                    notices.push(owner::closed_by_customer(&ticket));
+                }
+                Some(Input::TicketClosed)
+            }
+        })
+    }
+}
+
+/// How the owners see a customer: the platform's name and handle, else the chat.
+fn customer_name(chat: Chat<'_>, event: Event<'_>) -> String {
+    event
+        .sender_name
+        .filter(|n| !n.trim().is_empty())
+        .map_or_else(|| format!("chat {}", chat.chat_id), str::to_owned)
+}
+
+/// Keeps what the customer wrote or pressed, for a ticket's context.
+fn record_input(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    session: &Session,
+    input: &Input,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    let (who, text) = match input {
+        Input::Text(text) => ("customer", text.clone()),
+        Input::Button(id) => match session.buttons.iter().find(|(b, _)| b == id) {
+            Some((_, label)) => ("customer", format!("[{label}]")),
+            None => return Ok(()),
+        },
+        Input::OwnerAnswer(text) => ("team", text.clone()),
+        _ => return Ok(()),
+    };
+    tx.add_history(chat.channel, chat.chat_id, who, &text, now.as_second())?;
+    Ok(())
+}
+
+fn plain(text: String) -> Reply {
+    Reply {
+        text,
+        buttons: Vec::new(),
+        image: None,
+        invoice: None,
+    }
+}
+
+fn push(
+    tx: &Tx<'_>,
+    channel: &str,
+    chat_id: &str,
+    out: &Outgoing,
+    now: Timestamp,
+) -> Result<OutboxRow, EngineError> {
+    let payload = serde_json::to_string(out)?;
+    let id = tx.push_outbox(channel, chat_id, &payload, now.as_second())?;
+    Ok(OutboxRow {
+        id,
+        channel: channel.to_owned(),
+        chat_id: chat_id.to_owned(),
+        payload,
+    })
 }
 
 /// Writes a turn's replies to the outbox, numbering buttons across the turn; a
@@ -241,19 +739,14 @@ fn queue_replies(
     let mut first_number = 1;
     for reply in replies {
         let buttons = reply.buttons.len();
-        let payload = serde_json::to_string(&Outgoing {
+        let out = Outgoing {
             reply,
             edit: edit.clone(),
             first_number,
-        })?;
+            ticket: None,
+        };
         first_number += buttons;
-        let id = tx.push_outbox(chat.channel, chat.chat_id, &payload, now.as_second())?;
-        rows.push(OutboxRow {
-            id,
-            channel: chat.channel.to_owned(),
-            chat_id: chat.chat_id.to_owned(),
-            payload,
-        });
+        rows.push(push(tx, chat.channel, chat.chat_id, &out, now)?);
     }
     Ok(rows)
 }
@@ -280,69 +773,6 @@ fn load_session(
 /// A new session's id: part of its orders' idempotency keys.
 fn session_id(now: Timestamp) -> String {
     format!("{:x}", now.as_nanosecond())
-}
-
-/// Applies one effect; returns what the conversation must hear back, if anything.
-fn apply(
-    tx: &Tx<'_>,
-    shop: &Shop,
-    chat: Chat<'_>,
-    session: &Session,
-    effect: Effect,
-    now: Timestamp,
-    (cached, fresh_stock): (&StockLevels, &mut Option<StockLevels>),
-) -> Result<Option<Input>, EngineError> {
-    Ok(match effect {
-        Effect::PlaceOrder(draft) => {
-            let order = new_order(shop, chat, session, draft, now);
-            match tx.place_order(&order)? {
-                PlaceOutcome::Placed { number, .. } => {
-                    // The store decremented exactly these lines; mirror that in memory.
-                    let mut stock = fresh_stock.take().unwrap_or_else(|| cached.clone());
-                    for line in &order.lines {
-                        let key = stock_key(&line.product_id, line.variant.as_deref());
-                        *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
-                    }
-                    *fresh_stock = Some(stock);
-                    Some(Input::OrderPlaced { number })
-                }
-                PlaceOutcome::AlreadyPlaced { number, .. } => Some(Input::OrderPlaced { number }),
-                PlaceOutcome::SoldOut { keys } => {
-                    *fresh_stock = Some(tx.stock_levels()?);
-                    Some(Input::OrderRejected { sold_out: keys })
-                }
-            }
-        }
-        Effect::LoadOrders => {
-            let orders = tx
-                .orders_of(chat.channel, chat.chat_id)?
-                .into_iter()
-                .map(|o| OrderBrief {
-                    number: o.number,
-                    status: o.status,
-                    total: o.total,
-                    created_at: o.created_at,
-                    items: o.lines.into_iter().map(|l| (l.name, l.qty)).collect(),
-                })
-                .collect();
-            Some(Input::Orders(orders))
-        }
-        Effect::RecordUnanswered { text } => {
-            tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
-            None
-        }
-        Effect::MarkPaid { order, reference } => {
-            if !tx.mark_paid(&order, &reference)? {
-                tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
-            }
-            None
-        }
-        Effect::RequestHuman { question } => {
-            let text = question.unwrap_or_else(|| "(asked to talk to a person)".to_owned());
-            tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
-            None
-        }
-    })
 }
 
 fn new_order(

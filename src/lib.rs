@@ -8,5 +8,7 @@ pub mod channels;
 pub mod cli;
 pub mod conversation;
 pub mod engine;
+pub mod flood;
+pub mod owner;
 pub mod shop;
 pub mod store;

@@ -36,6 +36,8 @@ pub enum Action {
     CancelCheckout,
     Orders,
     Human,
+    /// The customer ends their conversation with a person.
+    EndTicket,
     Language,
     SetLanguage(String),
 }
@@ -70,6 +72,7 @@ impl Action {
             Self::CancelCheckout => "cancel".into(),
             Self::Orders => "orders".into(),
             Self::Human => "human".into(),
+            Self::EndTicket => "endticket".into(),
             Self::Language => "lang".into(),
             Self::SetLanguage(l) => format!("lang:{l}"),
         }
@@ -114,6 +117,7 @@ impl Action {
             ("cancel", None, None) => Self::CancelCheckout,
             ("orders", None, None) => Self::Orders,
             ("human", None, None) => Self::Human,
+            ("endticket", None, None) => Self::EndTicket,
             ("lang", None, None) => Self::Language,
             ("lang", Some(l), None) => Self::SetLanguage(l),
             _ => return None,
@@ -136,6 +140,7 @@ mod tests {
             Action::Add("car".into(), None),
             Action::Inc("brick-box/red".into()),
             Action::Consent(false),
+            Action::EndTicket,
             Action::SetLanguage("es".into()),
         ];
         for a in all {

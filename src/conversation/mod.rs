@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use action::Action;
+pub use cart::order_lines;
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Shop, StockLevels, Texts};
@@ -44,6 +45,18 @@ pub enum Input {
     Orders(Vec<OrderBrief>),
     /// The platform confirmed a payment for an order.
     PaymentReceived { order: String, reference: String },
+    /// The engine opened ticket `number` (or it was open already).
+    TicketOpened { number: i64, wait: TicketWait },
+    /// The ticket ended (the owner closed it, or the customer did).
+    TicketClosed,
+    /// A person of the shop answered the customer's ticket.
+    OwnerAnswer(String),
+    /// The owner changed one of the customer's orders.
+    OrderStatus {
+        number: String,
+        status: String,
+        tracking: Option<String>,
+    },
 }
 
 /// One message to the customer.
@@ -96,6 +109,20 @@ pub enum Effect {
     RequestHuman { question: Option<String> },
     /// Mark an order paid, with the payment provider's reference.
     MarkPaid { order: String, reference: String },
+    /// The customer ends their conversation with a person; the engine answers
+    /// with [`Input::TicketClosed`].
+    EndTicket,
+}
+
+/// When a person will answer a new ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketWait {
+    /// The team is there (business hours).
+    Soon,
+    /// Outside business hours: when the shop opens, as the shop's clock shows it.
+    ClosedUntil(String),
+    /// Holiday mode (the owner's `/pause`).
+    Away,
 }
 
 /// An order as the conversation wants it placed.
@@ -259,6 +286,22 @@ impl<'a> Cx<'a> {
             Input::OrderPlaced { number } => self.order_placed(number),
             Input::OrderRejected { sold_out } => self.order_rejected(sold_out),
             Input::Orders(orders) => self.show_orders(orders),
+            Input::TicketOpened { number, wait } => self.ticket_opened(*number, wait),
+            Input::TicketClosed => {
+                self.say(self.t().get("ticket_closed"));
+                self.menu(true);
+            }
+            Input::OwnerAnswer(text) => {
+                self.say(self.t().fill(
+                    "ticket_answer",
+                    &[("shop", self.shop.name()), ("text", text)],
+                ));
+            }
+            Input::OrderStatus {
+                number,
+                status,
+                tracking,
+            } => self.order_status(number, status, tracking.as_deref()),
             Input::PaymentReceived { order, reference } => {
                 self.effects.push(Effect::MarkPaid {
                     order: order.clone(),
@@ -341,6 +384,14 @@ impl<'a> Cx<'a> {
             ("orders", _) => self.act(&Action::Orders),
             ("help" | "faq", _) => self.act(&Action::Questions),
             ("human" | "person", _) => self.act(&Action::Human),
+            (
+                "tickets" | "reply" | "close" | "order" | "status" | "stock" | "reload" | "pause"
+                | "resume" | "stats",
+                _,
+            ) => {
+                self.say(self.t().get("owner_only"));
+                self.show_step();
+            }
             ("lang" | "language", Some(lang)) => self.act(&Action::SetLanguage(lang.to_owned())),
             ("lang" | "language", None) => self.act(&Action::Language),
             _ => {
@@ -380,6 +431,7 @@ impl<'a> Cx<'a> {
                 self.effects.push(Effect::LoadOrders);
             }
             Action::Human => self.human(),
+            Action::EndTicket => self.effects.push(Effect::EndTicket),
             Action::Language => self.language_menu(),
             Action::SetLanguage(lang) => self.set_language(lang),
         }
@@ -473,11 +525,49 @@ impl<'a> Cx<'a> {
     }
 
     fn human(&mut self) {
-        self.say(self.t().fill("human_noted", &[("shop", self.shop.name())]));
         self.effects.push(Effect::RequestHuman {
             question: self.s.unanswered.take(),
         });
-        self.menu(true);
+    }
+
+    fn ticket_opened(&mut self, number: i64, wait: &TicketWait) {
+        let number = number.to_string();
+        let mut text = self.t().fill(
+            "ticket_opened",
+            &[("number", &number), ("shop", self.shop.name())],
+        );
+        let when = match wait {
+            TicketWait::Soon => None,
+            TicketWait::ClosedUntil(at) => {
+                Some(self.t().fill("ticket_closed_hours", &[("when", at)]))
+            }
+            TicketWait::Away => Some(self.t().get("ticket_away").to_owned()),
+        };
+        if let Some(when) = when {
+            text.push(' ');
+            text.push_str(&when);
+        }
+        let back = self.button(&Action::EndTicket, "ticket_end");
+        self.ask(text, vec![back]);
+    }
+
+    fn order_status(&mut self, number: &str, status: &str, tracking: Option<&str>) {
+        let key = match status {
+            "paid" => "order_now_paid",
+            "shipped" => "order_now_shipped",
+            "delivered" => "order_now_delivered",
+            _ => "order_now_cancelled",
+        };
+        let mut text = self.t().fill(key, &[("number", number)]);
+        if let Some(tracking) = tracking.filter(|t| !t.is_empty()) {
+            text.push(' ');
+            text.push_str(
+                &self
+                    .t()
+                    .fill("order_now_tracking", &[("tracking", tracking)]),
+            );
+        }
+        self.say(text);
     }
 
     fn show_orders(&mut self, orders: &[OrderBrief]) {

@@ -27,6 +27,8 @@ pub struct Shop {
     pub file: ShopFile,
     /// Where the file came from, for messages (`shop.toml`, `(bundled example)`).
     pub source: String,
+    /// The file it was loaded from (`None` for the bundled example): `/reload` reads it again.
+    pub path: Option<PathBuf>,
     /// The folder relative image paths are resolved against.
     pub base_dir: PathBuf,
     pub time_zone: jiff::tz::TimeZone,
@@ -51,7 +53,9 @@ impl Shop {
         let base_dir = path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        Self::from_source(&label, &src, base_dir)
+        let mut shop = Self::from_source(&label, &src, base_dir)?;
+        shop.path = Some(path.to_path_buf());
+        Ok(shop)
     }
 
     /// The bundled example shop.
@@ -96,6 +100,7 @@ impl Shop {
         Ok(Self {
             file,
             source: label.to_owned(),
+            path: None,
             base_dir,
             time_zone,
             hours,

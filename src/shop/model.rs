@@ -407,6 +407,11 @@ pub struct Owners {
     /// Matrix user ids such as `@ana:example.org`.
     #[serde(default)]
     pub matrix: Vec<String>,
+    /// A Telegram group for owner notices; default: each owner's private chat.
+    pub telegram_chat: Option<i64>,
+    /// A Matrix room for owner notices; default: the direct room each owner last
+    /// wrote to the bot in.
+    pub matrix_room: Option<String>,
 }
 
 /// `[hours]`: opening hours per weekday, e.g. `mon = "09:00-13:00, 15:00-19:00"`;

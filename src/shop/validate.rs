@@ -318,6 +318,26 @@ impl Check<'_> {
                 );
             }
         }
+        if let Some(chat) = file.owners.telegram_chat
+            && chat >= 0
+        {
+            let fix = "a group's id is negative, e.g. `-1001234567890` (add the bot to the group and see the README)";
+            self.err(
+                "owners.telegram_chat",
+                &format!("{chat} is not a Telegram group id"),
+                fix,
+            );
+        }
+        if let Some(room) = &file.owners.matrix_room
+            && !is_matrix_room(room)
+        {
+            let fix = "write the room's internal id, e.g. `!AbCdEf:example.org` (room settings → advanced)";
+            self.err(
+                "owners.matrix_room",
+                &format!("\"{room}\" is not a Matrix room id"),
+                fix,
+            );
+        }
     }
 
     fn matrix(&mut self, file: &ShopFile) {
@@ -435,7 +455,16 @@ fn slug(text: &str) -> String {
 
 /// `@user:server`, without spaces.
 fn is_matrix_user(id: &str) -> bool {
-    id.strip_prefix('@')
+    is_matrix_id(id, '@')
+}
+
+fn is_matrix_room(id: &str) -> bool {
+    is_matrix_id(id, '!')
+}
+
+/// `<sigil>local:server`, without spaces.
+fn is_matrix_id(id: &str, sigil: char) -> bool {
+    id.strip_prefix(sigil)
         .and_then(|rest| rest.split_once(':'))
         .is_some_and(|(user, server)| {
             !user.is_empty() && !server.is_empty() && !id.chars().any(char::is_whitespace)

@@ -115,6 +115,48 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel, chat_id, message_id)
     ) WITHOUT ROWID;
     ",
+    // 5: the owner: tickets, conversation history for their context, the rooms
+    // owners write from, shop-wide settings (holiday mode), order tracking.
+    "
+    CREATE TABLE tickets (
+        number          INTEGER PRIMARY KEY,
+        channel         TEXT    NOT NULL,
+        chat_id         TEXT    NOT NULL,
+        customer        TEXT    NOT NULL,
+        question        TEXT,
+        status          TEXT    NOT NULL DEFAULT 'open',
+        opened_at       INTEGER NOT NULL,
+        closed_at       INTEGER,
+        first_answer_at INTEGER
+    );
+    CREATE UNIQUE INDEX tickets_open ON tickets (channel, chat_id) WHERE status = 'open';
+
+    CREATE TABLE history (
+        id      INTEGER PRIMARY KEY,
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        at      INTEGER NOT NULL,
+        who     TEXT    NOT NULL,
+        text    TEXT    NOT NULL
+    );
+    CREATE INDEX history_chat ON history (channel, chat_id, id);
+
+    CREATE TABLE owner_rooms (
+        channel TEXT    NOT NULL,
+        user_id TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        since   INTEGER NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    ALTER TABLE orders ADD COLUMN tracking TEXT;
+    ALTER TABLE orders ADD COLUMN status_at INTEGER;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -7,6 +7,7 @@
 mod busy;
 mod migrations;
 mod orders;
+mod owner;
 mod records;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ use crate::shop::{Money, StockLevels};
 
 use busy::{Backoff, retry_busy};
 pub use migrations::SCHEMA_VERSION;
+pub use owner::{HistoryLine, Ticket};
 
 /// How long a connection waits for another one's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -123,6 +125,8 @@ pub struct Order {
     pub payment_id: String,
     pub fields: BTreeMap<String, String>,
     pub created_at: i64,
+    /// The parcel's tracking reference, once shipped.
+    pub tracking: Option<String>,
 }
 
 /// A message waiting in the outbox.

@@ -112,7 +112,7 @@ fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutc
 }
 
 const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, discount, \
-     delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at";
+     delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking";
 
 /// Every order, newest first, optionally only those with `status`.
 pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<Order>> {
@@ -150,6 +150,38 @@ pub fn by_number(conn: &Connection, number: &str) -> Result<Option<Order>> {
         &[&number],
     )?
     .pop())
+}
+
+/// Moves an order to `status` (with an optional tracking reference) unless it is
+/// already delivered or cancelled; a cancelled order's stock is returned. Returns
+/// the order as it was before, or `None` if there is no such order.
+pub fn set_status(
+    conn: &Connection,
+    number: &str,
+    status: &str,
+    tracking: Option<&str>,
+    now: i64,
+) -> Result<Option<Order>> {
+    let Some(before) = by_number(conn, number)? else {
+        return Ok(None);
+    };
+    if before.status == "delivered" || before.status == "cancelled" || before.status == status {
+        return Ok(Some(before));
+    }
+    conn.prepare_cached(
+        "UPDATE orders SET status = ?2, tracking = COALESCE(?3, tracking), status_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute(rusqlite::params![before.id, status, tracking, now])?;
+    if status == "cancelled" {
+        let mut give_back =
+            conn.prepare_cached("UPDATE stock SET qty = qty + ?2 WHERE key = ?1")?;
+        for line in &before.lines {
+            let key = crate::shop::stock_key(&line.product_id, line.variant.as_deref());
+            give_back.execute(rusqlite::params![key, line.qty])?;
+        }
+    }
+    Ok(Some(before))
 }
 
 /// Marks a new order paid, with the payment's reference; false if it was not `new`.
@@ -200,6 +232,7 @@ fn order_row(row: &Row<'_>) -> rusqlite::Result<(Order, String)> {
         payment_id: row.get(12)?,
         fields: BTreeMap::new(),
         created_at: row.get(14)?,
+        tracking: row.get(15)?,
     };
     Ok((order, row.get(13)?))
 }

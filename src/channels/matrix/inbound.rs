@@ -26,6 +26,42 @@ struct Incoming {
     room: OwnedRoomId,
     key: String,
     input: Pending,
+    /// The sender's user id.
+    sender: String,
+    /// "Display name (@user:server)".
+    sender_name: String,
+    /// The event this message replies to.
+    reply_to: Option<String>,
+    /// A room of two (the customer and the bot).
+    direct: bool,
+    /// In a room of several people, a message that does not mention the bot
+    /// counts only when it replies to one of the bot's messages, or is an
+    /// owner's command (an owners' room).
+    unaddressed: bool,
+    /// The text is a `/command`.
+    command: bool,
+}
+
+impl Incoming {
+    async fn new(room: &Room, key: String, sender: &UserId, input: Pending) -> Self {
+        let name = match room.get_member_no_sync(sender).await {
+            Ok(Some(member)) => member
+                .display_name()
+                .map_or_else(|| sender.to_string(), |n| format!("{n} ({sender})")),
+            _ => sender.to_string(),
+        };
+        Self {
+            room: room.room_id().to_owned(),
+            key,
+            input,
+            sender: sender.to_string(),
+            sender_name: name,
+            reply_to: None,
+            direct: !is_group(room).await,
+            unaddressed: false,
+            command: false,
+        }
+    }
 }
 
 enum Pending {
@@ -144,7 +180,11 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
             if me.as_deref() != Some(ev.state_key.as_ref()) || room.state() != RoomState::Invited {
                 return;
             }
-            if !allowed(&link.allow, &ev.sender) {
+            let sender = ev.sender.to_string();
+            let owner = blocking(&link.engine, move |engine| engine.is_owner(CHANNEL, &sender))
+                .await
+                .unwrap_or(false);
+            if !owner && !allowed(&link.allow, &ev.sender) {
                 tracing::info!(from = %ev.sender, "matrix: invite refused (not in [matrix] allow)");
                 let _ = room.leave().await;
                 return;
@@ -178,11 +218,14 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
                 if mine || room.state() != RoomState::Joined || is_group(&room).await {
                     return;
                 }
-                let _ = tx.send(Incoming {
-                    room: room.room_id().to_owned(),
-                    key: ev.event_id.to_string(),
-                    input: Pending::Ready(Input::Unreadable),
-                });
+                let incoming = Incoming::new(
+                    &room,
+                    ev.event_id.to_string(),
+                    &ev.sender,
+                    Pending::Ready(Input::Unreadable),
+                )
+                .await;
+                let _ = tx.send(incoming);
             }
         },
     );
@@ -200,14 +243,13 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
                 let Some(number) = keycap_number(&ev.content.relates_to.key) else {
                     return;
                 };
-                let _ = tx.send(Incoming {
-                    room: room.room_id().to_owned(),
-                    key: ev.event_id.to_string(),
-                    input: Pending::Reaction {
-                        message: ev.content.relates_to.event_id.to_string(),
-                        number,
-                    },
-                });
+                let pending = Pending::Reaction {
+                    message: ev.content.relates_to.event_id.to_string(),
+                    number,
+                };
+                let incoming =
+                    Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await;
+                let _ = tx.send(incoming);
             }
         });
 }
@@ -253,6 +295,12 @@ async fn from_message(
         MessageType::Emote(text) => Input::Text(text.body.clone()),
         _ => Input::Unsupported,
     };
+    let reply_to = match &ev.content.relates_to {
+        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
+        _ => None,
+    };
+    let mut unaddressed = false;
+    let mut command = false;
     let input = if is_group(room).await {
         // Several people: only what is addressed to the bot.
         let Input::Text(text) = input else {
@@ -274,16 +322,27 @@ async fn from_message(
         match (mentioned, prefix) {
             (_, Some(p)) => Input::Text(text[p.len()..].trim_start_matches(':').trim().to_owned()),
             (true, None) => Input::Text(text.replace(me.as_str(), "").trim().to_owned()),
+            (false, None) if reply_to.is_some() || text.starts_with('/') => {
+                unaddressed = true;
+                command = text.starts_with('/');
+                Input::Text(text)
+            }
             (false, None) => return None,
         }
     } else {
         input
     };
-    Some(Incoming {
-        room: room.room_id().to_owned(),
-        key: ev.event_id.to_string(),
-        input: Pending::Ready(input),
-    })
+    let mut incoming = Incoming::new(
+        room,
+        ev.event_id.to_string(),
+        &ev.sender,
+        Pending::Ready(input),
+    )
+    .await;
+    incoming.reply_to = reply_to;
+    incoming.unaddressed = unaddressed;
+    incoming.command = command;
+    Some(incoming)
 }
 
 /// Runs the turns one after another, in the order the events arrived.
@@ -295,6 +354,15 @@ async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Incoming>) {
                 channel: CHANNEL,
                 chat_id: &room,
             };
+            if incoming.unaddressed
+                && !incoming
+                    .reply_to
+                    .as_deref()
+                    .is_some_and(|m| engine.is_our_message(chat, m))
+                && !(incoming.command && engine.is_owner(CHANNEL, &incoming.sender))
+            {
+                return Ok(crate::engine::TurnResult::Duplicate);
+            }
             let input = match incoming.input {
                 Pending::Ready(input) => input,
                 // A reaction on a message that is not ours, or without such a
@@ -308,6 +376,11 @@ async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Incoming>) {
             let event = Event {
                 key: Some(&incoming.key),
                 pressed: None,
+                sender: Some(&incoming.sender),
+                sender_name: Some(&incoming.sender_name),
+                reply_to: incoming.reply_to.as_deref(),
+                forwarded: false,
+                direct: incoming.direct,
             };
             engine.run_turn(chat, event, &input, Timestamp::now())
         })

@@ -214,6 +214,7 @@ mod tests {
             },
             edit: None,
             first_number: 3,
+            ticket: None,
         };
         let (plain, html) = bodies(&out);
         assert_eq!(plain, "Pick <one> & go\n\n3. A & B\n4. C");

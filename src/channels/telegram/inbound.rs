@@ -194,6 +194,32 @@ struct Incoming {
     key: String,
     pressed: Option<String>,
     input: Pending,
+    who: Who,
+}
+
+/// Who sent an update, and how.
+#[derive(Default)]
+struct Who {
+    /// The user's numeric id, as text.
+    sender: Option<String>,
+    /// "First Last (@username)".
+    name: Option<String>,
+    /// The id of the bot's message this one replies to.
+    reply_to: Option<String>,
+    forwarded: bool,
+    direct: bool,
+}
+
+fn who(user: Option<&teloxide::types::User>, private: bool) -> Who {
+    Who {
+        sender: user.map(|u| u.id.0.to_string()),
+        name: user.map(|u| match u.mention() {
+            Some(handle) => format!("{} ({handle})", u.full_name()),
+            None => u.full_name(),
+        }),
+        direct: private,
+        ..Who::default()
+    }
 }
 
 /// The input, or a button token still to be resolved against the outbox.
@@ -206,6 +232,20 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
     let chat_id = message.chat.id.0.to_string();
     let key = format!("m:{chat_id}:{}", message.id.0);
     let private = matches!(message.chat.kind, ChatKind::Private(_));
+    let mut who = who(message.from.as_ref(), private);
+    who.forwarded = message.forward_origin().is_some();
+    // Only a reply to one of our own messages can answer a ticket.
+    who.reply_to = message
+        .reply_to_message()
+        .filter(|m| {
+            m.from.as_ref().is_some_and(|u| {
+                u.is_bot
+                    && u.username
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(me))
+            })
+        })
+        .map(|m| m.id.0.to_string());
     if let Some(paid) = message.successful_payment() {
         return Some(Incoming {
             chat_id,
@@ -215,11 +255,14 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
                 order: paid.invoice_payload.clone(),
                 reference: paid.telegram_payment_charge_id.0.clone(),
             }),
+            who,
         });
     }
     let input = match message.text() {
         Some(text) if private => Input::Text(text.to_owned()),
-        // In groups: only commands (to us, or to nobody in particular) and mentions.
+        // In groups (an owners' group, say): replies to our messages.
+        Some(text) if who.reply_to.is_some() => Input::Text(text.to_owned()),
+        // Otherwise only commands (to us, or to nobody in particular) and mentions.
         Some(text) => {
             let mention = format!("@{me}");
             if text.starts_with('/') {
@@ -243,6 +286,7 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
         key,
         pressed: None,
         input: Pending::Ready(input),
+        who,
     })
 }
 
@@ -259,6 +303,7 @@ fn remove_ignoring_case(text: &str, needle: &str) -> String {
 fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
     let message = query.message.as_ref()?;
     let chat_id = message.chat().id.0.to_string();
+    let private = matches!(message.chat().kind, ChatKind::Private(_));
     // Only text messages are edited in place; a photo card keeps its place.
     let pressed = match message {
         MaybeInaccessibleMessage::Regular(m) if m.text().is_some() => Some(m.id.0.to_string()),
@@ -269,6 +314,7 @@ fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
         key: format!("c:{}", query.id.0),
         pressed,
         input: Pending::Token(query.data.clone().unwrap_or_default()),
+        who: who(Some(&query.from), private),
     })
 }
 
@@ -289,9 +335,15 @@ async fn run(link: &Link, incoming: Incoming) -> bool {
                     .unwrap_or_default(),
             ),
         };
+        let who = &incoming.who;
         let event = Event {
             key: Some(&incoming.key),
             pressed: incoming.pressed.as_deref(),
+            sender: who.sender.as_deref(),
+            sender_name: who.name.as_deref(),
+            reply_to: who.reply_to.as_deref(),
+            forwarded: who.forwarded,
+            direct: who.direct,
         };
         engine
             .run_turn(chat, event, &input, Timestamp::now())

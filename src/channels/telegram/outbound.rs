@@ -121,7 +121,10 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
             let recorded = blocking(&link.engine, move |engine| {
                 let store = engine.store_mut();
                 match outcome {
-                    Delivery::Sent => store.mark_sent(id, now),
+                    Delivery::Sent(shown) => shown
+                        .iter()
+                        .try_for_each(|m| store.record_platform_message(CHANNEL, &owned, m, id))
+                        .and_then(|()| store.mark_sent(id, now)),
                     Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
                     Delivery::Unreachable(reason) => store
                         .mark_unreachable(CHANNEL, &owned, &reason, now)
@@ -146,7 +149,8 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
 /// What became of one outbox row.
 #[derive(Debug)]
 enum Delivery {
-    Sent,
+    /// Sent, as these Telegram messages (an owner's reply to one of them finds the row).
+    Sent(Vec<String>),
     /// Telegram refused the message itself; retrying would not help.
     Failed(String),
     /// The customer blocked the bot or is gone: no more messages for them.
@@ -227,6 +231,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
         Err(e) => return Delivery::Failed(format!("unreadable outbox row: {e}")),
     };
     let mut queue: VecDeque<Part> = parts(&out).into();
+    let mut shown = Vec::new();
     let mut backoff = Duration::from_secs(1);
     while let Some(part) = queue.pop_front() {
         if pace.wait(link).await {
@@ -235,7 +240,10 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
         let result = send_part(link, chat, row.id, &out, &part).await;
         pace.sent();
         match result {
-            Ok(()) => backoff = Duration::from_secs(1),
+            Ok(message) => {
+                shown.extend(message.map(|m| m.0.to_string()));
+                backoff = Duration::from_secs(1);
+            }
             Err(e) => match classify(&e, &part) {
                 Next::Done => {}
                 Next::SendInstead => queue.push_front(match part {
@@ -278,7 +286,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
             },
         }
     }
-    Delivery::Sent
+    Delivery::Sent(shown)
 }
 
 async fn send_part(
@@ -287,7 +295,7 @@ async fn send_part(
     row: i64,
     out: &Outgoing,
     part: &Part,
-) -> Result<(), RequestError> {
+) -> Result<Option<MessageId>, RequestError> {
     let keyboard = |last: bool| {
         if last {
             format::keyboard(row, &out.reply.buttons)
@@ -308,7 +316,7 @@ async fn send_part(
             if let Some(kb) = keyboard(*last) {
                 request = request.reply_markup(kb);
             }
-            request.await.map(|_| ())
+            request.await.map(|_| Some(*message))
         }
         Part::Text { text, last } => {
             let mut request = link
@@ -318,7 +326,7 @@ async fn send_part(
             if let Some(kb) = keyboard(*last) {
                 request = request.reply_markup(kb);
             }
-            request.await.map(|_| ())
+            request.await.map(|m| Some(m.id))
         }
         Part::Photo {
             image,
@@ -342,11 +350,11 @@ async fn send_part(
             if let Some(kb) = keyboard(*last) {
                 request = request.reply_markup(kb);
             }
-            request.await.map(|_| ())
+            request.await.map(|m| Some(m.id))
         }
         Part::Invoice => {
             let Some(invoice) = &out.reply.invoice else {
-                return Ok(());
+                return Ok(None);
             };
             let Some(provider) = link.providers.get(&invoice.payment) else {
                 return Err(RequestError::Api(ApiError::Unknown(format!(
@@ -366,7 +374,7 @@ async fn send_part(
                 )
                 .provider_token(provider.clone())
                 .await
-                .map(|_| ())
+                .map(|m| Some(m.id))
         }
     }
 }

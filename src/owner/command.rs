@@ -1,0 +1,229 @@
+//! The owner's commands, typed (`/status 1001 shipped TRK`) or pressed (buttons
+//! under notices).
+
+/// Button ids of owner buttons start with this; a customer's conversation never
+/// makes such ids, and the engine refuses them from anyone but an owner.
+pub const BUTTON_PREFIX: &str = "o:";
+
+/// Order statuses the owner can set, in the order an order goes through them.
+pub const STATUSES: [&str; 4] = ["paid", "shipped", "delivered", "cancelled"];
+
+/// Every command name only an owner may use.
+pub const NAMES: [&str; 11] = [
+    "help", "tickets", "reply", "close", "orders", "order", "status", "stock", "reload", "pause",
+    "resume",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Tickets,
+    Reply {
+        ticket: i64,
+        text: String,
+    },
+    Close(i64),
+    Orders(Option<String>),
+    Order(String),
+    Status {
+        number: String,
+        status: String,
+        tracking: Option<String>,
+    },
+    Stock {
+        key: String,
+        qty: i64,
+    },
+    Reload,
+    Pause,
+    Resume,
+    /// A known command written wrongly: how to write it.
+    Usage(&'static str),
+}
+
+/// The name of a `/command` (without the bot's `@name`), lower-case.
+pub fn name_of(text: &str) -> Option<String> {
+    let word = text
+        .trim_start()
+        .strip_prefix('/')?
+        .split_whitespace()
+        .next()?;
+    Some(word.split('@').next().unwrap_or("").to_ascii_lowercase())
+}
+
+/// Reads an owner command; `None` if the text is not one (a customer command
+/// such as `/start`, or no command at all).
+pub fn parse(text: &str) -> Option<Command> {
+    let name = name_of(text)?;
+    if !NAMES.contains(&name.as_str()) {
+        return None;
+    }
+    // The arguments, with the command word removed (keeping the answer's own spacing).
+    let rest = text
+        .trim_start()
+        .split_once(char::is_whitespace)
+        .map_or("", |(_, rest)| rest.trim());
+    let mut words = rest.split_whitespace();
+    let command = match name.as_str() {
+        "help" => Command::Help,
+        "tickets" => Command::Tickets,
+        "reply" => {
+            let usage = Command::Usage("/reply N your answer");
+            let Some(ticket) = words.next().and_then(number) else {
+                return Some(usage);
+            };
+            let text = rest
+                .split_once(char::is_whitespace)
+                .map_or("", |(_, text)| text.trim());
+            if text.is_empty() {
+                return Some(usage);
+            }
+            Command::Reply {
+                ticket,
+                text: text.to_owned(),
+            }
+        }
+        "close" => match words.next().and_then(number) {
+            Some(ticket) => Command::Close(ticket),
+            None => Command::Usage("/close N"),
+        },
+        "orders" => match words.next() {
+            None => Command::Orders(None),
+            Some(status) => match status_word(status)
+                .or_else(|| status.eq_ignore_ascii_case("new").then(|| "new".to_owned()))
+            {
+                Some(status) => Command::Orders(Some(status)),
+                None => Command::Usage("/orders [new|paid|shipped|delivered|cancelled]"),
+            },
+        },
+        "order" => match words.next() {
+            Some(n) => Command::Order(n.trim_start_matches('#').to_owned()),
+            None => Command::Usage("/order N"),
+        },
+        "status" => {
+            let usage = Command::Usage("/status N paid|shipped|delivered|cancelled [tracking]");
+            let (Some(n), Some(status)) = (words.next(), words.next().and_then(status_word)) else {
+                return Some(usage);
+            };
+            let tracking = words.collect::<Vec<_>>().join(" ");
+            Command::Status {
+                number: n.trim_start_matches('#').to_owned(),
+                status,
+                tracking: (!tracking.is_empty()).then_some(tracking),
+            }
+        }
+        "stock" => {
+            let (Some(key), Some(Ok(qty)), None) = (
+                words.next(),
+                words.next().map(str::parse::<i64>),
+                words.next(),
+            ) else {
+                return Some(Command::Usage("/stock PRODUCT_ID[:VARIANT_ID] N"));
+            };
+            if qty < 0 {
+                return Some(Command::Usage("/stock PRODUCT_ID[:VARIANT_ID] N (N ≥ 0)"));
+            }
+            Command::Stock {
+                key: key.to_owned(),
+                qty,
+            }
+        }
+        "reload" => Command::Reload,
+        "pause" => Command::Pause,
+        _ => Command::Resume,
+    };
+    Some(command)
+}
+
+/// Reads an owner button id (`o:shipped:1001`, `o:close:7`).
+pub fn parse_button(id: &str) -> Option<Command> {
+    let rest = id.strip_prefix(BUTTON_PREFIX)?;
+    let (what, arg) = rest.split_once(':')?;
+    if what == "close" {
+        return number(arg).map(Command::Close);
+    }
+    let status = status_word(what)?;
+    Some(Command::Status {
+        number: arg.to_owned(),
+        status,
+        tracking: None,
+    })
+}
+
+/// The id of an owner button.
+pub fn button_id(what: &str, arg: &str) -> String {
+    format!("{BUTTON_PREFIX}{what}:{arg}")
+}
+
+fn number(word: &str) -> Option<i64> {
+    word.trim_start_matches('#').parse().ok().filter(|n| *n > 0)
+}
+
+fn status_word(word: &str) -> Option<String> {
+    let word = word.to_ascii_lowercase();
+    let status = match word.as_str() {
+        "canceled" | "cancel" => "cancelled",
+        "ship" | "sent" => "shipped",
+        other => other,
+    };
+    STATUSES.contains(&status).then(|| status.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Command, parse, parse_button};
+
+    #[test]
+    fn reads_commands_and_their_arguments() {
+        assert_eq!(
+            parse("/reply 12  Hello,\nyes we ship to Spain"),
+            Some(Command::Reply {
+                ticket: 12,
+                text: "Hello,\nyes we ship to Spain".into()
+            })
+        );
+        assert_eq!(
+            parse("/status@shopbot #1001 Shipped DHL 123"),
+            Some(Command::Status {
+                number: "1001".into(),
+                status: "shipped".into(),
+                tracking: Some("DHL 123".into())
+            })
+        );
+        assert_eq!(
+            parse("/stock castle:red 4"),
+            Some(Command::Stock {
+                key: "castle:red".into(),
+                qty: 4
+            })
+        );
+        assert_eq!(parse("/close #3"), Some(Command::Close(3)));
+        assert_eq!(
+            parse("/orders paid"),
+            Some(Command::Orders(Some("paid".into())))
+        );
+        assert!(matches!(parse("/reply 3"), Some(Command::Usage(_))));
+        assert!(matches!(parse("/stock castle -1"), Some(Command::Usage(_))));
+        assert!(matches!(
+            parse("/status 1001 lost"),
+            Some(Command::Usage(_))
+        ));
+        assert_eq!(parse("/start"), None);
+        assert_eq!(parse("hello"), None);
+    }
+
+    #[test]
+    fn reads_buttons() {
+        assert_eq!(parse_button("o:close:7"), Some(Command::Close(7)));
+        assert_eq!(
+            parse_button("o:cancelled:1002"),
+            Some(Command::Status {
+                number: "1002".into(),
+                status: "cancelled".into(),
+                tracking: None
+            })
+        );
+        assert_eq!(parse_button("menu"), None);
+        assert_eq!(parse_button("o:close:x"), None);
+    }
+}
