@@ -425,11 +425,10 @@ async fn owner_commands_from_matrix_users_who_are_not_owners_change_nothing() {
     imp.say(&both, "/start", "Welcome to Test Bricks").await;
 
     // The owner, for contrast: the same commands work.
-    boss.say(&both, "/stock racer 7", "Stock of Race Car: 7.")
+    boss.say(&both, "/stock racer 7", "Stock of Race Car: 7 (was 9).")
         .await;
     assert_eq!(both.count(racer), 7);
-    boss.say(&both, "/reload", "Reloaded shop.toml: 5 products.")
-        .await;
+    boss.say(&both, "/reload", "shop.toml: 5 products").await;
     imp.say(&both, "/start", "Welcome to Other Bricks").await;
     boss.say(&both, "/close 1", "Ticket #1 closed.").await;
     dee.bot_says(&both, dee_mark, "back with the shop bot")
@@ -553,11 +552,19 @@ async fn orders_are_run_from_the_matrix_owners_phone() {
     let one = boss.say(&both, "/order 1002", "Race Car").await;
     assert!(one.body.contains("#1002"), "{:?}", one.body);
     boss.say(&both, "/order 9999", "No order #9999.").await;
-    boss.say(&both, "/stock castle 3", "Stock of Knight's Castle: 3.")
-        .await;
+    boss.say(
+        &both,
+        "/stock castle 3",
+        "Stock of Knight's Castle: 3 (was 5).",
+    )
+    .await;
     assert_eq!(both.count("SELECT qty FROM stock WHERE key = 'castle'"), 3);
-    boss.say(&both, "/stock truck:red 4", "Stock of Big Truck")
-        .await;
+    boss.say(
+        &both,
+        "/stock truck:red 4",
+        "Stock of Big Truck (Red): 4 (was 2).",
+    )
+    .await;
     assert_eq!(
         both.count("SELECT qty FROM stock WHERE key = 'truck/red'"),
         4
@@ -755,12 +762,19 @@ async fn notices_go_to_the_configured_matrix_room_where_only_owners_act() {
     let ana = both.telegram(5005, "Ana");
     assert_eq!(tg_ticket(&both, &ana).await, 1);
     let notice = boss.bot_says(&both, 0, "🎫 Ticket #1").await;
-    // A member of the room who is not an owner: refused, nothing sent.
+    // A member of the room who is not an owner: a reply to the notice or a
+    // command sends nothing and closes nothing; a command addressed to the bot
+    // is refused.
     let ana_mark = ana.mark();
+    let staff_mark = staff.mark();
     staff
-        .reply(&both, &notice.event_id, "staff answer", REFUSED)
+        .user
+        .send_reply(&room, &notice.event_id, "staff answer")
         .await;
-    staff.say(&both, "/close 1", REFUSED).await;
+    staff.user.send_text(&room, "/close 1").await;
+    let addressed = format!("{}: /close 1", both.bot_id.localpart());
+    staff.say(&both, &addressed, REFUSED).await;
+    quiet().await;
     both.settle().await;
     assert!(
         ana.bot_messages_after(ana_mark).is_empty(),
@@ -768,6 +782,21 @@ async fn notices_go_to_the_configured_matrix_room_where_only_owners_act() {
         ana.transcript()
     );
     assert_eq!(ticket_row(&both, 1).2, "open");
+    assert_eq!(
+        both.count("SELECT COUNT(*) FROM tickets WHERE first_answer_at IS NOT NULL"),
+        0
+    );
+    let said: Vec<String> = staff
+        .bot_messages_after(staff_mark)
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert!(
+        !said
+            .iter()
+            .any(|b| b.contains("Sent to ticket") || b.contains("closed")),
+        "{said:#?}"
+    );
     // The owner, in the same room.
     boss.reply(
         &both,
