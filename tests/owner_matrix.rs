@@ -322,6 +322,17 @@ async fn a_matrix_customers_ticket_is_answered_from_telegram() {
     cy.bot_says(&both, cy_mark, "back with the shop bot").await;
     assert_eq!(ticket_row(&both, 1).2, "closed");
     boss.say(&both, "/tickets", "No open tickets.").await;
+
+    // A second ticket, ended by the customer with "Back to the shop".
+    let boss_mark = boss.mark();
+    assert_eq!(mx_ticket(&both, &cy).await, 2);
+    let opened = cy.bot_says(&both, 0, "Ticket #2").await;
+    boss.sees_after(&both, boss_mark, "🎫 Ticket #2").await;
+    cy.tap(&both, &opened, "Back to the shop", "back with the shop bot")
+        .await;
+    boss.sees_after(&both, boss_mark, "Ticket #2 closed by the customer")
+        .await;
+    assert_eq!(ticket_row(&both, 2).2, "closed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -606,6 +617,20 @@ impl Who {
         }
     }
 
+    /// Waits until a bot message contains `needle`.
+    async fn wait_for(&self, both: &Both, needle: &str) {
+        let deadline = std::time::Instant::now() + T;
+        while !self.bot_texts().iter().any(|t| t.contains(needle)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no bot message with {needle:?}: {:#?}\n{}",
+                self.bot_texts(),
+                both.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn send(&self, text: &str) {
         match self {
             Who::Tg(tg) => {
@@ -615,6 +640,38 @@ impl Who {
                 mx.user.send_text(&mx.room, text).await;
             }
         }
+    }
+}
+
+/// Each customer got their answer, once, and nobody else's (waits for them).
+async fn each_got_their_answer_once(
+    both: &Both,
+    customers: &[(u64, Who)],
+    secret: impl Fn(u64) -> String,
+) {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let mut wrong = Vec::new();
+        for (n, who) in customers {
+            let texts = who.bot_texts();
+            let answers: Vec<&String> = texts
+                .iter()
+                .filter(|t| t.contains("answer-for-ticket-"))
+                .collect();
+            if answers.len() != 1 || !answers[0].contains(&secret(*n)) {
+                wrong.push(format!("ticket #{n}: {answers:?}"));
+            }
+        }
+        if wrong.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "answers went astray:\n{}\n{}",
+            wrong.join("\n"),
+            both.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -688,36 +745,23 @@ async fn after_a_kill_9_replies_to_old_notices_reach_the_right_customers() {
         }
     }
 
-    // Each customer got their answer, once, and nobody else's.
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let mut wrong = Vec::new();
-        for (n, who) in &customers {
-            let texts = who.bot_texts();
-            let answers: Vec<&String> = texts
-                .iter()
-                .filter(|t| t.contains("answer-for-ticket-"))
-                .collect();
-            if answers.len() != 1 || !answers[0].contains(&secret(*n)) {
-                wrong.push(format!("ticket #{n}: {answers:?}"));
-            }
-        }
-        if wrong.is_empty() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "answers went astray:\n{}\n{}",
-            wrong.join("\n"),
-            both.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    each_got_their_answer_once(&both, &customers, secret).await;
     assert_eq!(
         both.count(
             "SELECT COUNT(*) FROM tickets WHERE status = 'open' AND first_answer_at IS NOT NULL"
         ),
         8
+    );
+
+    // The Close shortcut of a notice from before the restart still works.
+    boss.tap(&both, &notices[1], "Close #2", "Ticket #2 closed.")
+        .await;
+    let who_is_2 = &customers.iter().find(|(n, _)| *n == 2).unwrap().1;
+    who_is_2.wait_for(&both, "back with the shop bot").await;
+    assert_eq!(ticket_row(&both, 2).2, "closed");
+    assert_eq!(
+        both.count("SELECT COUNT(*) FROM tickets WHERE status = 'open'"),
+        7
     );
 }
 
