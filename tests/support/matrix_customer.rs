@@ -22,10 +22,10 @@ use matrix_sdk::ruma::api::client::room::create_room::v3::{
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
-use matrix_sdk::ruma::events::relation::Annotation;
+use matrix_sdk::ruma::events::relation::{Annotation, InReplyTo, Reply};
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use serde_json::Value;
@@ -253,6 +253,69 @@ impl MatrixCustomer {
         sent.response.event_id
     }
 
+    /// Sends `text` as a reply to `to` (`m.relates_to` / `m.in_reply_to`), the way
+    /// current clients (Element) do it: no quoted fallback in the body.
+    pub async fn send_reply(&self, room: &RoomId, to: &OwnedEventId, text: &str) -> OwnedEventId {
+        let mut content = RoomMessageEventContent::text_plain(text);
+        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(to.clone()))));
+        self.send_content(room, content, text).await
+    }
+
+    /// Sends `text` as a reply to `to` the way older clients did: the body starts
+    /// with the quoted original (`> <@sender> line` … then an empty line), and an
+    /// HTML body with an `<mx-reply>` block.
+    pub async fn send_reply_with_fallback(
+        &self,
+        room: &RoomId,
+        to: &OwnedEventId,
+        quoted_sender: &UserId,
+        quoted: &str,
+        text: &str,
+    ) -> OwnedEventId {
+        let mut body = String::new();
+        for (i, line) in quoted.lines().enumerate() {
+            if i == 0 {
+                let _ = writeln!(body, "> <{quoted_sender}> {line}");
+            } else {
+                let _ = writeln!(body, "> {line}");
+            }
+        }
+        body.push('\n');
+        body.push_str(text);
+        let html = format!(
+            "<mx-reply><blockquote><a href=\"https://matrix.to/#/{room}/{to}\">In reply to</a> \
+             <a href=\"https://matrix.to/#/{quoted_sender}\">{quoted_sender}</a><br>{}</blockquote></mx-reply>{}",
+            escape(quoted),
+            escape(text)
+        );
+        let mut content = RoomMessageEventContent::text_html(body, html);
+        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(to.clone()))));
+        self.send_content(room, content, text).await
+    }
+
+    async fn send_content(
+        &self,
+        room: &RoomId,
+        content: RoomMessageEventContent,
+        what: &str,
+    ) -> OwnedEventId {
+        let room = self.room(room).await;
+        room.send(content)
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot send {what:?}: {e}", self.user_id))
+            .response
+            .event_id
+    }
+
+    /// Sets this user's display name (global profile, so in every room).
+    pub async fn set_display_name(&self, name: &str) {
+        self.client
+            .account()
+            .set_display_name(Some(name))
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot set display name {name:?}: {e}", self.user_id));
+    }
+
     /// Reacts to `event_id` with `key` (an `m.reaction` annotation).
     pub async fn react(&self, room: &RoomId, event_id: &OwnedEventId, key: &str) -> OwnedEventId {
         let room = self.room(room).await;
@@ -368,6 +431,12 @@ impl MatrixCustomer {
             .await
             .ok_or_else(|| format!("{me}: {user} has not joined room {room} after {timeout:?}"))
     }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Calls `attempt` every 50 ms until it gives something or `timeout` passed.
