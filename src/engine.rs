@@ -805,15 +805,6 @@ impl TurnCx<'_, '_> {
     ) -> Result<(), EngineError> {
         let tx = self.tx;
         let mut traces: Vec<String> = session.checkout.fields.values().cloned().collect();
-        for order in tx.orders_of(chat.channel, chat.chat_id)? {
-            traces.extend(order.fields.into_values());
-        }
-        for ticket in tx.tickets_of(chat.channel, chat.chat_id)? {
-            traces.extend(ticket.2);
-        }
-        if let Some(t) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
-            traces.push(t.customer);
-        }
         traces.extend(event.sender_name.map(str::to_owned));
         let orders = tx.forget(chat.channel, chat.chat_id, &traces)?;
         tracing::info!(

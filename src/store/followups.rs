@@ -172,6 +172,18 @@ impl Tx<'_> {
     /// for the seller's accounts. Returns how many orders were anonymised.
     pub fn forget(&self, channel: &str, chat_id: &str, traces: &[String]) -> Result<usize> {
         let chat = params![channel, chat_id];
+        // What they wrote into orders and tickets may be quoted in notices too.
+        let mut traces = traces.to_vec();
+        let mut fields = self.tx.prepare_cached(
+            "SELECT value FROM orders, json_each(orders.fields)
+             WHERE channel = ?1 AND chat_id = ?2
+             UNION SELECT customer FROM tickets WHERE channel = ?1 AND chat_id = ?2
+             UNION SELECT question FROM tickets
+             WHERE channel = ?1 AND chat_id = ?2 AND question IS NOT NULL",
+        )?;
+        for value in fields.query_map(chat, |r| r.get::<_, String>(0))? {
+            traces.push(value?);
+        }
         for sql in [
             "DELETE FROM feedback WHERE order_number IN
              (SELECT number FROM orders WHERE channel = ?1 AND chat_id = ?2)",
@@ -193,7 +205,7 @@ impl Tx<'_> {
         let mut scrub = self
             .tx
             .prepare_cached("DELETE FROM outbox WHERE instr(payload, ?1) > 0")?;
-        for trace in traces.iter().filter(|t| t.chars().count() >= 3) {
+        for trace in traces.iter().filter(|t| t.trim().chars().count() >= 3) {
             scrub.execute([trace])?;
         }
         let anonymous = format!(
