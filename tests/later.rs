@@ -271,10 +271,10 @@ fn files_hold(db: &Path, needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     for suffix in ["", "-wal"] {
         let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path.display().to_string());
-            }
+        if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            found.push(path.display().to_string());
         }
     }
     found
