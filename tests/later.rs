@@ -102,7 +102,13 @@ fn mark_all_sent(db: &Path) {
 
 /// Cart, checkout and confirm; `consent` answers the marketing question.
 fn order(engine: &mut Engine, chat: &str, consent: bool, at: Timestamp) {
-    order_as(engine, chat, consent, at, ("Zyxwv Qwerty", "+34 699 887 766"));
+    order_as(
+        engine,
+        chat,
+        consent,
+        at,
+        ("Zyxwv Qwerty", "+34 699 887 766"),
+    );
 }
 
 fn order_as(engine: &mut Engine, chat: &str, consent: bool, at: Timestamp, who: (&str, &str)) {
@@ -294,7 +300,13 @@ fn mydata_shows_everything_and_forget_leaves_no_trace() {
         hours(1),
     );
     // Someone else's data stays.
-    order_as(&mut engine, "b", false, noon(), ("Bogdan Other", "+40 711 222 333"));
+    order_as(
+        &mut engine,
+        "b",
+        false,
+        noon(),
+        ("Bogdan Other", "+40 711 222 333"),
+    );
 
     let sent = say(&mut engine, "a", "/mydata", hours(2));
     let shown = texts(&sent, "a");
@@ -350,7 +362,10 @@ fn mydata_shows_everything_and_forget_leaves_no_trace() {
         0
     );
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM tickets"), 0);
-    assert!(!files_hold(&db.path, "Bogdan Other").is_empty(), "others are kept");
+    assert!(
+        !files_hold(&db.path, "Bogdan Other").is_empty(),
+        "others are kept"
+    );
     // Writing again starts afresh.
     let sent = say(&mut engine, "a", "/mydata", hours(4));
     let shown = texts(&sent, "a");
