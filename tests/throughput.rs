@@ -3,6 +3,7 @@
 //! sessions, updates per second, CPU per update, binary size. A measurement,
 //! not a pass/fail test: run it with `scripts/bench` (release build), which
 //! prints the figures written in the README.
+#![allow(clippy::cast_precision_loss)] // figures for people: KiB and bytes as MiB
 
 #[path = "support/bot_process.rs"]
 mod bot_process;
@@ -122,9 +123,7 @@ async fn figures_of_the_whole_binary() {
         }
     };
     let cpu_used = cpu(bot.pid()).saturating_sub(cpu_before);
-    #[allow(clippy::cast_precision_loss)]
     let per_second = updates as f64 / elapsed.as_secs_f64();
-    #[allow(clippy::cast_precision_loss)]
     let cpu_per_update = cpu_used.as_secs_f64() * 1000.0 / updates as f64;
     let after_load = rss_kib(bot.pid());
 
