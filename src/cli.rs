@@ -162,33 +162,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats { files, days } => {
-            let Some(shop) = load_shop(files.shop.as_deref()) else {
+            let Some((engine, stats)) = figures(&files, days)? else {
                 return Ok(ExitCode::from(2));
             };
-            let engine = open_engine(shop, files.db.as_deref())?;
-            let shop = engine.shop();
-            let stats = engine.store().stats(
-                days,
-                jiff::Timestamp::now(),
-                &shop.time_zone,
-                shop.currency(),
-            )?;
-            println!("{}", crate::report::text(shop, &stats));
+            println!("{}", crate::report::text(engine.shop(), &stats));
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { files, days, out } => {
-            let Some(shop) = load_shop(files.shop.as_deref()) else {
+            let Some((engine, stats)) = figures(&files, days)? else {
                 return Ok(ExitCode::from(2));
             };
-            let engine = open_engine(shop, files.db.as_deref())?;
-            let shop = engine.shop();
-            let stats = engine.store().stats(
-                days,
-                jiff::Timestamp::now(),
-                &shop.time_zone,
-                shop.currency(),
-            )?;
-            let page = crate::report::html(shop, &stats)?;
+            let page = crate::report::html(engine.shop(), &stats)?;
             std::fs::write(&out, page)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {}", out.display());
@@ -219,6 +203,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             run_channels(shop, files.db.as_deref())
         }
     }
+}
+
+/// The shop, its database and the figures of the last `days` days; `None` if the
+/// shop file is broken (its problems are printed).
+fn figures(files: &Files, days: u32) -> Result<Option<(Engine, crate::store::Stats)>> {
+    let Some(shop) = load_shop(files.shop.as_deref()) else {
+        return Ok(None);
+    };
+    let engine = open_engine(shop, files.db.as_deref())?;
+    let shop = engine.shop();
+    let stats = engine.store().stats(
+        days,
+        jiff::Timestamp::now(),
+        &shop.time_zone,
+        shop.currency(),
+    )?;
+    Ok(Some((engine, stats)))
 }
 
 /// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.

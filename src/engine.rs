@@ -399,7 +399,7 @@ impl Engine {
                 pressed: None,
                 ..event
             };
-            queue_replies(tx, chat, event, vec![plain(text)], now)
+            queue_replies(tx, chat, event, vec![Reply::plain(text)], now)
         })?;
         if let Some(shop) = loaded {
             tracing::info!(products = shop.products().len(), "shop file reloaded");
@@ -540,7 +540,7 @@ impl TurnCx<'_, '_> {
                 pressed: None,
                 ..event
             };
-            return queue_replies(self.tx, chat, event, vec![plain(text)], self.now);
+            return queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now);
         }
         if let Some(ticket) = self.tx.open_ticket_of(chat.channel, chat.chat_id)? {
             match input {
@@ -565,7 +565,7 @@ impl TurnCx<'_, '_> {
                         self.tx,
                         chat,
                         event,
-                        vec![plain(text.to_owned())],
+                        vec![Reply::plain(text.to_owned())],
                         self.now,
                     )?);
                     return Ok(rows);
@@ -592,7 +592,7 @@ impl TurnCx<'_, '_> {
                 pressed: None,
                 ..event
             };
-            rows = queue_replies(self.tx, chat, event, vec![plain(text)], self.now)?;
+            rows = queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now)?;
         }
         if let Some(ignored) = tell_owners {
             let who = customer_name(chat, event);
@@ -893,15 +893,6 @@ fn record_input(
     };
     tx.add_history(chat.channel, chat.chat_id, who, &text, now.as_second())?;
     Ok(())
-}
-
-fn plain(text: String) -> Reply {
-    Reply {
-        text,
-        buttons: Vec::new(),
-        image: None,
-        invoice: None,
-    }
 }
 
 fn push(

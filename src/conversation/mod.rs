@@ -87,6 +87,18 @@ pub struct Reply {
     pub invoice: Option<Invoice>,
 }
 
+impl Reply {
+    /// A message with text only.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            buttons: Vec::new(),
+            image: None,
+            invoice: None,
+        }
+    }
+}
+
 /// A request to pay an order inside the chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invoice {
@@ -264,12 +276,7 @@ impl<'a> Cx<'a> {
     }
 
     fn say(&mut self, text: impl Into<String>) {
-        self.replies.push(Reply {
-            text: text.into(),
-            buttons: Vec::new(),
-            image: None,
-            invoice: None,
-        });
+        self.replies.push(Reply::plain(text));
     }
 
     fn ask(&mut self, text: impl Into<String>, buttons: Vec<Button>) {

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use crate::conversation::{Button, Input, Reply, Session, TicketWait, order_lines};
+use crate::report::money;
 use crate::shop::{Money, Shop, StockLevels, stock_key};
 use crate::store::{Order, Result, Ticket, Tx};
 
@@ -41,7 +42,7 @@ pub struct Notice {
 impl Notice {
     fn text(text: String) -> Self {
         Self {
-            reply: plain(text),
+            reply: Reply::plain(text),
             ticket: None,
         }
     }
@@ -68,18 +69,9 @@ pub struct Outcome {
 impl Outcome {
     fn say(text: impl Into<String>) -> Self {
         Self {
-            replies: vec![plain(text.into())],
+            replies: vec![Reply::plain(text.into())],
             ..Self::default()
         }
-    }
-}
-
-fn plain(text: String) -> Reply {
-    Reply {
-        text,
-        buttons: Vec::new(),
-        image: None,
-        invoice: None,
     }
 }
 
@@ -221,7 +213,7 @@ pub fn ticket_notice(
 /// A customer's message relayed to the owners.
 pub fn relay_notice(ticket: &Ticket, text: &str) -> Notice {
     Notice {
-        reply: plain(format!(
+        reply: Reply::plain(format!(
             "💬 #{} · {}: {text}",
             ticket.number, ticket.customer
         )),
@@ -232,7 +224,7 @@ pub fn relay_notice(ticket: &Ticket, text: &str) -> Notice {
 /// The customer ended their ticket themselves.
 pub fn closed_by_customer(ticket: &Ticket) -> Notice {
     Notice {
-        reply: plain(format!(
+        reply: Reply::plain(format!(
             "Ticket #{} closed by the customer ({}).",
             ticket.number, ticket.customer
         )),
@@ -301,11 +293,6 @@ pub fn flood_notice(channel: &str, customer: &str, ignored: u64) -> Notice {
          {ignored} ignored so far. At most one such notice a minute.",
         channel_name(channel)
     ))
-}
-
-fn money(shop: &Shop, amount: Money) -> String {
-    shop.texts(shop.default_language())
-        .money(amount, shop.currency())
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -396,7 +383,7 @@ pub fn run(
             Some(t) => {
                 tx.close_ticket(number, now.as_second())?;
                 Outcome {
-                    replies: vec![plain(format!(
+                    replies: vec![Reply::plain(format!(
                         "Ticket #{number} closed. {} is back with the bot.",
                         t.customer
                     ))],
@@ -466,7 +453,7 @@ pub fn run(
                 })
                 .collect();
             Outcome {
-                replies: vec![plain(format!(
+                replies: vec![Reply::plain(format!(
                     "Sent to {} customer(s) who agreed to offers and news.",
                     customers.len()
                 ))],
@@ -536,7 +523,7 @@ pub fn answer(tx: &Tx<'_>, number: i64, text: &str, now: Timestamp) -> Result<Ou
         " (the ticket was closed; the customer gets it anyway)".to_owned()
     };
     Ok(Outcome {
-        replies: vec![plain(format!("✓ Sent to ticket #{number}{note}."))],
+        replies: vec![Reply::plain(format!("✓ Sent to ticket #{number}{note}."))],
         customers: vec![ToCustomer {
             channel: ticket.channel,
             chat_id: ticket.chat_id,
@@ -582,7 +569,7 @@ fn set_status(
         ""
     };
     Ok(Outcome {
-        replies: vec![plain(format!(
+        replies: vec![Reply::plain(format!(
             "Order #{number}: {status} — customer told.{returned}"
         ))],
         customers: vec![ToCustomer {
@@ -649,7 +636,7 @@ fn set_stock(
     }
     let was = before.map(|b| format!(" (was {b})")).unwrap_or_default();
     Ok(Outcome {
-        replies: vec![plain(format!("Stock of {name}: {qty}{was}."))],
+        replies: vec![Reply::plain(format!("Stock of {name}: {qty}{was}."))],
         customers: Vec::new(),
         stock_changed: true,
     })
