@@ -14,7 +14,7 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::{OwnedRoomId, UserId};
 use matrix_sdk::{Room, RoomMemberships, RoomState};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{CHANNEL, Link};
 use crate::channels::{blocking, wait_or_stop};
@@ -63,6 +63,16 @@ impl Incoming {
         }
     }
 }
+
+/// What the sync hands the turn loop: an event, or a barrier answered once every
+/// event queued before it is a committed turn.
+enum Queued {
+    Event(Incoming),
+    Barrier(oneshot::Sender<()>),
+}
+
+/// The `settings` key of the sync position whose events are all committed turns.
+const SINCE: &str = "matrix_since";
 
 enum Pending {
     Ready(Input),
@@ -140,22 +150,68 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     }
     for room in link.client.invited_rooms() {
         let inviter = room.invite_details().await.ok().map(|d| d.inviter_id);
-        if inviter.is_some_and(|u| allowed(&link.allow, &u)) {
+        let owner = match &inviter {
+            Some(u) => {
+                let u = u.to_string();
+                blocking(&link.engine, move |engine| engine.is_owner(CHANNEL, &u))
+                    .await
+                    .unwrap_or(false)
+            }
+            None => false,
+        };
+        if owner || inviter.is_some_and(|u| allowed(&link.allow, &u)) {
             join(link.clone(), room).await;
         }
     }
-    install_handlers(link, tx);
+    install_handlers(link, tx.clone());
     tracing::info!("matrix: listening");
+    // The SDK saves its sync position as soon as a sync is processed, before our
+    // turns are committed: a crash in between would skip those events for good.
+    // So the bot keeps its own position, moved on only after the turns of a sync
+    // are committed; events seen again after a crash are dropped by the inbox.
+    let mut since = if first_start {
+        None
+    } else {
+        blocking(&link.engine, |engine| {
+            engine.store_mut().write(|tx| tx.setting(SINCE))
+        })
+        .await
+        .and_then(Result::ok)
+        .flatten()
+    };
     let mut delay = Duration::from_secs(1);
     let mut stop = link.stop.clone();
     loop {
-        let settings = SyncSettings::default().timeout(Duration::from_secs(10));
+        let mut settings = SyncSettings::default().timeout(Duration::from_secs(10));
+        if let Some(token) = &since {
+            settings = settings.token(token.clone());
+        }
         let result = tokio::select! {
             r = link.client.sync_once(settings) => r,
             _ = stop.wait_for(|s| *s) => break,
         };
         match result {
-            Ok(_) => delay = Duration::from_secs(1),
+            Ok(response) => {
+                delay = Duration::from_secs(1);
+                let (done, committed) = oneshot::channel();
+                if tx.send(Queued::Barrier(done)).is_err() || committed.await.is_err() {
+                    break;
+                }
+                let next = response.next_batch;
+                let saved = blocking(&link.engine, {
+                    let next = next.clone();
+                    move |engine| {
+                        engine
+                            .store_mut()
+                            .write(|tx| tx.set_setting(SINCE, Some(&next)))
+                    }
+                })
+                .await;
+                if let Some(Err(e)) = saved {
+                    tracing::error!("matrix: cannot save the sync position: {e}");
+                }
+                since = Some(next);
+            }
             Err(e) => {
                 tracing::warn!(
                     "matrix: sync failed ({e}); retrying in {}s",
@@ -171,7 +227,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     turns.abort();
 }
 
-fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
+fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
     let invites = link.clone();
     link.client.add_event_handler(move |ev: StrippedRoomMemberEvent, room: Room| {
         let link = invites.clone();
@@ -200,7 +256,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
             let tx = to_turns.clone();
             async move {
                 if let Some(incoming) = from_message(&link, &ev, &room).await {
-                    let _ = tx.send(incoming);
+                    let _ = tx.send(Queued::Event(incoming));
                 }
             }
         });
@@ -225,7 +281,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
                     Pending::Ready(Input::Unreadable),
                 )
                 .await;
-                let _ = tx.send(incoming);
+                let _ = tx.send(Queued::Event(incoming));
             }
         },
     );
@@ -249,7 +305,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Incoming>) {
                 };
                 let incoming =
                     Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await;
-                let _ = tx.send(incoming);
+                let _ = tx.send(Queued::Event(incoming));
             }
         });
 }
@@ -346,8 +402,15 @@ async fn from_message(
 }
 
 /// Runs the turns one after another, in the order the events arrived.
-async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Incoming>) {
-    while let Some(incoming) = rx.recv().await {
+async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Queued>) {
+    while let Some(queued) = rx.recv().await {
+        let incoming = match queued {
+            Queued::Event(incoming) => incoming,
+            Queued::Barrier(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
         let done = blocking(&link.engine, move |engine| {
             let room = incoming.room.to_string();
             let chat = Chat {
