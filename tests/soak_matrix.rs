@@ -472,3 +472,47 @@ async fn concurrent_matrix_checkouts_survive_kill_9_at_random_moments() {
     );
     assert!(errors.is_empty(), "errors in the bot's log\n{log}");
 }
+
+/// `VmRSS` of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The bot with Telegram and Matrix both connected: its memory when idle (a
+/// figure for the README), and the Matrix password — a sentinel — never in its
+/// log or its database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_channels_idle_memory_and_the_password_stays_secret() {
+    let Some(syn) = Synapse::shared() else { return };
+    let account = syn.register("shopbot");
+    let both = Both::start_as(&syn, &account, &Owners::default()).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss = rss_kib(both.bot.pid());
+    #[allow(clippy::cast_precision_loss)]
+    let mib = rss as f64 / 1024.0;
+    println!("FIGURE RSS idle with Telegram and Matrix connected: {mib:.1} MiB");
+    assert!(rss > 0 && rss < 200 * 1024, "{rss} KiB");
+    let password = account.1.as_bytes();
+    let mut files = vec![both.db.clone()];
+    files.extend(
+        std::fs::read_dir(both.dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log" || e == "json")),
+    );
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(password.len()).any(|w| w == password),
+            "the Matrix password is in {}",
+            file.display()
+        );
+    }
+}
