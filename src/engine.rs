@@ -534,13 +534,7 @@ impl TurnCx<'_, '_> {
         if owners_notice
             || matches!(input, Input::Button(id) if id.starts_with(owner::command::BUTTON_PREFIX))
         {
-            let session = load_session(self.tx, self.shop, chat, self.now)?;
-            let text = self.shop.texts(&session.lang).get("owner_only").to_owned();
-            let event = Event {
-                pressed: None,
-                ..event
-            };
-            return queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now);
+            return self.say_to(chat, event, "owner_only");
         }
         if let Some(ticket) = self.tx.open_ticket_of(chat.channel, chat.chat_id)? {
             match input {
@@ -559,21 +553,29 @@ impl TurnCx<'_, '_> {
                         &ticket,
                         "[sent something that is not text]",
                     ))?;
-                    let session = load_session(self.tx, self.shop, chat, self.now)?;
-                    let text = self.shop.texts(&session.lang).get("ticket_text_only");
-                    rows.extend(queue_replies(
-                        self.tx,
-                        chat,
-                        event,
-                        vec![Reply::plain(text.to_owned())],
-                        self.now,
-                    )?);
+                    rows.extend(self.say_to(chat, event, "ticket_text_only")?);
                     return Ok(rows);
                 }
                 _ => {}
             }
         }
         self.converse(chat, event, input)
+    }
+
+    /// One bundled phrase to this chat, in its language, outside the conversation.
+    fn say_to(
+        &self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        key: &str,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let session = load_session(self.tx, self.shop, chat, self.now)?;
+        let text = self.shop.texts(&session.lang).get(key).to_owned();
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now)
     }
 
     /// A flooding customer's message, ignored: maybe tell them, maybe the owners.
@@ -586,13 +588,7 @@ impl TurnCx<'_, '_> {
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let mut rows = Vec::new();
         if tell_customer {
-            let session = load_session(self.tx, self.shop, chat, self.now)?;
-            let text = self.shop.texts(&session.lang).get("too_fast").to_owned();
-            let event = Event {
-                pressed: None,
-                ..event
-            };
-            rows = queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now)?;
+            rows = self.say_to(chat, event, "too_fast")?;
         }
         if let Some(ignored) = tell_owners {
             let who = customer_name(chat, event);
