@@ -186,6 +186,8 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, channel, chat_id, ref)
     ) WITHOUT ROWID;
 
+    CREATE INDEX history_by_time ON history (at);
+
     CREATE TABLE feedback (
         order_number TEXT    PRIMARY KEY,
         stars        INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
