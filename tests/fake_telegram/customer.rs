@@ -221,21 +221,9 @@ impl Customer {
             check(&seen).then_some(seen)
         });
         found.await.ok_or_else(|| {
-            let texts: Vec<String> = self
-                .messages()
-                .iter()
-                .map(|m| {
-                    format!(
-                        "#{} {}: {:?}",
-                        m.message_id,
-                        if m.from_bot { "bot" } else { "user" },
-                        m.text
-                    )
-                })
-                .collect();
             format!(
                 "the chat did not reach the expected state within {timeout:?}; it holds:\n{}",
-                texts.join("\n")
+                self.listing()
             )
         })
     }
@@ -349,6 +337,22 @@ impl Customer {
     }
 
     /// Everything in the chat, in order, with edits applied.
+    /// The chat, one line per message, for failure messages.
+    fn listing(&self) -> String {
+        self.messages()
+            .iter()
+            .map(|m| {
+                format!(
+                    "#{} {}: {:?}",
+                    m.message_id,
+                    if m.from_bot { "bot" } else { "user" },
+                    m.text
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     pub fn messages(&self) -> Vec<Seen> {
         self.fake.messages_in(self.chat_id)
     }
@@ -387,21 +391,9 @@ impl Customer {
                 .find(|m| m.from_bot && m.message_id > after_message_id && m.text.contains(needle))
         });
         found.await.ok_or_else(|| {
-            let texts: Vec<String> = self
-                .messages()
-                .iter()
-                .map(|m| {
-                    format!(
-                        "#{} {}: {:?}",
-                        m.message_id,
-                        if m.from_bot { "bot" } else { "user" },
-                        m.text
-                    )
-                })
-                .collect();
             format!(
                 "no bot message containing {needle:?} within {timeout:?}; the chat holds:\n{}",
-                texts.join("\n")
+                self.listing()
             )
         })
     }
