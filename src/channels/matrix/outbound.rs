@@ -87,7 +87,7 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
     };
     let mut delay = Duration::from_secs(1);
     let sent = loop {
-        match send(link, &room, &out).await {
+        match send(link, &room, &out, &transaction_id(row)).await {
             Ok(id) => break Ok(id),
             Err(e) => {
                 let wait = match e.client_api_error_kind() {
@@ -125,11 +125,22 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
     true
 }
 
+/// The transaction id of an outbox row's message: the same for every attempt, so
+/// the homeserver keeps one event even when a send is repeated — after a lost
+/// response, or after a crash between the send and marking the row sent.
+fn transaction_id(row: &OutboxRow) -> matrix_sdk::ruma::OwnedTransactionId {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    row.payload.hash(&mut hasher);
+    format!("shopbot-{}-{:x}", row.id, hasher.finish()).into()
+}
+
 /// Sends the reply itself: an image with its caption, or a notice.
 async fn send(
     link: &Link,
     room: &matrix_sdk::Room,
     out: &Outgoing,
+    txn_id: &matrix_sdk::ruma::TransactionId,
 ) -> Result<OwnedEventId, matrix_sdk::Error> {
     let (plain, html) = bodies(out);
     if let Some(image) = out.reply.image.as_deref().filter(|i| !i.contains("://")) {
@@ -150,6 +161,7 @@ async fn send(
                     .file_name()
                     .map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned());
                 let config = AttachmentConfig::new()
+                    .txn_id(txn_id.to_owned())
                     .caption(Some(TextMessageEventContent::html(plain, html)));
                 return room
                     .send_attachment(name, &mime, data, config)
@@ -163,6 +175,7 @@ async fn send(
         }
     }
     room.send(RoomMessageEventContent::notice_html(plain, html))
+        .with_transaction_id(txn_id.to_owned())
         .await
         .map(|r| r.response.event_id)
 }
