@@ -473,17 +473,6 @@ async fn concurrent_matrix_checkouts_survive_kill_9_at_random_moments() {
     assert!(errors.is_empty(), "errors in the bot's log\n{log}");
 }
 
-/// `VmRSS` of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// The bot with Telegram and Matrix both connected: its memory when idle (a
 /// figure for the README), and the Matrix password — a sentinel — never in its
 /// log or its database.
@@ -493,7 +482,7 @@ async fn both_channels_idle_memory_and_the_password_stays_secret() {
     let account = syn.register("shopbot");
     let both = Both::start_as(&syn, &account, &Owners::default()).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let rss = rss_kib(both.bot.pid());
+    let rss = process::rss_kib(both.bot.pid());
     #[allow(clippy::cast_precision_loss)]
     let mib = rss as f64 / 1024.0;
     println!("FIGURE RSS idle with Telegram and Matrix connected: {mib:.1} MiB");

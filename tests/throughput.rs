@@ -18,17 +18,6 @@ use fake_telegram::{Customer, FakeTelegram};
 
 const ENV: [(&str, &str); 2] = [("SHOPBOT_TELEGRAM_RATE_LIMIT", "off"), ("RUST_LOG", "warn")];
 
-/// `VmRSS` of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// User + system CPU time of a process so far.
 fn cpu(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -82,7 +71,7 @@ async fn figures_of_the_whole_binary() {
         .unwrap();
     let startup = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = rss_kib(bot.pid());
+    let idle = process::rss_kib(bot.pid());
 
     // Throughput: many customers writing at once; each message gets its answer.
     let customers: Vec<Customer> = (0..100)
@@ -125,7 +114,7 @@ async fn figures_of_the_whole_binary() {
     let cpu_used = cpu(bot.pid()).saturating_sub(cpu_before);
     let per_second = updates as f64 / elapsed.as_secs_f64();
     let cpu_per_update = cpu_used.as_secs_f64() * 1000.0 / updates as f64;
-    let after_load = rss_kib(bot.pid());
+    let after_load = process::rss_kib(bot.pid());
 
     // 10,000 active sessions.
     let crowd: Vec<Customer> = (0..10_000)
@@ -142,7 +131,7 @@ async fn figures_of_the_whole_binary() {
         .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
         .unwrap();
     assert!(sessions >= 10_000, "{sessions} sessions");
-    let crowded = rss_kib(bot.pid());
+    let crowded = process::rss_kib(bot.pid());
 
     let binary = std::fs::metadata(env!("CARGO_BIN_EXE_shopbot"))
         .unwrap()
