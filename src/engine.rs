@@ -233,46 +233,65 @@ impl Engine {
                 input,
                 Input::Text(_) | Input::Button(_) | Input::Unsupported | Input::Unreadable
             );
-        let flood = if guarded {
-            self.flood.check(chat.channel, chat.chat_id, now)
-        } else {
-            Verdict::Pass
-        };
         let mut fresh_stock: Option<StockLevels> = None;
         let mut forgotten = false;
-        let result = self
-            .store
-            .write_with(|tx| -> Result<TurnResult, EngineError> {
-                if let Some(key) = event.key {
-                    if tx.inbox_seen(chat.channel, key)? {
-                        return Ok(TurnResult::Duplicate);
-                    }
-                    tx.inbox_record(chat.channel, key, now.as_second())?;
+        let mut taken = None;
+        let Self {
+            shop,
+            stock,
+            store,
+            channels,
+            flood,
+        } = self;
+        let result = store.write_with(|tx| -> Result<TurnResult, EngineError> {
+            // A redelivered event changes nothing, the flood guard included.
+            if let Some(key) = event.key {
+                if tx.inbox_seen(chat.channel, key)? {
+                    return Ok(TurnResult::Duplicate);
                 }
-                tx.clear_unreachable(chat.channel, chat.chat_id)?;
-                let mut turn = TurnCx {
-                    tx,
-                    shop: &self.shop,
-                    channels: &self.channels,
-                    now,
-                    cached: &self.stock,
-                    fresh_stock: &mut fresh_stock,
-                    forgotten: false,
-                };
-                let rows = if let Verdict::Drop {
-                    tell_customer,
-                    tell_owners,
-                } = flood
-                {
-                    turn.flooded(chat, event, tell_customer, tell_owners)?
-                } else if is_owner {
-                    turn.owner_turn(chat, event, input, command)?
-                } else {
-                    turn.customer_turn(chat, event, input)?
-                };
-                forgotten = turn.forgotten;
-                Ok(TurnResult::Replies(rows))
-            })?;
+                tx.inbox_record(chat.channel, chat.chat_id, key, now.as_second())?;
+            }
+            let verdict = if guarded {
+                let (verdict, before) = flood.take(chat.channel, chat.chat_id, now);
+                taken = Some(before);
+                verdict
+            } else {
+                Verdict::Pass
+            };
+            tx.clear_unreachable(chat.channel, chat.chat_id)?;
+            let mut turn = TurnCx {
+                tx,
+                shop,
+                channels,
+                now,
+                cached: stock,
+                fresh_stock: &mut fresh_stock,
+                forgotten: false,
+            };
+            let rows = if let Verdict::Drop {
+                tell_customer,
+                tell_owners,
+            } = verdict
+            {
+                turn.flooded(chat, event, tell_customer, tell_owners)?
+            } else if is_owner {
+                turn.owner_turn(chat, event, input, command)?
+            } else {
+                turn.customer_turn(chat, event, input)?
+            };
+            forgotten = turn.forgotten;
+            Ok(TurnResult::Replies(rows))
+        });
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                // Nothing of the turn happened: its message will come again.
+                if let Some(taken) = taken {
+                    self.flood.give_back(taken);
+                }
+                return Err(e);
+            }
+        };
         if let Some(stock) = fresh_stock {
             self.stock = stock;
         }
@@ -283,72 +302,137 @@ impl Engine {
         Ok(result)
     }
 
-    /// The scheduler's round, run every half minute by `shopbot run`: purges old
-    /// conversation history, then sends the follow-ups that are due — each once
-    /// (the `followups` table remembers it in the same transaction), late after
-    /// downtime, or never when later than `late_limit_hours`. Returns how many
-    /// follow-ups were queued.
+    /// The scheduler's round, run every half minute by `shopbot run`: purges what
+    /// is past its time (conversation history, old inbox keys and sent messages),
+    /// then sends the follow-ups that are due — each once (the `followups` table
+    /// remembers it in the same transaction), late after downtime, or never when
+    /// later than `late_limit_hours`. Each follow-up is its own transaction, so one
+    /// that fails (logged) holds back no one else's and is tried again next round.
+    /// Returns how many follow-ups were queued.
     pub fn tick(&mut self, now: Timestamp) -> Result<usize, EngineError> {
-        let mut fresh_stock = None;
-        let shop = &self.shop;
+        let at = now.as_second();
+        let keep = i64::from(self.shop.file.shop.history_days) * 86_400;
+        self.store
+            .write(|tx| tx.purge(at - keep, at - INBOX_KEEP_SECONDS))?;
+        let mut sent = 0;
+        let mut failed = None;
+        for due in self.due_followups(now)? {
+            match self.followup(&due, now) {
+                Ok(true) => sent += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(
+                        channel = %due.channel,
+                        kind = due.kind,
+                        "a follow-up failed; it is tried again at the next round: {e}"
+                    );
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        match failed {
+            Some(e) if sent == 0 => Err(e),
+            _ => Ok(sent),
+        }
+    }
+
+    /// The follow-ups that may be due now, not yet claimed (read only).
+    fn due_followups(&mut self, now: Timestamp) -> Result<Vec<DueFollowup>, EngineError> {
+        let at = now.as_second();
+        let followups = &self.shop.file.followups;
+        let late = i64::from(followups.late_limit_hours) * 3_600;
         let channels = &self.channels;
-        let cached = &self.stock;
-        self.store.write_with(|tx| -> Result<usize, EngineError> {
-            let at = now.as_second();
-            let keep = i64::from(shop.file.shop.history_days) * 86_400;
-            tx.purge_history(at - keep)?;
-            let followups = &shop.file.followups;
-            let late = i64::from(followups.late_limit_hours) * 3_600;
-            let mut turn = TurnCx {
-                tx,
-                shop,
-                channels,
-                now,
-                cached,
-                fresh_stock: &mut fresh_stock,
-                forgotten: false,
-            };
-            let mut due: Vec<(String, String, Input)> = Vec::new();
-            if let Some(hours) = followups.cart_reminder_hours {
+        let reminders = followups.cart_reminder_hours;
+        let feedback = followups.feedback_after_hours;
+        Ok(self.store.write(|tx| {
+            let mut due = Vec::new();
+            if let Some(hours) = reminders {
                 let due_before = at - i64::from(hours) * 3_600;
                 for cart in tx.idle_carts(due_before - late, due_before)? {
                     let Ok(session) = serde_json::from_str::<Session>(&cart.data) else {
                         continue;
                     };
-                    let reference = format!("{}:{}", session.id, session.checkouts);
-                    if channels.contains(&cart.channel.as_str())
-                        && tx.open_ticket_of(&cart.channel, &cart.chat_id)?.is_none()
-                        && tx.claim_followup(
-                            "cart",
-                            &cart.channel,
-                            &cart.chat_id,
-                            &reference,
-                            at,
-                        )?
-                    {
-                        let coupon = followups.cart_reminder_coupon.clone();
-                        due.push((cart.channel, cart.chat_id, Input::CartReminder { coupon }));
+                    if channels.contains(&cart.channel.as_str()) {
+                        due.push(DueFollowup {
+                            kind: "cart",
+                            reference: format!("{}:{}", session.id, session.checkouts),
+                            channel: cart.channel,
+                            chat_id: cart.chat_id,
+                        });
                     }
                 }
             }
-            if let Some(hours) = followups.feedback_after_hours {
+            if let Some(hours) = feedback {
                 let due_before = at - i64::from(hours) * 3_600;
                 for (order, channel, chat_id) in
                     tx.delivered_between(due_before - late, due_before)?
                 {
-                    if channels.contains(&channel.as_str())
-                        && tx.claim_followup("feedback", &channel, &chat_id, &order, at)?
-                    {
-                        due.push((channel, chat_id, Input::FeedbackRequest { order }));
+                    if channels.contains(&channel.as_str()) {
+                        due.push(DueFollowup {
+                            kind: "feedback",
+                            reference: order,
+                            channel,
+                            chat_id,
+                        });
                     }
                 }
             }
-            for (channel, chat_id, input) in &due {
-                let chat = Chat { channel, chat_id };
-                turn.converse(chat, Event::default(), input)?;
+            Ok(due)
+        })?)
+    }
+
+    /// Claims and sends one follow-up in its own transaction; false when it was
+    /// claimed before or is not for this customer (an open ticket; a reminder
+    /// to someone who refused offers).
+    fn followup(&mut self, due: &DueFollowup, now: Timestamp) -> Result<bool, EngineError> {
+        let mut fresh_stock = None;
+        let Self {
+            shop,
+            stock,
+            store,
+            channels,
+            ..
+        } = self;
+        let sent = store.write_with(|tx| -> Result<bool, EngineError> {
+            let (channel, chat_id) = (due.channel.as_str(), due.chat_id.as_str());
+            if !tx.claim_followup(due.kind, channel, chat_id, &due.reference, now.as_second())? {
+                return Ok(false);
             }
-            Ok(due.len())
-        })
+            let input = match due.kind {
+                "cart" => {
+                    if tx.open_ticket_of(channel, chat_id)?.is_some() {
+                        return Ok(false);
+                    }
+                    // A coupon is an offer: only with consent, never after /stop.
+                    // Who never answered gets the reminder without it; who said
+                    // no (or /stop) gets none.
+                    let coupon = match tx.consent(channel, chat_id)? {
+                        Some((true, _)) => shop.file.followups.cart_reminder_coupon.clone(),
+                        Some((false, _)) => return Ok(false),
+                        None => None,
+                    };
+                    Input::CartReminder { coupon }
+                }
+                _ => Input::FeedbackRequest {
+                    order: due.reference.clone(),
+                },
+            };
+            let mut turn = TurnCx {
+                tx,
+                shop,
+                channels,
+                now,
+                cached: stock,
+                fresh_stock: &mut fresh_stock,
+                forgotten: false,
+            };
+            turn.converse(Chat { channel, chat_id }, Event::default(), &input)?;
+            Ok(true)
+        })?;
+        if let Some(stock) = fresh_stock {
+            self.stock = stock;
+        }
+        Ok(sent)
     }
 
     /// `/reload`: reads the shop file again; a broken file is refused and the
@@ -393,7 +477,7 @@ impl Engine {
         }
         let rows = self.store.write_with(|tx| -> Result<_, EngineError> {
             if let Some(key) = event.key {
-                tx.inbox_record(chat.channel, key, now.as_second())?;
+                tx.inbox_record(chat.channel, chat.chat_id, key, now.as_second())?;
             }
             let event = Event {
                 pressed: None,
@@ -408,6 +492,19 @@ impl Engine {
         }
         Ok(TurnResult::Replies(rows))
     }
+}
+
+/// How long an event's key is kept to recognise it delivered again: Telegram
+/// keeps an unconfirmed update 24 hours; a Matrix sync resumes from the last
+/// committed position. A week is well past both.
+pub const INBOX_KEEP_SECONDS: i64 = 7 * 86_400;
+
+/// A follow-up that may be due: its kind, what it is about, and whom.
+struct DueFollowup {
+    kind: &'static str,
+    reference: String,
+    channel: String,
+    chat_id: String,
 }
 
 /// One turn's transaction and what it needs around it.
@@ -432,8 +529,12 @@ impl TurnCx<'_, '_> {
         Ok(())
     }
 
-    /// Queues a notice for every owner.
-    fn notify(&self, notice: &owner::Notice) -> Result<Vec<OutboxRow>, EngineError> {
+    /// Queues a notice about the customer of `about` for every owner.
+    fn notify(
+        &self,
+        about: Chat<'_>,
+        notice: &owner::Notice,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
         let mut rows = Vec::new();
         for (channel, chat_id) in owner::destinations(self.tx, self.shop, self.channels)? {
             let out = Outgoing {
@@ -442,7 +543,8 @@ impl TurnCx<'_, '_> {
                 first_number: 1,
                 ticket: notice.ticket,
             };
-            rows.push(push(self.tx, &channel, &chat_id, &out, self.now)?);
+            let about = [(about.channel, about.chat_id)];
+            rows.push(push(self.tx, &channel, &chat_id, &out, self.now, &about)?);
         }
         Ok(rows)
     }
@@ -481,7 +583,13 @@ impl TurnCx<'_, '_> {
             pressed: None,
             ..event
         };
-        let mut rows = queue_replies(self.tx, chat, event, outcome.replies, self.now)?;
+        let about: Vec<(&str, &str)> = outcome
+            .about
+            .iter()
+            .map(|(channel, chat_id)| (channel.as_str(), chat_id.as_str()))
+            .collect();
+        let mut rows =
+            queue_replies_about(self.tx, chat, event, outcome.replies, self.now, &about)?;
         if outcome.stock_changed {
             self.refresh_stock()?;
         }
@@ -546,13 +654,13 @@ impl TurnCx<'_, '_> {
                         text,
                         self.now.as_second(),
                     )?;
-                    return self.notify(&owner::relay_notice(&ticket, text));
+                    return self.notify(chat, &owner::relay_notice(&ticket, text));
                 }
                 Input::Unsupported => {
-                    let mut rows = self.notify(&owner::relay_notice(
-                        &ticket,
-                        "[sent something that is not text]",
-                    ))?;
+                    let mut rows = self.notify(
+                        chat,
+                        &owner::relay_notice(&ticket, "[sent something that is not text]"),
+                    )?;
                     rows.extend(self.say_to(chat, event, "ticket_text_only")?);
                     return Ok(rows);
                 }
@@ -592,7 +700,7 @@ impl TurnCx<'_, '_> {
         }
         if let Some(ignored) = tell_owners {
             let who = customer_name(chat, event);
-            rows.extend(self.notify(&owner::flood_notice(chat.channel, &who, ignored))?);
+            rows.extend(self.notify(chat, &owner::flood_notice(chat.channel, &who, ignored))?);
         }
         Ok(rows)
     }
@@ -651,7 +759,7 @@ impl TurnCx<'_, '_> {
         }
         let mut rows = queue_replies(tx, chat, event, replies, now)?;
         for notice in notices {
-            rows.extend(self.notify(&notice)?);
+            rows.extend(self.notify(chat, &notice)?);
         }
         Ok(rows)
     }
@@ -730,7 +838,7 @@ impl TurnCx<'_, '_> {
             }
             Effect::MyData => Some(Input::MyData(Box::new(self.my_data(chat)?))),
             Effect::Forget => {
-                self.forget(chat, event, session)?;
+                self.forget(chat)?;
                 Some(Input::Forgotten)
             }
             Effect::WithdrawConsent => {
@@ -792,17 +900,9 @@ impl TurnCx<'_, '_> {
         }))
     }
 
-    /// Erases the customer of this turn (`/forget`).
-    fn forget(
-        &mut self,
-        chat: Chat<'_>,
-        event: Event<'_>,
-        session: &Session,
-    ) -> Result<(), EngineError> {
-        let tx = self.tx;
-        let mut traces: Vec<String> = session.checkout.fields.values().cloned().collect();
-        traces.extend(event.sender_name.map(str::to_owned));
-        let orders = tx.forget(chat.channel, chat.chat_id, &traces)?;
+    /// Erases the customer of this turn (`/forget`), by their key.
+    fn forget(&mut self, chat: Chat<'_>) -> Result<(), EngineError> {
+        let orders = self.tx.forget(chat.channel, chat.chat_id)?;
         tracing::info!(
             channel = chat.channel,
             orders,
@@ -891,21 +991,18 @@ fn record_input(
     Ok(())
 }
 
+/// Queues one message for `channel`/`chat_id`; `about` names the customer it
+/// quotes when that is someone else (an owner notice).
 fn push(
     tx: &Tx<'_>,
     channel: &str,
     chat_id: &str,
     out: &Outgoing,
     now: Timestamp,
+    about: &[(&str, &str)],
 ) -> Result<OutboxRow, EngineError> {
     let payload = serde_json::to_string(out)?;
-    let id = tx.push_outbox(channel, chat_id, &payload, now.as_second())?;
-    Ok(OutboxRow {
-        id,
-        channel: channel.to_owned(),
-        chat_id: chat_id.to_owned(),
-        payload,
-    })
+    Ok(tx.push_outbox(channel, chat_id, &payload, now.as_second(), about)?)
 }
 
 /// Writes a turn's replies to the outbox, numbering buttons across the turn; a
@@ -917,6 +1014,18 @@ fn queue_replies(
     event: Event<'_>,
     replies: Vec<Reply>,
     now: Timestamp,
+) -> Result<Vec<OutboxRow>, EngineError> {
+    queue_replies_about(tx, chat, event, replies, now, &[])
+}
+
+/// [`queue_replies`] for replies that quote other customers (an owner's listing).
+fn queue_replies_about(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    event: Event<'_>,
+    replies: Vec<Reply>,
+    now: Timestamp,
+    about: &[(&str, &str)],
 ) -> Result<Vec<OutboxRow>, EngineError> {
     let edit = match (event.pressed, replies.as_slice()) {
         (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
@@ -935,7 +1044,7 @@ fn queue_replies(
             ticket: None,
         };
         first_number += buttons;
-        rows.push(push(tx, chat.channel, chat.chat_id, &out, now)?);
+        rows.push(push(tx, chat.channel, chat.chat_id, &out, now, about)?);
     }
     Ok(rows)
 }

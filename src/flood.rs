@@ -45,7 +45,40 @@ pub struct FloodGuard {
     last_notice_ms: Option<i64>,
 }
 
+/// A chat's place in the guard before a message was taken, to put back when
+/// that message's turn did not happen (it failed and will be tried again).
+#[derive(Debug, Clone)]
+pub struct Taken {
+    key: (String, String),
+    bucket: Option<Bucket>,
+    last_notice_ms: Option<i64>,
+}
+
 impl FloodGuard {
+    /// Takes one message of `chat` at `now`, remembering how things stood before.
+    pub fn take(&mut self, channel: &str, chat: &str, now: Timestamp) -> (Verdict, Taken) {
+        let key = (channel.to_owned(), chat.to_owned());
+        let taken = Taken {
+            bucket: self.buckets.get(&key).copied(),
+            key,
+            last_notice_ms: self.last_notice_ms,
+        };
+        (self.check(channel, chat, now), taken)
+    }
+
+    /// Undoes a [`FloodGuard::take`]: the message was never handled.
+    pub fn give_back(&mut self, taken: Taken) {
+        match taken.bucket {
+            Some(bucket) => {
+                self.buckets.insert(taken.key, bucket);
+            }
+            None => {
+                self.buckets.remove(&taken.key);
+            }
+        }
+        self.last_notice_ms = taken.last_notice_ms;
+    }
+
     /// Takes one message of `chat` at `now`.
     pub fn check(&mut self, channel: &str, chat: &str, now: Timestamp) -> Verdict {
         let now_ms = now.as_millisecond();
@@ -133,6 +166,13 @@ mod tests {
                 }
             );
         }
+        // A message whose turn failed is given back: its retry costs nothing more.
+        let (verdict, taken) = guard.take("telegram", "1", at(40));
+        assert!(matches!(verdict, Verdict::Drop { .. }));
+        guard.give_back(taken);
+        let (_, taken) = guard.take("telegram", "2", at(40));
+        guard.give_back(taken);
+        assert!(!guard.buckets.contains_key(&("telegram".into(), "2".into())));
         // Another chat is not affected.
         assert_eq!(guard.check("matrix", "!r", at(200)), Verdict::Pass);
         // One second later one more message passes.

@@ -612,3 +612,39 @@ fn a_flooding_customer_is_slowed_and_the_owners_hear_once() {
         assert!(sent[0].text().contains("No open tickets."));
     }
 }
+
+#[test]
+fn a_redelivered_update_costs_the_customer_no_flood_tokens() {
+    let db = temp_db();
+    let mut bot = Bot::new(&db, "");
+    bot.frozen = true;
+    // Twelve messages at once are allowed; each arrives three times (Telegram
+    // redelivers after a reconnect): the copies change nothing, flood guard included.
+    for i in 0..12 {
+        let key = format!("m:666:{i}");
+        for delivery in 0..3 {
+            let event = Event {
+                key: Some(&key),
+                sender: Some("666"),
+                sender_name: Some("Ana Pop (@ana)"),
+                direct: true,
+                ..Event::default()
+            };
+            let sent = bot.turn(
+                "telegram",
+                "666",
+                event,
+                &Input::Text(format!("castle {i}")),
+            );
+            if delivery == 0 {
+                let text = texts_to(&sent, "telegram", "666");
+                assert!(
+                    !text.is_empty() && !text.contains("too fast"),
+                    "message {i} not answered as a search: {text}"
+                );
+            } else {
+                assert!(sent.is_empty(), "copy {delivery} of message {i}: {sent:#?}");
+            }
+        }
+    }
+}

@@ -81,7 +81,7 @@ fn write_rolls_back_when_the_closure_fails() {
     let mut store = Store::open(&path).expect("open");
     let failed = store.write(|tx| {
         tx.save_session("telegram", "1", "{}", 1)?;
-        tx.push_outbox("telegram", "1", "{}", 1)?;
+        tx.push_outbox("telegram", "1", "{}", 1, &[])?;
         Err::<(), _>(StoreError::Corrupt {
             what: "test".to_owned(),
             detail: "forced".to_owned(),
@@ -99,14 +99,14 @@ fn inbox_dedupes_events_per_channel() {
     let first = store
         .write(|tx| {
             let seen = tx.inbox_seen("telegram", "update-7")?;
-            tx.inbox_record("telegram", "update-7", 5)?;
+            tx.inbox_record("telegram", "9", "update-7", 5)?;
             Ok(seen)
         })
         .expect("first");
     assert!(!first);
     let (again, other) = store
         .write(|tx| {
-            tx.inbox_record("telegram", "update-7", 6)?; // recording twice is harmless
+            tx.inbox_record("telegram", "9", "update-7", 6)?; // recording twice is harmless
             Ok((
                 tx.inbox_seen("telegram", "update-7")?,
                 tx.inbox_seen("matrix", "update-7")?,
@@ -227,7 +227,7 @@ fn a_short_line_sells_nothing() {
         .write(|tx| {
             let outcome = tx.place_order(&new)?;
             // The rest of the transaction still commits.
-            tx.push_outbox("telegram", "42", r#"{"text":"sold out"}"#, 1)?;
+            tx.push_outbox("telegram", "42", r#"{"text":"sold out"}"#, 1, &[])?;
             Ok(outcome)
         })
         .expect("write");
@@ -358,16 +358,24 @@ fn outbox_keeps_order_and_marks_sent() {
     let ids = store
         .write(|tx| {
             Ok([
-                tx.push_outbox("telegram", "1", r#"{"n":1}"#, 1)?,
-                tx.push_outbox("matrix", "1", r#"{"n":2}"#, 1)?,
-                tx.push_outbox("telegram", "2", r#"{"n":3}"#, 2)?,
-                tx.push_outbox("telegram", "1", r#"{"n":4}"#, 3)?,
+                tx.push_outbox("telegram", "1", r#"{"n":1}"#, 1, &[])?.id,
+                tx.push_outbox("matrix", "1", r#"{"n":2}"#, 1, &[])?.id,
+                tx.push_outbox("telegram", "2", r#"{"n":3}"#, 2, &[])?.id,
+                tx.push_outbox("telegram", "1", r#"{"n":4}"#, 3, &[])?.id,
             ])
         })
         .expect("push");
     let pending = store.pending_outbox("telegram", 10).expect("pending");
     let got: Vec<_> = pending.iter().map(|r| r.id).collect();
     assert_eq!(got, [ids[0], ids[2], ids[3]]);
+    // Each row has its own random transaction id, kept with it.
+    let txns: std::collections::HashSet<_> = pending.iter().map(|r| r.txn.clone()).collect();
+    assert_eq!(txns.len(), 3);
+    assert!(pending.iter().all(|r| r.txn.len() == 32));
+    assert_eq!(
+        store.outbox_row(ids[2]).expect("row").expect("exists").txn,
+        pending[1].txn
+    );
     assert_eq!(pending[1].chat_id, "2");
     assert_eq!(pending[1].payload, r#"{"n":3}"#);
     assert_eq!(store.pending_outbox("telegram", 2).expect("limit").len(), 2);
@@ -422,4 +430,25 @@ fn corrupted_order_fields_are_an_error_not_a_panic() {
         .execute_batch("UPDATE orders SET fields = '{}'; UPDATE order_items SET qty = 9999999999")
         .expect("corrupt");
     assert!(store.orders_of("telegram", "1").is_err());
+}
+
+#[test]
+fn a_restored_backup_never_gives_a_new_message_an_old_transaction_id() {
+    // Row ids repeat after a restore; the same text then must still be a new
+    // message for the homeserver, so the transaction id is random, not derived.
+    let (dir, path) = db();
+    let mut store = Store::open(&path).expect("open");
+    let copy = dir.path().join("backup.db");
+    shopbot::store::backup(&path, &copy).expect("backup");
+    let menu = r#"{"text":"What would you like to do?"}"#;
+    let first = store
+        .write(|tx| tx.push_outbox("matrix", "!room", menu, 1, &[]))
+        .expect("push");
+    drop(store);
+    let mut restored = Store::open(&copy).expect("open the backup");
+    let again = restored
+        .write(|tx| tx.push_outbox("matrix", "!room", menu, 2, &[]))
+        .expect("push");
+    assert_eq!((again.id, &again.payload), (first.id, &first.payload));
+    assert_ne!(again.txn, first.txn);
 }

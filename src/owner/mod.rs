@@ -64,6 +64,9 @@ pub struct Outcome {
     pub customers: Vec<ToCustomer>,
     /// The live stock changed (a cancelled order, `/stock`).
     pub stock_changed: bool,
+    /// The customers the replies quote (channel, chat): erasing one of them
+    /// erases these replies too.
+    pub about: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -387,6 +390,7 @@ pub fn run(
                         "Ticket #{number} closed. {} is back with the bot.",
                         t.customer
                     ))],
+                    about: vec![(t.channel.clone(), t.chat_id.clone())],
                     customers: vec![ToCustomer {
                         channel: t.channel,
                         chat_id: t.chat_id,
@@ -418,7 +422,10 @@ pub fn run(
                         comment.map(|c| format!(" — {c}")).unwrap_or_default()
                     );
                 }
-                Outcome::say(text)
+                Outcome {
+                    about: vec![(o.channel, o.chat_id)],
+                    ..Outcome::say(text)
+                }
             }
         },
         Command::Status {
@@ -458,7 +465,7 @@ pub fn run(
                     customers.len()
                 ))],
                 customers,
-                stock_changed: false,
+                ..Outcome::default()
             }
         }
         Command::Reload => Outcome::say("/reload is done by the engine."),
@@ -471,6 +478,10 @@ fn tickets(tx: &Tx<'_>) -> Result<Outcome> {
         return Ok(Outcome::say("No open tickets."));
     }
     let mut text = format!("Open tickets ({}):", open.len());
+    let about = open
+        .iter()
+        .map(|t| (t.channel.clone(), t.chat_id.clone()))
+        .collect();
     for t in open {
         let _ = write!(
             text,
@@ -483,7 +494,10 @@ fn tickets(tx: &Tx<'_>) -> Result<Outcome> {
             let _ = write!(text, " — {}", shorten(q, 80));
         }
     }
-    Ok(Outcome::say(text))
+    Ok(Outcome {
+        about,
+        ..Outcome::say(text)
+    })
 }
 
 fn orders(tx: &Tx<'_>, shop: &Shop, status: Option<&str>) -> Result<Outcome> {
@@ -506,7 +520,15 @@ fn orders(tx: &Tx<'_>, shop: &Shop, status: Option<&str>) -> Result<Outcome> {
     if orders.len() > 20 {
         text.push_str("\n… (`shopbot orders` lists them all)");
     }
-    Ok(Outcome::say(text))
+    let about = orders
+        .iter()
+        .take(20)
+        .map(|o| (o.channel.clone(), o.chat_id.clone()))
+        .collect();
+    Ok(Outcome {
+        about,
+        ..Outcome::say(text)
+    })
 }
 
 /// The owner's answer to a ticket, for the customer.
@@ -524,6 +546,7 @@ pub fn answer(tx: &Tx<'_>, number: i64, text: &str, now: Timestamp) -> Result<Ou
     };
     Ok(Outcome {
         replies: vec![Reply::plain(format!("✓ Sent to ticket #{number}{note}."))],
+        about: vec![(ticket.channel.clone(), ticket.chat_id.clone())],
         customers: vec![ToCustomer {
             channel: ticket.channel,
             chat_id: ticket.chat_id,
@@ -572,6 +595,7 @@ fn set_status(
         replies: vec![Reply::plain(format!(
             "Order #{number}: {status} — customer told.{returned}"
         ))],
+        about: vec![(before.channel.clone(), before.chat_id.clone())],
         customers: vec![ToCustomer {
             channel: before.channel,
             chat_id: before.chat_id,
@@ -637,7 +661,7 @@ fn set_stock(
     let was = before.map(|b| format!(" (was {b})")).unwrap_or_default();
     Ok(Outcome {
         replies: vec![Reply::plain(format!("Stock of {name}: {qty}{was}."))],
-        customers: Vec::new(),
         stock_changed: true,
+        ..Outcome::default()
     })
 }

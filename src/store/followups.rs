@@ -6,6 +6,14 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Tx};
 
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub history: usize,
+    pub messages: usize,
+    pub inbox: usize,
+}
+
 /// A chat's session that may be due a cart reminder.
 #[derive(Debug, Clone)]
 pub struct IdleCart {
@@ -132,12 +140,38 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    /// Deletes conversation history older than `before`; returns how many lines.
-    pub fn purge_history(&self, before: i64) -> Result<usize> {
-        Ok(self
+    /// Deletes what is past its time: conversation history before `history_before`,
+    /// sent messages queued before it (with the platform messages that showed
+    /// them) unless they belong to an open ticket, and inbox keys of events handled
+    /// before `inbox_before`. Unsent messages are never deleted.
+    pub fn purge(&self, history_before: i64, inbox_before: i64) -> Result<Purged> {
+        let history = self
             .tx
             .prepare_cached("DELETE FROM history WHERE at < ?1")?
-            .execute([before])?)
+            .execute([history_before])?;
+        let old_sent = "SELECT id FROM outbox
+             WHERE sent_at IS NOT NULL AND created_at < ?1
+               AND (json_extract(payload, '$.ticket') IS NULL
+                    OR json_extract(payload, '$.ticket')
+                       NOT IN (SELECT number FROM tickets WHERE status = 'open'))";
+        self.tx
+            .prepare_cached(&format!(
+                "DELETE FROM platform_messages WHERE row_id IN ({old_sent})"
+            ))?
+            .execute([history_before])?;
+        let messages = self
+            .tx
+            .prepare_cached(&format!("DELETE FROM outbox WHERE id IN ({old_sent})"))?
+            .execute([history_before])?;
+        let inbox = self
+            .tx
+            .prepare_cached("DELETE FROM inbox WHERE handled_at < ?1")?
+            .execute([inbox_before])?;
+        Ok(Purged {
+            history,
+            messages,
+            inbox,
+        })
     }
 
     /// How many history lines a chat has.
@@ -166,25 +200,21 @@ impl Tx<'_> {
         Ok(rows)
     }
 
-    /// Erases a customer: their session, history, tickets, consent, messages
-    /// (also the owners' notices that quote them: any outbox row holding one of
-    /// `traces`), and their orders' personal fields — the orders stay, anonymous,
-    /// for the seller's accounts. Returns how many orders were anonymised.
-    pub fn forget(&self, channel: &str, chat_id: &str, traces: &[String]) -> Result<usize> {
+    /// Erases a customer by their key (channel and chat), never by what they
+    /// wrote: their session, history, tickets, consent, follow-ups, inbox keys,
+    /// every message to them and every message that quotes them (owner notices
+    /// and listings name them in `outbox_about`), the platform messages showing
+    /// those, and their orders' personal fields — the orders stay, anonymous, for
+    /// the seller's accounts. Nothing of another customer is touched. Returns how
+    /// many orders were anonymised.
+    pub fn forget(&self, channel: &str, chat_id: &str) -> Result<usize> {
         let chat = params![channel, chat_id];
-        // What they wrote into orders and tickets may be quoted in notices too.
-        let mut traces = traces.to_vec();
-        let mut fields = self.tx.prepare_cached(
-            "SELECT value FROM orders, json_each(orders.fields)
-             WHERE channel = ?1 AND chat_id = ?2
-             UNION SELECT customer FROM tickets WHERE channel = ?1 AND chat_id = ?2
-             UNION SELECT question FROM tickets
-             WHERE channel = ?1 AND chat_id = ?2 AND question IS NOT NULL",
-        )?;
-        for value in fields.query_map(chat, |r| r.get::<_, String>(0))? {
-            traces.push(value?);
-        }
+        let theirs = "SELECT id FROM outbox WHERE channel = ?1 AND chat_id = ?2
+             UNION SELECT row_id FROM outbox_about WHERE channel = ?1 AND chat_id = ?2";
         for sql in [
+            &format!("DELETE FROM platform_messages WHERE row_id IN ({theirs})"),
+            &format!("DELETE FROM outbox WHERE id IN ({theirs})"),
+            "DELETE FROM platform_messages WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM feedback WHERE order_number IN
              (SELECT number FROM orders WHERE channel = ?1 AND chat_id = ?2)",
             "DELETE FROM sessions WHERE channel = ?1 AND chat_id = ?2",
@@ -193,20 +223,9 @@ impl Tx<'_> {
             "DELETE FROM consents WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM followups WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2",
-            "DELETE FROM platform_messages WHERE channel = ?1 AND chat_id = ?2",
-            "DELETE FROM outbox WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM inbox WHERE channel = ?1 AND chat_id = ?2",
         ] {
             self.tx.prepare_cached(sql)?.execute(chat)?;
-        }
-        // Telegram's inbox keys carry the chat id (`m:<chat>:<message>`).
-        self.tx
-            .prepare_cached("DELETE FROM inbox WHERE channel = ?1 AND key LIKE ?2")?
-            .execute(params![channel, format!("m:{chat_id}:%")])?;
-        let mut scrub = self
-            .tx
-            .prepare_cached("DELETE FROM outbox WHERE instr(payload, ?1) > 0")?;
-        for trace in traces.iter().filter(|t| t.trim().chars().count() >= 3) {
-            scrub.execute([trace])?;
         }
         let anonymous = format!(
             "forgotten-{}",

@@ -195,6 +195,30 @@ pub const MIGRATIONS: &[&str] = &[
         at           INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 8: erasure by key, never by content. The inbox row names its chat; each
+    // outbox row that quotes a customer other than the chat it goes to (owner
+    // notices, owner listings) names them in `outbox_about`. Each outbox row has
+    // a random transaction id, made when it is queued and used for every attempt
+    // to send it (ids of restored backups repeat; the id of a row must not).
+    "
+    ALTER TABLE inbox ADD COLUMN chat_id TEXT;
+    CREATE INDEX inbox_by_chat ON inbox (channel, chat_id) WHERE chat_id IS NOT NULL;
+    CREATE INDEX inbox_by_time ON inbox (handled_at);
+
+    CREATE TABLE outbox_about (
+        row_id  INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        PRIMARY KEY (row_id, channel, chat_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_about_by_chat ON outbox_about (channel, chat_id);
+
+    ALTER TABLE outbox ADD COLUMN txn TEXT;
+    UPDATE outbox SET txn = lower(hex(randomblob(16))) WHERE txn IS NULL;
+    CREATE INDEX outbox_by_chat ON outbox (channel, chat_id, id);
+    CREATE INDEX outbox_by_time ON outbox (created_at) WHERE sent_at IS NOT NULL;
+    CREATE INDEX platform_messages_by_row ON platform_messages (row_id);
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

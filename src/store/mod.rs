@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::shop::{Money, StockLevels};
 
 use busy::{Backoff, retry_busy};
-pub use followups::IdleCart;
+pub use followups::{IdleCart, Purged};
 pub use migrations::SCHEMA_VERSION;
 pub use owner::{HistoryLine, Ticket};
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
@@ -141,6 +141,9 @@ pub struct OutboxRow {
     pub chat_id: String,
     /// JSON of the reply.
     pub payload: String,
+    /// A random id made when the row was queued, the same for every attempt to
+    /// send it (a platform that takes transaction ids keeps one message).
+    pub txn: String,
 }
 
 /// The database.
@@ -359,9 +362,9 @@ impl Tx<'_> {
         records::inbox_seen(&self.tx, channel, key)
     }
 
-    /// Remembers that the platform event `key` of `channel` was handled.
-    pub fn inbox_record(&self, channel: &str, key: &str, now: i64) -> Result<()> {
-        records::inbox_record(&self.tx, channel, key, now)
+    /// Remembers that the platform event `key` of this chat was handled.
+    pub fn inbox_record(&self, channel: &str, chat_id: &str, key: &str, now: i64) -> Result<()> {
+        records::inbox_record(&self.tx, channel, chat_id, key, now)
     }
 
     pub fn load_session(&self, channel: &str, chat_id: &str) -> Result<Option<String>> {
@@ -404,15 +407,17 @@ impl Tx<'_> {
         records::stock_levels(&self.tx)
     }
 
-    /// Queues a reply for sending; returns its outbox id.
+    /// Queues a reply for sending. `about` names the customers it quotes
+    /// besides the chat it goes to (an owner notice's customer), for erasure by key.
     pub fn push_outbox(
         &self,
         channel: &str,
         chat_id: &str,
         payload: &str,
         now: i64,
-    ) -> Result<i64> {
-        records::push_outbox(&self.tx, channel, chat_id, payload, now)
+        about: &[(&str, &str)],
+    ) -> Result<OutboxRow> {
+        records::push_outbox(&self.tx, channel, chat_id, payload, now, about)
     }
 
     /// Keeps a question the bot could not answer, for the seller to read.

@@ -36,12 +36,18 @@ pub fn inbox_seen(conn: &Connection, channel: &str, key: &str) -> Result<bool> {
         .query_row(params![channel, key], |row| row.get(0))?)
 }
 
-pub fn inbox_record(conn: &Connection, channel: &str, key: &str, now: i64) -> Result<()> {
+pub fn inbox_record(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    key: &str,
+    now: i64,
+) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO inbox (channel, key, handled_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO inbox (channel, key, handled_at, chat_id) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (channel, key) DO NOTHING",
     )?
-    .execute(params![channel, key, now])?;
+    .execute(params![channel, key, now, chat_id])?;
     Ok(())
 }
 
@@ -66,25 +72,38 @@ pub fn stock_levels(conn: &Connection) -> Result<StockLevels> {
     Ok(StockLevels(levels))
 }
 
+/// Queues a message with a new random transaction id, noting every other chat
+/// it quotes (`about`) so erasing that customer finds it by key.
 pub fn push_outbox(
     conn: &Connection,
     channel: &str,
     chat_id: &str,
     payload: &str,
     now: i64,
-) -> Result<i64> {
-    Ok(conn
+    about: &[(&str, &str)],
+) -> Result<OutboxRow> {
+    let row = conn
         .prepare_cached(
-            "INSERT INTO outbox (channel, chat_id, payload, created_at) VALUES (?1, ?2, ?3, ?4)
-             RETURNING id",
+            "INSERT INTO outbox (channel, chat_id, payload, created_at, txn)
+             VALUES (?1, ?2, ?3, ?4, lower(hex(randomblob(16))))
+             RETURNING id, channel, chat_id, payload, txn",
         )?
-        .query_row(params![channel, chat_id, payload, now], |row| row.get(0))?)
+        .query_row(params![channel, chat_id, payload, now], outbox_row)?;
+    let mut note = conn.prepare_cached(
+        "INSERT OR IGNORE INTO outbox_about (row_id, channel, chat_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (about_channel, about_chat) in about {
+        if (*about_channel, *about_chat) != (channel, chat_id) {
+            note.execute(params![row.id, about_channel, about_chat])?;
+        }
+    }
+    Ok(row)
 }
 
 pub fn pending_outbox(conn: &Connection, channel: &str, limit: usize) -> Result<Vec<OutboxRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
-        "SELECT id, channel, chat_id, payload FROM outbox
+        "SELECT id, channel, chat_id, payload, txn FROM outbox
          WHERE channel = ?1 AND sent_at IS NULL ORDER BY id LIMIT ?2",
     )?;
     let rows = stmt
@@ -99,6 +118,7 @@ fn outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         channel: row.get(1)?,
         chat_id: row.get(2)?,
         payload: row.get(3)?,
+        txn: row.get(4)?,
     })
 }
 
@@ -110,7 +130,7 @@ pub fn pending_outbox_of(
 ) -> Result<Vec<OutboxRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
-        "SELECT id, channel, chat_id, payload FROM outbox
+        "SELECT id, channel, chat_id, payload, txn FROM outbox
          WHERE channel = ?1 AND chat_id = ?2 AND sent_at IS NULL ORDER BY id LIMIT ?3",
     )?;
     let rows = stmt
@@ -121,7 +141,7 @@ pub fn pending_outbox_of(
 
 pub fn outbox_by_id(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
     let mut stmt =
-        conn.prepare_cached("SELECT id, channel, chat_id, payload FROM outbox WHERE id = ?1")?;
+        conn.prepare_cached("SELECT id, channel, chat_id, payload, txn FROM outbox WHERE id = ?1")?;
     let mut rows = stmt.query_map(params![id], outbox_row)?;
     Ok(rows.next().transpose()?)
 }

@@ -125,14 +125,13 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
     true
 }
 
-/// The transaction id of an outbox row's message: the same for every attempt, so
-/// the homeserver keeps one event even when a send is repeated — after a lost
-/// response, or after a crash between the send and marking the row sent.
+/// The transaction id of an outbox row's message: made at random when the row was
+/// queued and stored with it, so it is the same for every attempt — after a lost
+/// response, a crash between the send and marking the row sent, or an upgrade —
+/// and the homeserver keeps one event; and never the same for two rows, even in
+/// a database restored from a backup whose row ids repeat.
 fn transaction_id(row: &OutboxRow) -> matrix_sdk::ruma::OwnedTransactionId {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    row.payload.hash(&mut hasher);
-    format!("shopbot-{}-{:x}", row.id, hasher.finish()).into()
+    format!("shopbot-{}", row.txn).into()
 }
 
 /// Sends the reply itself: an image with its caption, or a notice.
