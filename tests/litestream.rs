@@ -175,7 +175,7 @@ fn confirmed_orders(db: &Path) -> Vec<String> {
     .collect()
 }
 
-/// The customer's purchase with buttons; returns the order number.
+/// The customer's purchase with buttons, to the confirmed order.
 async fn purchase(fake: &FakeTelegram, db: &Path, bot: &BotProcess, who: &Customer, n: usize) {
     let shopper = Shopper {
         customer: who.clone(),
@@ -183,7 +183,7 @@ async fn purchase(fake: &FakeTelegram, db: &Path, bot: &BotProcess, who: &Custom
         db: db.to_path_buf(),
         bot,
     };
-    let (category, product) = if n % 2 == 0 {
+    let (category, product) = if n.is_multiple_of(2) {
         ("Cars", "Race Car")
     } else {
         ("Castles", "Knight's Castle")
@@ -199,7 +199,7 @@ async fn purchase(fake: &FakeTelegram, db: &Path, bot: &BotProcess, who: &Custom
         shopper.tap(label).await;
     }
     // Half of them by courier (a delivery price and an address), half pick-up.
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         shopper.tap("Courier").await;
         shopper.say(&format!("Zoë Ünicode {n}")).await;
         shopper.say(&format!("+34 600 000 {n:03}")).await;
