@@ -305,10 +305,25 @@ impl Store {
 
     /// Moves everything in the write-ahead log into the database file and empties
     /// the log (after erasing a customer, so the log holds no old copy of their data).
-    pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+    ///
+    /// Never waits long: a reader on an older snapshot (Litestream keeps one open
+    /// all the time and runs its own checkpoints) makes a `TRUNCATE` checkpoint
+    /// wait for it — the whole busy timeout, 30 s, with every writer blocked, and
+    /// then fail anyway. So it waits at most a quarter of a second (enough for
+    /// another connection's write to finish). When a reader is still there, it has
+    /// still moved what it could, as a passive checkpoint does, and leaves the log
+    /// to the reader's own checkpoints, which restart it: old frames stay in the
+    /// file until new ones overwrite them. Returns whether the log was emptied.
+    pub fn checkpoint(&self) -> Result<bool> {
+        const WAIT: Duration = Duration::from_millis(250);
+        self.conn.busy_timeout(WAIT)?;
+        let busy = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(busy? == 0)
     }
 
     /// Gives up on an outbox row that can never be delivered, with the reason.
