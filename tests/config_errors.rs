@@ -156,7 +156,11 @@ fn a_structural_problem_hides_nothing_in_its_own_table() {
         "pricee = 19.90\nstock = -4\ncategory = \"puzles\"\ncolor = \"🔴\"",
         1,
     );
-    let src = src.replacen("time_zone = \"Europe/Madrid\"", "time_zone = \"Europe/Madird\"", 1);
+    let src = src.replacen(
+        "time_zone = \"Europe/Madrid\"",
+        "time_zone = \"Europe/Madird\"",
+        1,
+    );
     assert_eq!(
         messages(&src),
         [
@@ -198,19 +202,26 @@ fn stand_ins_raise_no_messages_of_their_own() {
         (
             "name = \"Tren de madera\"",
             "nombre = \"Tren de madera\"",
-            &["29:1: products[1].name: missing", "31:1: products[1].nombre: unknown key"],
+            &[
+                "29:1: products[1].name: missing",
+                "31:1: products[1].nombre: unknown key",
+            ],
         ),
         // A coupon whose percent is text: not "neither percent nor amount".
         (
             "percent = 10",
             "percent = \"10\"",
-            &["95:11: coupons[0].percent: wrong type: expected a whole number (0 or more), found text \"10\""],
+            &[
+                "95:11: coupons[0].percent: wrong type: expected a whole number (0 or more), found text \"10\"",
+            ],
         ),
         // A finder option whose attribute is a number: not "min without attribute".
         (
             "  attribute = \"age\"\n  max = 6",
             "  attribute = 7\n  max = 6",
-            &["56:15: finder[0].options[0].attribute: wrong type: expected text in quotes, found `7`"],
+            &[
+                "56:15: finder[0].options[0].attribute: wrong type: expected text in quotes, found `7`",
+            ],
         ),
         // A payment kind that is a number: no provider token asked for.
         (
@@ -222,7 +233,9 @@ fn stand_ins_raise_no_messages_of_their_own() {
         (
             "  [[products.variants]]\n  id = \"red\"",
             "  [[products.variants]]\n  id = [\"red\"]",
-            &["39:8: products[1].variants[0].id: wrong type: expected text in quotes, found a list"],
+            &[
+                "39:8: products[1].variants[0].id: wrong type: expected text in quotes, found a list",
+            ],
         ),
         (
             "[[products]]\nid = \"forest-500\"",
@@ -246,7 +259,11 @@ fn stand_ins_raise_no_messages_of_their_own() {
     for (from, to, expected) in cases {
         assert!(valid.contains(from), "{from}");
         let src = valid.replacen(from, to, 1);
-        assert_eq!(messages(&src), *expected, "after replacing {from:?} with {to:?}");
+        assert_eq!(
+            messages(&src),
+            *expected,
+            "after replacing {from:?} with {to:?}"
+        );
     }
 }
 
