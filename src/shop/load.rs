@@ -53,8 +53,21 @@ const MAX_TRIES: usize = 64;
 /// Values nested deeper than this are not indexed (the parser limits nesting anyway).
 const MAX_DEPTH: usize = 128;
 
-/// Parses a shop file, reporting every problem serde finds at once.
-pub fn parse(label: &str, src: &str) -> Result<(ShopFile, Locator), ConfigErrors> {
+/// What the loader made of a file.
+pub struct Parsed {
+    /// The model, with stand-ins where the seller's value could not be used
+    /// (their places are in [`Locator::doubts`]); `None` only when some piece
+    /// could not be stood in for at all.
+    pub file: Option<ShopFile>,
+    pub locator: Locator,
+    /// Every structural problem (unknown keys, wrong types, missing keys).
+    pub errors: Vec<ConfigError>,
+}
+
+/// Parses a shop file, reporting every problem serde finds at once. Only a
+/// syntax error (the text is not TOML) is an `Err`: then nothing else can be
+/// checked.
+pub fn parse(label: &str, src: &str) -> Result<Parsed, ConfigErrors> {
     let root = DeTable::parse(src).map_err(|e| {
         let lines = Lines::new(src);
         let pos = lines.pos(e.span().map_or(0, |s| s.start));
@@ -80,18 +93,13 @@ pub fn parse(label: &str, src: &str) -> Result<(ShopFile, Locator), ConfigErrors
     }
     let file = loader.shop_file(&table);
     let Loader {
-        locator,
-        mut errors,
-        ..
+        locator, errors, ..
     } = loader;
-    match file {
-        Some(file) if errors.is_empty() => Ok((file, locator)),
-        _ => {
-            errors.sort_by_key(|e| (e.line, e.column));
-            errors.dedup();
-            Err(ConfigErrors(errors))
-        }
-    }
+    Ok(Parsed {
+        file,
+        locator,
+        errors,
+    })
 }
 
 /// Deserialises the file piece by piece, collecting errors.
@@ -173,12 +181,15 @@ impl<'s> Loader<'s> {
                 self.report_key(&[Seg::Key(name.to_owned())], "unknown key", &fix);
             }
         }
+        let shop_path = [Seg::Key("shop".to_owned())];
         let shop = if let Some(v) = table.get("shop") {
-            self.piece(v, &[Seg::Key("shop".to_owned())])
+            self.piece(v, &shop_path, false)
         } else {
             let fix = "add a `[shop]` table with `name` and `currency`";
-            self.report_key(&[Seg::Key("shop".to_owned())], "missing", fix);
-            None
+            self.report_key(&shop_path, "missing", fix);
+            self.doubt(&shop_path);
+            let empty = Spanned::new(0..0, DeValue::Table(DeTable::default()));
+            self.piece(&empty, &shop_path, true)
         };
         let categories = self.list(table, "categories");
         let products = self.list(table, "products");
@@ -193,54 +204,64 @@ impl<'s> Loader<'s> {
         let texts = self.table(table, "texts");
         let telegram = self.table(table, "telegram");
         let followups = self.table(table, "followups");
-        let matrix: Option<Option<crate::shop::model::MatrixSettings>> = match table.get("matrix") {
-            Some(v) => self.piece(v, &[Seg::Key("matrix".to_owned())]).map(Some),
-            None => Some(None),
-        };
+        let matrix_path = [Seg::Key("matrix".to_owned())];
+        let matrix = table.get("matrix").and_then(|v| {
+            let settings = self.piece(v, &matrix_path, false);
+            if settings.is_none() {
+                self.doubt(&matrix_path);
+            }
+            settings
+        });
         let file = ShopFile {
             shop: shop?,
             categories: categories?,
             products: products?,
             finder: finder?,
             questions: questions?,
-            checkout: checkout?,
+            checkout,
             delivery: delivery?,
             payment: payment?,
             coupons: coupons?,
-            owners: owners?,
-            hours: hours?,
-            texts: texts?,
-            telegram: telegram?,
-            matrix: matrix?,
-            followups: followups?,
+            owners,
+            hours,
+            texts,
+            telegram,
+            matrix,
+            followups,
         };
         Some(file)
     }
 
-    /// An optional top-level table.
-    fn table<T: DeserializeOwned + Default>(
-        &mut self,
-        root: &DeTable<'s>,
-        name: &str,
-    ) -> Option<T> {
-        match root.get(name) {
-            Some(v) => self.piece(v, &[Seg::Key(name.to_owned())]),
-            None => Some(T::default()),
-        }
+    /// An optional top-level table; one that cannot be read at all stands
+    /// in as its default.
+    fn table<T: DeserializeOwned + Default>(&mut self, root: &DeTable<'s>, name: &str) -> T {
+        let path = [Seg::Key(name.to_owned())];
+        let Some(v) = root.get(name) else {
+            return T::default();
+        };
+        self.piece(v, &path, false).unwrap_or_else(|| {
+            self.doubt(&path);
+            T::default()
+        })
     }
 
-    /// An optional top-level array of tables, each element on its own.
+    /// An optional top-level array of tables, each element on its own; one
+    /// that is not a list at all stands in as an empty list.
     fn list<T: DeserializeOwned>(&mut self, root: &DeTable<'s>, name: &str) -> Option<Vec<T>> {
         let Some(value) = root.get(name) else {
             return Some(Vec::new());
         };
+        let path = [Seg::Key(name.to_owned())];
         let DeValue::Array(items) = value.get_ref() else {
-            return self.piece(value, &[Seg::Key(name.to_owned())]);
+            return Some(self.piece(value, &path, false).unwrap_or_else(|| {
+                self.doubt(&path);
+                Vec::new()
+            }));
         };
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match self.piece(item, &[Seg::Key(name.to_owned()), Seg::Index(i)]) {
+            match self.piece(item, &[Seg::Key(name.to_owned()), Seg::Index(i)], false) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
@@ -248,80 +269,137 @@ impl<'s> Loader<'s> {
         ok.then_some(out)
     }
 
-    /// Deserialises one piece, reporting (and working around) each problem.
+    /// Deserialises one piece, reporting (and working around) each problem:
+    /// an unknown key is taken out, a wrong value is taken out, a missing
+    /// one is stood in for, and the piece is tried again. A piece that cannot
+    /// be repaired that way stands in as an empty table (quietly: its problem
+    /// is already reported). Every stand-in's place is recorded as doubtful,
+    /// so the semantic checks say nothing about values the seller did not write.
     fn piece<T: DeserializeOwned>(
         &mut self,
         value: &Spanned<DeValue<'s>>,
         base: &[Seg],
+        quiet: bool,
     ) -> Option<T> {
-        let mut work = value.clone();
-        let mut failed = false;
-        // Made-up span start → (relative path, which stand-in was tried).
-        let mut stand_ins: HashMap<usize, (Vec<Seg>, usize)> = HashMap::new();
-        let mut removed: HashSet<Vec<Seg>> = HashSet::new();
+        let mut repair = Repair {
+            base: base.to_vec(),
+            work: value.clone(),
+            quiet,
+            stand_ins: HashMap::new(),
+            removed: HashSet::new(),
+        };
         for _ in 0..MAX_TRIES {
-            let err = match T::deserialize(work.clone().into_deserializer()) {
-                Ok(v) => return (!failed).then_some(v),
+            let err = match T::deserialize(repair.work.clone().into_deserializer()) {
+                Ok(v) => return Some(v),
                 Err(e) => e,
             };
-            failed = true;
             let span = err.span().unwrap_or_else(|| value.span());
-            if span.start > self.src.len() {
-                let (rel, tried) = stand_ins.remove(&span.start)?;
-                let fake = self.fake_span();
-                set(
-                    &mut work,
-                    &rel,
-                    Spanned::new(fake.clone(), stand_in(tried + 1)?),
-                )?;
-                stand_ins.insert(fake.start, (rel, tried + 1));
-                continue;
-            }
-            match serde_msg::classify(err.message()) {
-                serde_msg::Kind::Missing(field) => {
-                    let table = self.value_path(&span).unwrap_or_else(|| base.to_vec());
-                    let mut rel = table.strip_prefix(base)?.to_vec();
-                    rel.push(Seg::Key(field.clone()));
-                    if !removed.contains(&rel) {
-                        let mut path = table;
-                        path.push(Seg::Key(field.clone()));
-                        self.report_value(&path, "missing", &format!("add `{field} = …`"));
-                    }
-                    let fake = self.fake_span();
-                    set(&mut work, &rel, Spanned::new(fake.clone(), stand_in(0)?))?;
-                    stand_ins.insert(fake.start, (rel, 0));
+            if self.fix_up(&mut repair, &err, span).is_none() {
+                if repair.quiet {
+                    return None;
                 }
-                serde_msg::Kind::Unknown { field, expected } => {
-                    let Some(path) = self.key_paths.get(&(span.start, span.end)).cloned() else {
-                        let fix = serde_msg::unknown_fix(&field, &[]);
-                        self.report_value(base, &format!("unknown key `{field}`"), &fix);
-                        return None;
-                    };
-                    let known: Vec<&str> = expected.iter().map(String::as_str).collect();
-                    self.report_key(
-                        &path,
-                        "unknown key",
-                        &serde_msg::unknown_fix(&field, &known),
-                    );
-                    remove(&mut work, path.strip_prefix(base)?)?;
-                }
-                serde_msg::Kind::Other => {
-                    let path = self.value_path(&span).unwrap_or_else(|| base.to_vec());
-                    let (problem, fix) = serde_msg::describe(err.message(), &path);
-                    self.report_value(&path, &problem, &fix);
-                    let mut rel = path.strip_prefix(base)?.to_vec();
-                    while matches!(rel.last(), Some(Seg::Index(_))) {
-                        rel.pop();
-                    }
-                    if rel.is_empty() {
-                        return None;
-                    }
-                    remove(&mut work, &rel)?;
-                    removed.insert(rel);
-                }
+                self.doubt(base);
+                repair = Repair {
+                    base: base.to_vec(),
+                    work: Spanned::new(value.span(), DeValue::Table(DeTable::default())),
+                    quiet: true,
+                    stand_ins: HashMap::new(),
+                    removed: HashSet::new(),
+                };
             }
         }
         None
+    }
+
+    /// Reports one serde error and changes the piece so it does not happen
+    /// again; `None` when that is not possible.
+    fn fix_up(
+        &mut self,
+        repair: &mut Repair<'s>,
+        err: &toml::de::Error,
+        span: Range<usize>,
+    ) -> Option<()> {
+        let base = repair.base.clone();
+        if span.start > self.src.len() {
+            // A stand-in did not fit: try the next kind of value.
+            let (rel, tried) = repair.stand_ins.remove(&span.start)?;
+            let (value, next) = match serde_msg::first_variant(err.message()) {
+                Some(variant) => (DeValue::String(Cow::Owned(variant)), tried),
+                None => (stand_in(tried + 1)?, tried + 1),
+            };
+            let fake = self.fake_span();
+            set(&mut repair.work, &rel, Spanned::new(fake.clone(), value))?;
+            repair.stand_ins.insert(fake.start, (rel, next));
+            return Some(());
+        }
+        match serde_msg::classify(err.message()) {
+            serde_msg::Kind::Missing(field) => {
+                let mut path = self
+                    .value_path(&span)
+                    .filter(|p| p.starts_with(&base))
+                    .unwrap_or_else(|| base.clone());
+                path.push(Seg::Key(field.clone()));
+                let rel = path.strip_prefix(base.as_slice())?.to_vec();
+                if !repair.quiet && !repair.removed.contains(&rel) {
+                    self.report_value(&path, "missing", &format!("add `{field} = …`"));
+                }
+                self.doubt(&path);
+                let fake = self.fake_span();
+                set(
+                    &mut repair.work,
+                    &rel,
+                    Spanned::new(fake.clone(), stand_in(0)?),
+                )?;
+                repair.stand_ins.insert(fake.start, (rel, 0));
+            }
+            serde_msg::Kind::Unknown { field, expected } => {
+                let Some(path) = self.key_paths.get(&(span.start, span.end)).cloned() else {
+                    if !repair.quiet {
+                        let fix = serde_msg::unknown_fix(&field, &[]);
+                        self.report_value(&base, &format!("unknown key `{field}`"), &fix);
+                    }
+                    return None;
+                };
+                let known: Vec<&str> = expected.iter().map(String::as_str).collect();
+                if !repair.quiet {
+                    let fix = serde_msg::unknown_fix(&field, &known);
+                    self.report_key(&path, "unknown key", &fix);
+                }
+                // `stokc` is the seller's `stock`: its absence is no news.
+                if let Some(meant) = closest(&field, known.iter().copied()) {
+                    let mut sibling = path.clone();
+                    sibling.pop();
+                    sibling.push(Seg::Key(meant.to_owned()));
+                    self.doubt(&sibling);
+                }
+                remove(&mut repair.work, path.strip_prefix(base.as_slice())?)?;
+            }
+            serde_msg::Kind::Other => {
+                let path = self.value_path(&span).unwrap_or_else(|| base.clone());
+                if !repair.quiet {
+                    let (problem, fix) = serde_msg::describe(err.message(), &path);
+                    self.report_value(&path, &problem, &fix);
+                }
+                let mut rel = path.strip_prefix(base.as_slice())?.to_vec();
+                while matches!(rel.last(), Some(Seg::Index(_))) {
+                    rel.pop();
+                }
+                if rel.is_empty() {
+                    return None;
+                }
+                let mut doubtful = base;
+                doubtful.extend(rel.iter().cloned());
+                self.doubt(&doubtful);
+                remove(&mut repair.work, &rel)?;
+                repair.removed.insert(rel);
+            }
+        }
+        Some(())
+    }
+
+    /// Marks a place whose value is a stand-in, not the seller's.
+    fn doubt(&mut self, path: &[Seg]) {
+        self.locator.doubtful.push(render(path));
     }
 
     fn fake_span(&mut self) -> Range<usize> {
@@ -351,6 +429,18 @@ impl<'s> Loader<'s> {
         let e = self.locator.key_error(&render(path), problem, fix);
         self.errors.push(e);
     }
+}
+
+/// One piece being repaired.
+struct Repair<'s> {
+    base: Vec<Seg>,
+    work: Spanned<DeValue<'s>>,
+    /// Problems are no longer reported (the piece as a whole was).
+    quiet: bool,
+    /// Made-up span start → (relative path, which stand-in was tried).
+    stand_ins: HashMap<usize, (Vec<Seg>, usize)>,
+    /// Keys taken out for a wrong value (not reported again as missing).
+    removed: HashSet<Vec<Seg>>,
 }
 
 /// The values tried, in turn, in place of a missing key.
@@ -401,4 +491,53 @@ fn set<'s>(
     let span = value.span();
     table.insert(Spanned::new(span, Cow::Owned(key)), value);
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every broken fixture that is valid TOML still gives a model (with
+    /// stand-ins), so the semantic checks run on it.
+    #[test]
+    fn every_fixture_that_parses_gives_a_model_to_check() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/broken");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("the fixtures folder") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).expect("a fixture");
+            let Ok(parsed) = parse("f.toml", &src) else {
+                continue;
+            };
+            assert!(parsed.file.is_some(), "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 30, "only {seen} fixtures parsed");
+    }
+
+    /// A whole file of the wrong shapes: every piece stands in, nothing is
+    /// reported twice, and the model is still there to check.
+    #[test]
+    fn wrong_shapes_everywhere_still_give_a_model() {
+        let src = "shop = 1\ncategories = 2\nproducts = [3, \"x\", {}]\nfinder = [{ options = 4 }]\n\
+                   questions = {}\ncheckout = []\ndelivery = \"d\"\npayment = [{ kind = [] }]\n\
+                   coupons = [{ expires = \"soon\" }]\nowners = 5\nhours = 6\ntexts = 7\n\
+                   telegram = 8\nmatrix = 9\nfollowups = 10\n";
+        let parsed = parse("f.toml", src).expect("valid TOML");
+        assert!(parsed.file.is_some());
+        let mut places: Vec<(usize, usize, &str)> = parsed
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column, e.key.as_str()))
+            .collect();
+        let before = places.len();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), before, "{:#?}", parsed.errors);
+        assert!(parsed.locator.doubts("shop.name"));
+        assert!(parsed.locator.doubts("products[2].price"));
+    }
 }

@@ -59,6 +59,13 @@ fn push_key(out: &mut String, key: &str) {
     }
 }
 
+/// Whether path `inner` is `outer` or lies within it.
+fn nested(outer: &str, inner: &str) -> bool {
+    inner
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
 /// A 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Pos {
@@ -101,6 +108,9 @@ pub struct Locator {
     pub(super) values: HashMap<String, Pos>,
     /// Where each path's key is written.
     pub(super) keys: HashMap<String, Pos>,
+    /// Paths whose value in the model is a stand-in for one the seller wrote
+    /// wrongly or left out (already reported): nothing more is said there.
+    pub(super) doubtful: Vec<String>,
 }
 
 impl Locator {
@@ -119,6 +129,20 @@ impl Locator {
             .copied()
             .unwrap_or_else(|| self.value_pos(key));
         self.at(pos, key, problem, fix)
+    }
+
+    /// Whether `key` is, holds or lies within a stand-in value: a check of
+    /// it would judge what the loader made up, not what the seller wrote.
+    pub fn doubts(&self, key: &str) -> bool {
+        self.doubtful
+            .iter()
+            .any(|d| nested(d, key) || nested(key, d))
+    }
+
+    /// Whether `key` is or lies within a stand-in value (a value around it
+    /// may be sound).
+    pub fn stood_in(&self, key: &str) -> bool {
+        self.doubtful.iter().any(|d| nested(d, key))
     }
 
     /// The line a path is on (1 if unknown), for "also used on line 4".

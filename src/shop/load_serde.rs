@@ -37,6 +37,14 @@ pub(super) fn classify(msg: &str) -> Kind {
     Kind::Other
 }
 
+/// The first choice of an "unknown variant \`x\`, expected \`a\` or \`b\`"
+/// message: a value that fits where a stand-in text did not.
+pub(super) fn first_variant(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown variant `")?;
+    let cut = rest.rfind("`, expected ")?;
+    ticked(&rest[cut + 1..]).into_iter().next()
+}
+
 /// The \`ticked\` words of a serde list such as "one of \`a\`, \`b\`".
 fn ticked(text: &str) -> Vec<String> {
     text.split('`')

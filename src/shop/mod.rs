@@ -70,11 +70,30 @@ impl Shop {
 
     /// Parses and validates shop text; `label` names it in messages.
     pub fn from_source(label: &str, src: &str, base_dir: PathBuf) -> Result<Self, ConfigErrors> {
-        let (file, locator) = load::parse(label, src)?;
-        let errors = validate::validate(&file, &locator);
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+        let load::Parsed {
+            file,
+            locator,
+            mut errors,
+        } = load::parse(label, src)?;
+        // Structural and semantic problems together, in file order: the
+        // semantic checks run on whatever parsed (and say nothing where a
+        // value had to be stood in for).
+        if let Some(file) = &file {
+            errors.extend(validate::validate(file, &locator));
         }
+        errors.sort_by_key(|e| (e.line, e.column));
+        errors.dedup();
+        let file = match file {
+            Some(file) if errors.is_empty() => file,
+            _ if errors.is_empty() => {
+                return Err(ConfigErrors::single(ConfigError::whole_file(
+                    label,
+                    "cannot be read as a shop file",
+                    "start from `shopbot init` and compare",
+                )));
+            }
+            _ => return Err(ConfigErrors(errors)),
+        };
         let time_zone = jiff::tz::TimeZone::get(&file.shop.time_zone).expect("validated time zone");
         let hours = hours::Hours::parse(&file.hours).expect("validated hours");
         let search = search::SearchIndex::build(&file);

@@ -45,12 +45,38 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// A problem at `key`, unless the value there (or around it) stands in
+    /// for one already reported as structurally wrong.
     fn err(&mut self, key: &str, problem: &str, fix: &str) {
-        self.errors.push(self.loc.error(key, problem, fix));
+        if !self.loc.doubts(key) {
+            self.errors.push(self.loc.error(key, problem, fix));
+        }
     }
 
+    /// A problem with a key's name (not its value).
     fn key_err(&mut self, key: &str, problem: &str, fix: &str) {
-        self.errors.push(self.loc.key_error(key, problem, fix));
+        if !self.loc.stood_in(key) {
+            self.errors.push(self.loc.key_error(key, problem, fix));
+        }
+    }
+
+    /// Whether a check that reads `key` would judge a stand-in value.
+    fn doubts(&self, key: &str) -> bool {
+        self.loc.doubts(key)
+    }
+
+    /// Whether a cross-reference into `list` may miss an entry: the list
+    /// itself, or one of the given fields of an entry, is a stand-in.
+    fn unsure(&self, list: &str, len: usize, fields: &[&str]) -> bool {
+        if !self.doubts(list) {
+            return false;
+        }
+        self.loc.stood_in(list)
+            || (0..len).any(|i| {
+                fields
+                    .iter()
+                    .any(|f| self.doubts(&format!("{list}[{i}].{f}")))
+            })
     }
 
     /// Ids go into 64-byte button data: 1–32 characters of `a-z 0-9 - _`.
@@ -78,6 +104,9 @@ impl Check<'_> {
     ) {
         let mut seen: HashMap<String, String> = HashMap::new();
         for (key, id) in items {
+            if self.doubts(&key) {
+                continue;
+            }
             let norm = if fold {
                 id.to_lowercase()
             } else {
@@ -222,7 +251,10 @@ impl Check<'_> {
 
     fn provider_token(&mut self, key: &str, p: &Payment) {
         let file = p.provider_token_file.as_deref().map(str::trim);
-        if p.kind == PaymentKind::Telegram && file.is_none_or(str::is_empty) {
+        if p.kind == PaymentKind::Telegram
+            && file.is_none_or(str::is_empty)
+            && !self.doubts(&format!("{key}.kind"))
+        {
             let fix = "add `provider_token_file = \"telegram-provider.token\"` (a file holding the token from @BotFather)";
             self.err(
                 &format!("{key}.provider_token_file"),
@@ -266,7 +298,7 @@ impl Check<'_> {
                     fix,
                 );
             }
-            (None, None) => {
+            (None, None) if !self.doubts(&format!("{key}.amount")) => {
                 let fix = "add `percent = 10` or `amount = 5`";
                 self.err(
                     &format!("{key}.percent"),
@@ -356,17 +388,18 @@ impl Check<'_> {
             }
         }
         if let Some(code) = &f.cart_reminder_coupon {
-            if f.cart_reminder_hours.is_none() {
+            if f.cart_reminder_hours.is_none() && !self.doubts("followups.cart_reminder_hours") {
                 self.err(
                     "followups.cart_reminder_coupon",
                     "set without `cart_reminder_hours`",
                     "add `cart_reminder_hours = 24` to send the reminder",
                 );
             }
-            if !file
-                .coupons
-                .iter()
-                .any(|c| c.code.eq_ignore_ascii_case(code))
+            if !self.unsure("coupons", file.coupons.len(), &["code"])
+                && !file
+                    .coupons
+                    .iter()
+                    .any(|c| c.code.eq_ignore_ascii_case(code))
             {
                 self.err(
                     "followups.cart_reminder_coupon",

@@ -33,8 +33,9 @@ impl Check<'_> {
             self.err("products", "no products", fix);
         }
         let categories: Vec<&str> = file.categories.iter().map(|c| c.id.as_str()).collect();
+        let unsure = self.unsure("categories", categories.len(), &["id"]);
         for (i, p) in file.products.iter().enumerate() {
-            self.product(&format!("products[{i}]"), p, &categories);
+            self.product(&format!("products[{i}]"), p, &categories, unsure);
         }
         let ids = file.products.iter().enumerate();
         self.unique(
@@ -44,12 +45,13 @@ impl Check<'_> {
         );
     }
 
-    fn product(&mut self, key: &str, p: &Product, categories: &[&str]) {
+    /// One product; `unsure_categories` when a category id is a stand-in.
+    fn product(&mut self, key: &str, p: &Product, categories: &[&str], unsure_categories: bool) {
         self.id(&format!("{key}.id"), &p.id);
         self.not_empty(&format!("{key}.name"), &p.name, "name = \"Wooden train\"");
         self.not_negative(&format!("{key}.price"), Some(p.price));
         match (p.stock, p.variants.is_empty()) {
-            (None, true) => {
+            (None, true) if !self.doubts(&format!("{key}.variants")) => {
                 let fix = "add `stock = …`, or `[[products.variants]]` each with its own `stock`";
                 self.err(
                     &format!("{key}.stock"),
@@ -66,7 +68,7 @@ impl Check<'_> {
             }
             _ => {}
         }
-        if !categories.contains(&p.category.as_str()) {
+        if !categories.contains(&p.category.as_str()) && !unsure_categories {
             let fix = match closest(&p.category, categories.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None if categories.is_empty() => {
@@ -138,6 +140,9 @@ impl Check<'_> {
             .iter()
             .flat_map(|p| p.attributes.keys().map(String::as_str))
             .collect();
+        // What the options are compared with: the products' filterable fields.
+        let fields = ["tags", "attributes", "price", "variants"];
+        let unsure = self.unsure("products", file.products.len(), &fields);
         for (i, q) in file.finder.iter().enumerate() {
             let key = format!("finder[{i}]");
             self.id(&format!("{key}.id"), &q.id);
@@ -153,7 +158,7 @@ impl Check<'_> {
                 self.err(&format!("{key}.options"), &problem, fix);
             }
             for (j, o) in q.options.iter().enumerate() {
-                self.option(&format!("{key}.options[{j}]"), o, file, &attributes);
+                self.option(&format!("{key}.options[{j}]"), o, file, &attributes, unsure);
             }
             let ids = q.options.iter().enumerate();
             self.unique(
@@ -176,6 +181,7 @@ impl Check<'_> {
         o: &FinderOption,
         file: &ShopFile,
         attributes: &BTreeSet<&str>,
+        unsure_products: bool,
     ) {
         self.id(&format!("{key}.id"), &o.id);
         self.not_empty(&format!("{key}.label"), &o.label, "label = \"Under 6\"");
@@ -200,7 +206,7 @@ impl Check<'_> {
             let fix = "add `tags`, `attribute` with `min`/`max`, `price_min`/`price_max`, or `any = true`";
             self.err(key, "has no filter", fix);
         }
-        if has_range && o.attribute.is_none() {
+        if has_range && o.attribute.is_none() && !self.doubts(&format!("{key}.attribute")) {
             let fix = "add `attribute = \"…\"` naming the product attribute to compare";
             self.err(
                 &format!("{key}.min"),
@@ -210,6 +216,7 @@ impl Check<'_> {
         }
         if let Some(attr) = &o.attribute
             && !attributes.contains(attr.as_str())
+            && !unsure_products
         {
             let fix = match closest(attr, attributes.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
@@ -243,7 +250,12 @@ impl Check<'_> {
             );
         }
         let clean = self.errors.len() == before;
-        if clean && !o.any && has_filter && !file.products.iter().any(|p| o.keeps(p)) {
+        if clean
+            && !o.any
+            && has_filter
+            && !unsure_products
+            && !file.products.iter().any(|p| o.keeps(p))
+        {
             let fix = "check its tags, attribute range and prices against the products";
             self.err(key, "matches no product", fix);
         }
