@@ -18,11 +18,11 @@ mod fake_telegram;
 mod matrix_customer;
 #[path = "support/process.rs"]
 mod process;
-#[allow(dead_code)]
 mod support;
 #[path = "support/synapse.rs"]
 mod synapse;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -57,10 +57,11 @@ fn refuse_writes(db: &Path) {
     let mut sql = String::from("BEGIN IMMEDIATE;");
     for table in &tables {
         for op in ["INSERT", "UPDATE", "DELETE"] {
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 "CREATE TRIGGER full_{op}_{table} BEFORE {op} ON {table} \
                  BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;"
-            ));
+            );
         }
     }
     sql.push_str("COMMIT;");
@@ -78,7 +79,10 @@ fn allow_writes(db: &Path) {
         .expect("triggers")
         .collect::<Result<_, _>>()
         .expect("triggers");
-    let sql: String = names.iter().map(|n| format!("DROP TRIGGER {n};")).collect();
+    let sql = names.iter().fold(String::new(), |mut sql, n| {
+        let _ = write!(sql, "DROP TRIGGER {n};");
+        sql
+    });
     conn.execute_batch(&format!("BEGIN IMMEDIATE;{sql}COMMIT;"))
         .expect("drop triggers");
 }

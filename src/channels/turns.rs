@@ -283,7 +283,7 @@ mod tests {
         let engine = engine(dir.path());
         let (stop_tx, stop) = watch::channel(false);
         let pace = Pace {
-            first: Duration::from_secs(60),
+            first: Duration::from_mins(1),
             ..QUICK
         };
         let waiting = tokio::spawn(async move {

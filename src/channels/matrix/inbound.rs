@@ -76,13 +76,13 @@ enum Queued {
 /// panic there fails that event's turn (tried again, then given up), never the sync.
 #[derive(Clone)]
 enum Raw {
-    Message(OriginalSyncRoomMessageEvent, Room),
+    Message(Box<OriginalSyncRoomMessageEvent>, Room),
     /// A message that stayed encrypted.
     Undecrypted(
-        OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>,
+        Box<OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>>,
         Room,
     ),
-    Reaction(OriginalSyncReactionEvent, Room),
+    Reaction(Box<OriginalSyncReactionEvent>, Room),
 }
 
 impl Raw {
@@ -231,23 +231,25 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     // So the bot keeps its own position, moved on only after the turns of a sync
     // are committed; events seen again after a crash are dropped by the inbox.
     let mut since = None;
-    while !first_start {
-        // A database that cannot be read is waited for: syncing from nowhere
-        // instead would take a fresh start's view of the rooms.
-        match blocking(&link.engine, |engine| {
-            engine.store_mut().write(|tx| tx.setting(SINCE))
-        })
-        .await
-        {
-            Some(Ok(saved)) => {
-                since = saved;
-                break;
-            }
-            failed => {
-                tracing::error!("matrix: cannot read the sync position ({failed:?}); retrying");
-                if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
-                    turns.abort();
-                    return;
+    if !first_start {
+        loop {
+            // A database that cannot be read is waited for: syncing from nowhere
+            // instead would take a fresh start's view of the rooms.
+            match blocking(&link.engine, |engine| {
+                engine.store_mut().write(|tx| tx.setting(SINCE))
+            })
+            .await
+            {
+                Some(Ok(saved)) => {
+                    since = saved;
+                    break;
+                }
+                failed => {
+                    tracing::error!("matrix: cannot read the sync position ({failed:?}); retrying");
+                    if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+                        turns.abort();
+                        return;
+                    }
                 }
             }
         }
@@ -325,19 +327,19 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
     let to_turns = tx.clone();
     link.client
         .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let _ = to_turns.send(Queued::Event(Raw::Message(ev, room)));
+            let _ = to_turns.send(Queued::Event(Raw::Message(Box::new(ev), room)));
             async {}
         });
     let to_turns = tx.clone();
     link.client.add_event_handler(
         move |ev: OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>, room: Room| {
-            let _ = to_turns.send(Queued::Event(Raw::Undecrypted(ev, room)));
+            let _ = to_turns.send(Queued::Event(Raw::Undecrypted(Box::new(ev), room)));
             async {}
         },
     );
     link.client
         .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
-            let _ = tx.send(Queued::Event(Raw::Reaction(ev, room)));
+            let _ = tx.send(Queued::Event(Raw::Reaction(Box::new(ev), room)));
             async {}
         });
 }
