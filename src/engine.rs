@@ -16,6 +16,9 @@ use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
 use crate::store::{self, NewOrder, OutboxRow, PlaceOutcome, Store, Tx};
 
+mod giveup;
+pub use giveup::Origin;
+
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -143,28 +146,36 @@ impl Engine {
 
     /// The button id behind button `index` of outbox row `row`, if that row was
     /// sent to this very chat on this channel. Anything else (another customer's
-    /// row, a row that never existed) is `None`: a forged or stale button.
-    pub fn button_of(&self, chat: Chat<'_>, row: i64, index: usize) -> Option<String> {
-        let out = self.sent_to(chat, row)?;
-        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+    /// row, a row that never existed) is `None`: a forged or stale button. A
+    /// database that cannot be read is an error, never an expired button.
+    pub fn button_of(
+        &self,
+        chat: Chat<'_>,
+        row: i64,
+        index: usize,
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self
+            .sent_to(chat, row)?
+            .and_then(|out| out.reply.buttons.into_iter().nth(index).map(|b| b.id)))
     }
 
     /// The message of outbox row `row`, if that row was written for this very chat.
-    fn sent_to(&self, chat: Chat<'_>, row: i64) -> Option<Outgoing> {
-        let row = self.store.outbox_row(row).ok()??;
-        if row.channel != chat.channel || row.chat_id != chat.chat_id {
-            return None;
+    fn sent_to(&self, chat: Chat<'_>, row: i64) -> Result<Option<Outgoing>, EngineError> {
+        match self.store.outbox_row(row)? {
+            Some(row) if row.channel == chat.channel && row.chat_id == chat.chat_id => {
+                Ok(Some(outgoing_of(&row)?))
+            }
+            _ => Ok(None),
         }
-        outgoing_of(&row).ok()
     }
 
     /// Whether an order can still be paid for `amount` cents in `currency`: it
     /// exists, awaits payment and costs exactly that. Checked before the platform
-    /// charges the customer.
-    pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> bool {
-        self.store.order(order).ok().flatten().is_some_and(|o| {
+    /// charges the customer; a database error is an error, not a refusal.
+    pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> Result<bool, EngineError> {
+        Ok(self.store.order(order)?.is_some_and(|o| {
             o.status == "new" && o.total.cents() == amount && o.currency == currency
-        })
+        }))
     }
 
     /// The button shown with number `number` on platform message `message_id`
@@ -175,23 +186,26 @@ impl Engine {
         chat: Chat<'_>,
         message_id: &str,
         number: usize,
-    ) -> Option<String> {
-        let out = self.message(chat, message_id)?;
-        let index = number.checked_sub(out.first_number)?;
-        out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self.message(chat, message_id)?.and_then(|out| {
+            let index = number.checked_sub(out.first_number)?;
+            out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+        }))
     }
 
     /// Whether platform message `message_id` of this chat is one the bot sent.
-    pub fn is_our_message(&self, chat: Chat<'_>, message_id: &str) -> bool {
-        self.message(chat, message_id).is_some()
+    pub fn is_our_message(&self, chat: Chat<'_>, message_id: &str) -> Result<bool, EngineError> {
+        Ok(self.message(chat, message_id)?.is_some())
     }
 
-    fn message(&self, chat: Chat<'_>, message_id: &str) -> Option<Outgoing> {
-        let row = self
+    fn message(&self, chat: Chat<'_>, message_id: &str) -> Result<Option<Outgoing>, EngineError> {
+        match self
             .store
-            .row_of_platform_message(chat.channel, chat.chat_id, message_id)
-            .ok()??;
-        self.sent_to(chat, row)
+            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
+        {
+            Some(row) => self.sent_to(chat, row),
+            None => Ok(None),
+        }
     }
 
     /// Shares the engine between a channel's tasks.

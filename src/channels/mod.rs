@@ -4,6 +4,7 @@
 pub mod matrix;
 pub mod telegram;
 pub mod terminal;
+pub(crate) mod turns;
 
 use std::sync::{Arc, MutexGuard, PoisonError};
 use std::time::Duration;

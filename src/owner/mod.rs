@@ -271,6 +271,21 @@ pub fn paid_notice(order: &str) -> Notice {
     Notice::text(format!("💳 Order #{order} was paid in the chat."))
 }
 
+/// A message the bot could not handle however often it tried (a bug, or a
+/// message that always makes its turn fail): the customer got an apology.
+pub fn turn_failed_notice(channel: &str, customer: &str, tries: u32, error: &str) -> Notice {
+    let mut short: String = error.chars().take(300).collect();
+    if short.len() < error.len() {
+        short.push('…');
+    }
+    Notice::text(format!(
+        "⚠️ A message from a customer on {} ({customer}) could not be handled after \
+         {tries} tries; they were sent an apology and the message was passed over. \
+         The error (in full in the log): {short}",
+        channel_name(channel)
+    ))
+}
+
 /// A customer rated a delivered order, or commented on it.
 pub fn feedback_notice(
     order: &str,

@@ -17,9 +17,10 @@ use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CHANNEL, Link};
+use crate::channels::turns::{self, Settled};
 use crate::channels::{blocking, wait_or_stop};
 use crate::conversation::Input;
-use crate::engine::{Chat, Event};
+use crate::engine::{Chat, Event, Origin};
 
 /// An event on its way to the engine.
 struct Incoming {
@@ -67,8 +68,68 @@ impl Incoming {
 /// What the sync hands the turn loop: an event, or a barrier answered once every
 /// event queued before it is a committed turn.
 enum Queued {
-    Event(Incoming),
+    Event(Raw),
     Barrier(oneshot::Sender<()>),
+}
+
+/// An event as the SDK gave it: translated in the turn loop, inside the try, so a
+/// panic there fails that event's turn (tried again, then given up), never the sync.
+#[derive(Clone)]
+enum Raw {
+    Message(Box<OriginalSyncRoomMessageEvent>, Room),
+    /// A message that stayed encrypted.
+    Undecrypted(
+        Box<OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>>,
+        Room,
+    ),
+    Reaction(Box<OriginalSyncReactionEvent>, Room),
+}
+
+impl Raw {
+    /// What the give-up needs, without translating: the room, the event id, the sender.
+    fn origin(&self) -> Origin {
+        let (room, key, sender) = match self {
+            Raw::Message(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
+            Raw::Undecrypted(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
+            Raw::Reaction(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
+        };
+        Origin {
+            chat_id: Some(room.room_id().to_string()),
+            key: Some(key),
+            sender_name: Some(sender),
+        }
+    }
+
+    /// The event as the engine needs it, or `None` for what the bot must not answer.
+    async fn translate(self, link: &Link) -> Option<Incoming> {
+        match self {
+            Raw::Message(ev, room) => from_message(link, &ev, &room).await,
+            Raw::Undecrypted(ev, room) => {
+                // The bot never got its key (it was sent to an older device, or
+                // before the bot's device existed). Say so instead of staying
+                // silent — in a direct chat; in a group it may not have been for us.
+                let mine = Some(ev.sender.as_ref()) == link.client.user_id();
+                if mine || room.state() != RoomState::Joined || is_group(&room).await {
+                    return None;
+                }
+                let pending = Pending::Ready(Input::Unreadable);
+                Some(Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await)
+            }
+            Raw::Reaction(ev, room) => {
+                if Some(ev.sender.as_ref()) == link.client.user_id()
+                    || room.state() != RoomState::Joined
+                {
+                    return None;
+                }
+                let number = keycap_number(&ev.content.relates_to.key)?;
+                let pending = Pending::Reaction {
+                    message: ev.content.relates_to.event_id.to_string(),
+                    number,
+                };
+                Some(Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await)
+            }
+        }
+    }
 }
 
 /// The `settings` key of the sync position whose events are all committed turns.
@@ -169,16 +230,30 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     // turns are committed: a crash in between would skip those events for good.
     // So the bot keeps its own position, moved on only after the turns of a sync
     // are committed; events seen again after a crash are dropped by the inbox.
-    let mut since = if first_start {
-        None
-    } else {
-        blocking(&link.engine, |engine| {
-            engine.store_mut().write(|tx| tx.setting(SINCE))
-        })
-        .await
-        .and_then(Result::ok)
-        .flatten()
-    };
+    let mut since = None;
+    if !first_start {
+        loop {
+            // A database that cannot be read is waited for: syncing from nowhere
+            // instead would take a fresh start's view of the rooms.
+            match blocking(&link.engine, |engine| {
+                engine.store_mut().write(|tx| tx.setting(SINCE))
+            })
+            .await
+            {
+                Some(Ok(saved)) => {
+                    since = saved;
+                    break;
+                }
+                failed => {
+                    tracing::error!("matrix: cannot read the sync position ({failed:?}); retrying");
+                    if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+                        turns.abort();
+                        return;
+                    }
+                }
+            }
+        }
+    }
     let mut delay = Duration::from_secs(1);
     let mut stop = link.stop.clone();
     loop {
@@ -248,65 +323,24 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
             tokio::spawn(join(link, room));
         }
     });
-    let messages = link.clone();
+    // Events are queued as they are; the turn loop translates them (see `Raw`).
     let to_turns = tx.clone();
     link.client
         .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let link = messages.clone();
-            let tx = to_turns.clone();
-            async move {
-                if let Some(incoming) = from_message(&link, &ev, &room).await {
-                    let _ = tx.send(Queued::Event(incoming));
-                }
-            }
+            let _ = to_turns.send(Queued::Event(Raw::Message(Box::new(ev), room)));
+            async {}
         });
-    // A message that stayed encrypted: the bot never got its key (it was sent to
-    // an older device, or before the bot's device existed). Say so instead of
-    // staying silent — in a direct chat; in a group it may not have been for us.
-    let undecrypted = link.clone();
     let to_turns = tx.clone();
     link.client.add_event_handler(
         move |ev: OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>, room: Room| {
-            let link = undecrypted.clone();
-            let tx = to_turns.clone();
-            async move {
-                let mine = Some(ev.sender.as_ref()) == link.client.user_id();
-                if mine || room.state() != RoomState::Joined || is_group(&room).await {
-                    return;
-                }
-                let incoming = Incoming::new(
-                    &room,
-                    ev.event_id.to_string(),
-                    &ev.sender,
-                    Pending::Ready(Input::Unreadable),
-                )
-                .await;
-                let _ = tx.send(Queued::Event(incoming));
-            }
+            let _ = to_turns.send(Queued::Event(Raw::Undecrypted(Box::new(ev), room)));
+            async {}
         },
     );
-    let reactions = link.clone();
     link.client
         .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
-            let link = reactions.clone();
-            let tx = tx.clone();
-            async move {
-                if Some(ev.sender.as_ref()) == link.client.user_id()
-                    || room.state() != RoomState::Joined
-                {
-                    return;
-                }
-                let Some(number) = keycap_number(&ev.content.relates_to.key) else {
-                    return;
-                };
-                let pending = Pending::Reaction {
-                    message: ev.content.relates_to.event_id.to_string(),
-                    number,
-                };
-                let incoming =
-                    Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await;
-                let _ = tx.send(Queued::Event(incoming));
-            }
+            let _ = tx.send(Queued::Event(Raw::Reaction(Box::new(ev), room)));
+            async {}
         });
 }
 
@@ -401,58 +435,83 @@ async fn from_message(
     Some(incoming)
 }
 
-/// Runs the turns one after another, in the order the events arrived.
+/// Runs the turns one after another, in the order the events arrived, each by
+/// the one rule (`channels::turns`): a barrier is answered only once every event
+/// before it committed or was given up, so the sync position never passes an
+/// event whose turn did not commit.
 async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Queued>) {
     while let Some(queued) = rx.recv().await {
-        let incoming = match queued {
-            Queued::Event(incoming) => incoming,
+        let raw = match queued {
+            Queued::Event(raw) => raw,
             Queued::Barrier(done) => {
                 let _ = done.send(());
                 continue;
             }
         };
-        let done = blocking(&link.engine, move |engine| {
-            let room = incoming.room.to_string();
-            let chat = Chat {
-                channel: CHANNEL,
-                chat_id: &room,
-            };
-            if incoming.unaddressed
-                && !incoming
-                    .reply_to
-                    .as_deref()
-                    .is_some_and(|m| engine.is_our_message(chat, m))
-                && !(incoming.command && engine.is_owner(CHANNEL, &incoming.sender))
-            {
-                return Ok(crate::engine::TurnResult::Duplicate);
-            }
-            let input = match incoming.input {
-                Pending::Ready(input) => input,
-                // A reaction on a message that is not ours, or without such a
-                // button, is answered like an expired button.
-                Pending::Reaction { message, number } => Input::Button(
-                    engine
-                        .button_on_message(chat, &message, number)
-                        .unwrap_or_default(),
-                ),
-            };
-            let event = Event {
-                key: Some(&incoming.key),
-                pressed: None,
-                sender: Some(&incoming.sender),
-                sender_name: Some(&incoming.sender_name),
-                reply_to: incoming.reply_to.as_deref(),
-                forwarded: false,
-                direct: incoming.direct,
-            };
-            engine.run_turn(chat, event, &input, Timestamp::now())
-        })
-        .await;
-        match done {
-            Some(Ok(_)) => link.wake.notify_one(),
-            Some(Err(e)) => tracing::error!("matrix: turn failed: {e}"),
-            None => tracing::error!("matrix: turn panicked"),
+        let origin = raw.origin();
+        let attempt = || {
+            let (link, raw) = (link.clone(), raw.clone());
+            async move { turn(link, raw).await }
+        };
+        match turns::settle(&link.engine, &link.stop, CHANNEL, &origin, attempt).await {
+            Settled::Committed => {}
+            Settled::GaveUp => link.wake.notify_one(),
+            // Dropping the queue fails the barrier: the position is not saved.
+            Settled::Stopped => return,
         }
+    }
+}
+
+/// One try of an event's turn: translate, run, wake the sender.
+async fn turn(link: Link, raw: Raw) -> Result<(), String> {
+    let Some(incoming) = raw.translate(&link).await else {
+        return Ok(());
+    };
+    let done = blocking(&link.engine, move |engine| {
+        let room = incoming.room.to_string();
+        let chat = Chat {
+            channel: CHANNEL,
+            chat_id: &room,
+        };
+        let ours = match incoming.reply_to.as_deref() {
+            Some(m) if incoming.unaddressed => engine.is_our_message(chat, m)?,
+            _ => false,
+        };
+        if incoming.unaddressed
+            && !ours
+            && !(incoming.command && engine.is_owner(CHANNEL, &incoming.sender))
+        {
+            return Ok(crate::engine::TurnResult::Duplicate);
+        }
+        let input = match incoming.input {
+            Pending::Ready(input) => input,
+            // A reaction on a message that is not ours, or without such a
+            // button, is answered like an expired button.
+            Pending::Reaction { message, number } => Input::Button(
+                engine
+                    .button_on_message(chat, &message, number)?
+                    .unwrap_or_default(),
+            ),
+        };
+        let event = Event {
+            key: Some(&incoming.key),
+            pressed: None,
+            sender: Some(&incoming.sender),
+            sender_name: Some(&incoming.sender_name),
+            reply_to: incoming.reply_to.as_deref(),
+            forwarded: false,
+            direct: incoming.direct,
+        };
+        engine.run_turn(chat, event, &input, Timestamp::now())
+    })
+    .await;
+    match done {
+        Some(Ok(_)) => {
+            link.wake.notify_one();
+            Ok(())
+        }
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("the turn panicked".to_owned()),
     }
 }
 

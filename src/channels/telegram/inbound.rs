@@ -11,8 +11,9 @@ use teloxide::types::{
 
 use super::{CHANNEL, Link, format};
 use crate::channels::blocking;
+use crate::channels::turns::{self, Settled};
 use crate::conversation::Input;
-use crate::engine::{Chat, Event};
+use crate::engine::{Chat, EngineError, Event, Origin};
 
 /// Seconds a `getUpdates` call waits for news (below the HTTP client's 17 s timeout).
 const POLL_SECONDS: u32 = 10;
@@ -92,21 +93,18 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
         };
         for update in updates {
             let id = update.id.0;
-            // A turn that failed (the disk, say) is tried again before moving on:
-            // the update is only confirmed once it is handled.
-            let mut tries = 0;
-            while !handle(link, me, update.clone()).await {
-                tries += 1;
-                if tries >= 5 {
-                    tracing::error!(
-                        update = id,
-                        "telegram: giving up on an update after 5 tries"
-                    );
-                    break;
-                }
-                if wait_or_stop(link, Duration::from_secs(tries)).await {
-                    return;
-                }
+            // The one rule (channels::turns): the update is confirmed to Telegram
+            // (by the next offset) only once its turn committed, or once it was
+            // given up with an apology and a report to the owners.
+            let origin = origin(&update);
+            let attempt = || {
+                let (link, me, update) = (link.clone(), me.to_owned(), update.clone());
+                async move { handle(&link, &me, update).await }
+            };
+            match turns::settle(&link.engine, &link.stop, CHANNEL, &origin, attempt).await {
+                Settled::Committed => {}
+                Settled::GaveUp => link.wake.notify_one(),
+                Settled::Stopped => return,
             }
             offset = i32::try_from(id).unwrap_or(i32::MAX).saturating_add(1);
             // A stop waits for the update in hand, never for the next one.
@@ -117,49 +115,67 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
     }
 }
 
-/// One update: translate, run the turn, wake the sender. False if the turn failed.
-async fn handle(link: &Link, me: &str, update: Update) -> bool {
+/// What the give-up needs of an update, read without translating it: the chat,
+/// the inbox key (the same as `from_message` and `from_callback` make), the sender.
+fn origin(update: &Update) -> Origin {
+    let chat_id = update.chat().map(|c| c.id.0.to_string());
+    let key = match &update.kind {
+        UpdateKind::Message(m) => Some(format!("m:{}:{}", m.chat.id.0, m.id.0)),
+        UpdateKind::CallbackQuery(q) => Some(format!("c:{}", q.id.0)),
+        _ => None,
+    };
+    Origin {
+        chat_id,
+        key,
+        sender_name: update.from().map(|u| match u.mention() {
+            Some(handle) => format!("{} ({handle})", u.full_name()),
+            None => u.full_name(),
+        }),
+    }
+}
+
+/// One update: translate, run the turn, wake the sender. `Err` if the turn failed.
+async fn handle(link: &Link, me: &str, update: Update) -> Result<(), String> {
     match update.kind {
         UpdateKind::Message(message) => match from_message(&message, me) {
             Some(turn) => run(link, turn).await,
-            None => true,
+            None => Ok(()),
         },
-        UpdateKind::PreCheckoutQuery(query) => {
-            pre_checkout(link, &query).await;
-            true
-        }
+        UpdateKind::PreCheckoutQuery(query) => pre_checkout(link, &query).await,
         UpdateKind::CallbackQuery(query) => {
             // Answer at once, whatever follows: the customer's spinner stops.
             answer(link, &query).await;
             match from_callback(&query) {
                 Some(turn) => run(link, turn).await,
-                None => true,
+                None => Ok(()),
             }
         }
-        _ => true,
+        _ => Ok(()),
     }
 }
 
 /// Telegram asks, before charging, whether the order can still be paid: it must
-/// exist, await payment, and cost exactly the invoice's amount.
-async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) {
+/// exist, await payment, and cost exactly the invoice's amount. A database that
+/// cannot be read is a failed turn (tried again), never a refusal.
+async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) -> Result<(), String> {
     let order = query.invoice_payload.clone();
     let amount = i64::from(query.total_amount);
     let currency = query.currency.clone();
     let refusal = blocking(&link.engine, move |engine| {
-        if engine.can_pay(&order, amount, &currency) {
-            None
+        if engine.can_pay(&order, amount, &currency)? {
+            Ok(None)
         } else {
             let shop = engine.shop();
-            Some(
+            Ok(Some(
                 shop.texts(shop.default_language())
                     .get("payment_refused")
                     .to_owned(),
-            )
+            ))
         }
     })
     .await
-    .flatten();
+    .ok_or("the payment check panicked")?
+    .map_err(|e: EngineError| link.redact.clean(e))?;
     let mut answer = link
         .bot
         .answer_pre_checkout_query(query.id.clone(), refusal.is_none());
@@ -170,6 +186,7 @@ async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) {
     if let Err(e) = answer.await {
         tracing::warn!("telegram: answerPreCheckoutQuery: {}", link.redact.clean(e));
     }
+    Ok(())
 }
 
 /// Answers a button press; once more after a 429 if Telegram asks to wait.
@@ -318,7 +335,7 @@ fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
     })
 }
 
-async fn run(link: &Link, incoming: Incoming) -> bool {
+async fn run(link: &Link, incoming: Incoming) -> Result<(), String> {
     let redact = link.redact.clone();
     let done = blocking(&link.engine, move |engine| {
         let chat = Chat {
@@ -329,11 +346,13 @@ async fn run(link: &Link, incoming: Incoming) -> bool {
             Pending::Ready(input) => input,
             // A token that does not resolve for this very chat is treated as an
             // expired button: the conversation shows where the customer is.
-            Pending::Token(data) => Input::Button(
-                format::parse_token(&data)
-                    .and_then(|(row, index)| engine.button_of(chat, row, index))
+            Pending::Token(data) => Input::Button(match format::parse_token(&data) {
+                Some((row, index)) => engine
+                    .button_of(chat, row, index)
+                    .map_err(|e| redact.clean(e))?
                     .unwrap_or_default(),
-            ),
+                None => String::new(),
+            }),
         };
         let who = &incoming.who;
         let event = Event {
@@ -353,15 +372,9 @@ async fn run(link: &Link, incoming: Incoming) -> bool {
     match done {
         Some(Ok(_)) => {
             link.wake.notify_one();
-            true
+            Ok(())
         }
-        Some(Err(e)) => {
-            tracing::error!("telegram: turn failed: {e}");
-            false
-        }
-        None => {
-            tracing::error!("telegram: turn panicked");
-            false
-        }
+        Some(Err(e)) => Err(e),
+        None => Err("the turn panicked".to_owned()),
     }
 }

@@ -114,37 +114,54 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
         }
         for row in rows {
             let outcome = deliver(link, chat_id, &row, pace).await;
-            let now = Timestamp::now().as_second();
-            let id = row.id;
-            let owned = chat.to_owned();
-            let stopped = matches!(outcome, Delivery::Stopped);
-            let recorded = blocking(&link.engine, move |engine| {
-                let store = engine.store_mut();
-                match outcome {
-                    Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &owned, &shown),
-                    Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
-                    Delivery::Unreachable(reason) => store
-                        .mark_unreachable(CHANNEL, &owned, &reason, now)
-                        .and_then(|()| store.mark_failed(id, &reason, now)),
-                    Delivery::Stopped => Ok(()),
+            if !record(link, chat, row.id, outcome).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Records what became of a row; true to go on with the next one. A database
+/// that cannot write is waited for: the row was sent, and sending it again
+/// would answer the customer twice.
+async fn record(link: &Link, chat: &str, id: i64, outcome: Delivery) -> bool {
+    let stopped = matches!(outcome, Delivery::Stopped);
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let now = Timestamp::now().as_second();
+        let owned = chat.to_owned();
+        let outcome = outcome.clone();
+        let recorded = blocking(&link.engine, move |engine| {
+            let store = engine.store_mut();
+            match outcome {
+                Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &owned, &shown),
+                Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
+                Delivery::Unreachable(reason) => store
+                    .mark_unreachable(CHANNEL, &owned, &reason, now)
+                    .and_then(|()| store.mark_failed(id, &reason, now)),
+                Delivery::Stopped => Ok(()),
+            }
+        })
+        .await;
+        match recorded {
+            Some(Ok(())) => return !stopped,
+            None => return false,
+            Some(Err(e)) => {
+                tracing::error!(
+                    "telegram: cannot record a delivery ({e}); trying again in {} s",
+                    delay.as_secs()
+                );
+                if crate::channels::wait_or_stop(&link.stop, delay).await {
+                    return false;
                 }
-                .map(|()| stopped)
-            })
-            .await;
-            match recorded {
-                Some(Ok(false)) => {}
-                Some(Ok(true)) | None => return,
-                Some(Err(e)) => {
-                    tracing::error!("telegram: cannot record a delivery: {e}");
-                    return;
-                }
+                delay = (delay * 2).min(crate::channels::turns::Pace::STANDARD.max);
             }
         }
     }
 }
 
 /// What became of one outbox row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Delivery {
     /// Sent, as these Telegram messages (an owner's reply to one of them finds the row).
     Sent(Vec<String>),
