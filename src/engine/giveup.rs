@@ -52,12 +52,17 @@ impl Engine {
         let channels = &self.channels;
         let cached = &self.stock;
         let mut fresh_stock = None;
+        // Rows about an unknown chat name no one: erasing a customer never finds them.
+        let about = Chat {
+            channel,
+            chat_id: origin.chat_id.as_deref().unwrap_or_default(),
+        };
         self.store.write_with(|tx| -> Result<_, EngineError> {
             if let Some(key) = &origin.key {
                 if tx.inbox_seen(channel, key)? {
                     return Ok(Vec::new());
                 }
-                tx.inbox_record(channel, key, now.as_second())?;
+                tx.inbox_record(channel, about.chat_id, key, now.as_second())?;
             }
             let turn = TurnCx {
                 tx,
@@ -79,7 +84,7 @@ impl Engine {
                 _ => "unknown sender".to_owned(),
             };
             let notice = owner::turn_failed_notice(channel, &who, tries, error);
-            rows.extend(turn.notify(&notice)?);
+            rows.extend(turn.notify(about, &notice)?);
             Ok(rows)
         })
     }
