@@ -108,8 +108,16 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // matrix-sdk's false alarms (see `QUIET_SDK`), unless matrix-sdk is being debugged.
+    if !std::env::var("RUST_LOG").is_ok_and(|f| f.contains("matrix_sdk")) {
+        for directive in crate::channels::matrix::QUIET_SDK {
+            if let Ok(directive) = directive.parse() {
+                filter = filter.add_directive(directive);
+            }
+        }
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

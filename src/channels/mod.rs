@@ -1,6 +1,7 @@
 //! Channel adapters: platform events in, outbox messages out. They translate and
 //! nothing else: the conversation decides, the engine commits.
 
+pub mod addressing;
 pub mod matrix;
 pub mod telegram;
 pub mod terminal;

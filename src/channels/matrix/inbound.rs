@@ -17,6 +17,7 @@ use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CHANNEL, Link};
+use crate::channels::addressing::{How, Names, Signals, addressed};
 use crate::channels::turns::{self, Settled};
 use crate::channels::{blocking, wait_or_stop};
 use crate::conversation::Input;
@@ -401,24 +402,22 @@ async fn from_message(
             .mentions
             .as_ref()
             .is_some_and(|m| m.user_ids.contains(&me));
-        let name = me.localpart();
-        let lower = text.to_lowercase();
-        let prefix = [
-            me.as_str().to_lowercase(),
-            format!("{}:", name.to_lowercase()),
-        ]
-        .into_iter()
-        .find(|p| lower.starts_with(p.as_str()));
-        match (mentioned, prefix) {
-            (_, Some(p)) => Input::Text(text[p.len()..].trim_start_matches(':').trim().to_owned()),
-            (true, None) => Input::Text(text.replace(me.as_str(), "").trim().to_owned()),
-            (false, None) if reply_to.is_some() || text.starts_with('/') => {
-                unaddressed = true;
-                command = text.starts_with('/');
-                Input::Text(text)
-            }
-            (false, None) => return None,
-        }
+        let handle = me.as_str();
+        let prefix = format!("{}:", me.localpart());
+        let names = Names {
+            handles: &[handle],
+            prefixes: &[&prefix],
+        };
+        let signals = Signals {
+            mentioned,
+            reply: reply_to.is_some(),
+        };
+        let addressed = addressed(&text, &names, signals)?;
+        // A reply or a command without the bot's name counts only if the turn
+        // finds the reply is to one of its messages, or the sender an owner.
+        unaddressed = matches!(addressed.how, How::Reply | How::Command);
+        command = unaddressed && addressed.text.starts_with('/');
+        Input::Text(addressed.text)
     } else {
         input
     };

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use matrix_sdk::Client;
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::encryption::{BackupDownloadStrategy, EncryptionSettings};
 use tokio::sync::{Notify, watch};
 
 use crate::channels::lock;
@@ -133,6 +134,34 @@ fn passphrase(paths: &Paths) -> Result<String, MatrixError> {
     Ok(made)
 }
 
+/// Log directives that keep matrix-sdk from logging trouble where there is none,
+/// added to every log filter (unless `RUST_LOG` names matrix-sdk itself). The bot
+/// keeps no key backup (its keys live in its crypto store, backed up with the
+/// data directory), and matrix-sdk 0.18 has no setting that turns its backup and
+/// recovery parts off: [`bot_encryption`] only keeps them from acting.
+/// - `matrix_sdk_crypto::backups`: the SDK's backup upload task runs after every
+///   sync and every room key, and warns each time that there is no backup key.
+/// - `matrix_sdk::http_client`: logs every failed request as ERROR, also those
+///   the SDK expects to fail (at each start, two `GET account_data/
+///   m.secret_storage.default_key` → 404: "no secret storage", which the SDK reads
+///   as "none"). Every other failure reaches its caller, and the bot logs its own
+///   (sync, send, join, upload failures) with what it does about it.
+pub const QUIET_SDK: &[&str] = &[
+    "matrix_sdk_crypto::backups=error",
+    "matrix_sdk::http_client=off",
+];
+
+/// Encryption for a bot: no cross-signing bootstrap, no key backup created, no
+/// keys downloaded from one (the defaults of matrix-sdk 0.18, stated so that a
+/// new default cannot switch them on).
+fn bot_encryption() -> EncryptionSettings {
+    EncryptionSettings {
+        auto_enable_cross_signing: false,
+        backup_download_strategy: BackupDownloadStrategy::Manual,
+        auto_enable_backups: false,
+    }
+}
+
 /// Builds the client, restoring the saved session or logging in (once); true
 /// when this is the device's first start.
 async fn connect(
@@ -156,6 +185,7 @@ async fn connect(
     let client = Client::builder()
         .homeserver_url(&settings.homeserver)
         .sqlite_store(&paths.store, Some(&passphrase))
+        .with_encryption_settings(bot_encryption())
         .build()
         .await
         .map_err(|e| MatrixError::Sdk(e.to_string()))?;

@@ -10,6 +10,7 @@ use teloxide::types::{
 };
 
 use super::{CHANNEL, Link, format};
+use crate::channels::addressing::{Names, Signals, addressed};
 use crate::channels::blocking;
 use crate::channels::turns::{self, Settled};
 use crate::conversation::Input;
@@ -277,23 +278,19 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
     }
     let input = match message.text() {
         Some(text) if private => Input::Text(text.to_owned()),
-        // In groups (an owners' group, say): replies to our messages.
-        Some(text) if who.reply_to.is_some() => Input::Text(text.to_owned()),
-        // Otherwise only commands (to us, or to nobody in particular) and mentions.
+        // In groups (an owners' group, say) only what is addressed to us: mentions,
+        // replies to our messages, commands to us or to nobody in particular.
         Some(text) => {
             let mention = format!("@{me}");
-            if text.starts_with('/') {
-                let command = text.split_whitespace().next().unwrap_or("");
-                match command.split_once('@') {
-                    Some((_, to)) if !to.eq_ignore_ascii_case(me) => return None,
-                    _ => Input::Text(text.to_owned()),
-                }
-            } else if text.to_lowercase().contains(&mention.to_lowercase()) {
-                let cleaned = remove_ignoring_case(text, &mention);
-                Input::Text(cleaned.trim().to_owned())
-            } else {
-                return None;
-            }
+            let names = Names {
+                handles: &[&mention],
+                prefixes: &[],
+            };
+            let signals = Signals {
+                mentioned: false,
+                reply: who.reply_to.is_some(),
+            };
+            Input::Text(addressed(text, &names, signals)?.text)
         }
         None if private => Input::Unsupported,
         None => return None,
@@ -305,16 +302,6 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
         input: Pending::Ready(input),
         who,
     })
-}
-
-fn remove_ignoring_case(text: &str, needle: &str) -> String {
-    let lower = text.to_lowercase();
-    match lower.find(&needle.to_lowercase()) {
-        Some(at) if lower.len() == text.len() => {
-            format!("{}{}", &text[..at], &text[at + needle.len()..])
-        }
-        _ => text.to_owned(),
-    }
 }
 
 fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
