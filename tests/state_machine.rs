@@ -18,7 +18,12 @@
 //! - offers (a cart reminder with a coupon, `/broadcast`) reach only customers
 //!   who agreed, and never after `/stop`.
 //!
-//! `PROPTEST_CASES=5000 cargo test --release --test state_machine` for a long run.
+//! Faults are `RAISE(ABORT)` triggers installed for one step on a second
+//! connection (`PRAGMA max_page_count` is per connection: set elsewhere, it
+//! does not limit the engine's). 256 cases take about 20 s in a debug build;
+//! `PROPTEST_CASES=5000 cargo test --release --test state_machine` for a long
+//! run. While a defect is open, `SHOPBOT_SM_SKIP=offers,flood,isolation,nobody,file`
+//! turns its check off to look for the next one.
 
 mod state_machine {
     pub mod snapshot;
@@ -554,6 +559,54 @@ fn a_forgotten_customers_order_changes_tell_nobody() {
             checkout_as(4, "tower", false, true),
             Op::Forget(4),
             Op::OwnerSay(6, "/status 1001 paid".into()),
+        ],
+    );
+}
+
+/// Found by the property test (once in a few thousand cases): after /forget,
+/// no row holds customer !c1's name, but page 34 of the database file still
+/// does — a stale fragment of an owner's relay notice ("💬 #1 · NAME: castle")
+/// in the page's unused space, partly overwritten by the next cell, which
+/// `secure_delete` and the checkpoint after /forget do not clear.
+#[test]
+#[ignore = "fails until /forget leaves no stale fragments in the file (new, found by this test)"]
+fn forget_leaves_no_trace_in_the_file() {
+    replay(
+        ["Castle", "Castle", "🌀 Aﬀ0අA0#¡#", "Castle", "Castle"],
+        &[
+            Op::OwnerSay(6, "/status 1001 paid".into()),
+            Op::Human(2, "hello".into()),
+            Op::Fault {
+                who: 5,
+                input: FaultInput::Say("İ castle İ".into()),
+                fault: 0,
+            },
+            Op::Say(0, "0".into()),
+            Op::OwnerSay(5, "/reply 2 Yes, tomorrow".into()),
+            Op::Checkout(Box::new(Checkout {
+                who: 4,
+                add: "tower",
+                courier: false,
+                name: "Castle".into(),
+                phone: "600123456",
+                address: "Calle Mayor 5, Madrid",
+                note: None,
+                consent: false,
+                pay: "pay:cash",
+                confirm: true,
+            })),
+            Op::Confirm {
+                who: 4,
+                presses: 2,
+                again: 0,
+                restart: false,
+            },
+            Op::Deliver,
+            Op::PressId(3, "fa:who:kid".into()),
+            Op::Deliver,
+            Op::Say(2, "castle".into()),
+            Op::Say(3, "០".into()),
+            Op::Forget(2),
         ],
     );
 }
