@@ -606,6 +606,16 @@ fn set_status(
     } else {
         ""
     };
+    if before.customer_forgotten() {
+        // Erased by `/forget`: the order stays for the accounts, told to nobody.
+        return Ok(Outcome {
+            replies: vec![Reply::plain(format!(
+                "Order #{number}: {status}. Its customer erased their data, so nobody was told.{returned}"
+            ))],
+            stock_changed: status == "cancelled",
+            ..Outcome::default()
+        });
+    }
     Ok(Outcome {
         replies: vec![Reply::plain(format!(
             "Order #{number}: {status} — customer told.{returned}"

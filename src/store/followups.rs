@@ -94,14 +94,18 @@ impl Tx<'_> {
         Ok(rows)
     }
 
-    /// Orders delivered in `[from, to]`: (number, channel, chat).
+    /// Orders delivered in `[from, to]` whose customer is still known: (number,
+    /// channel, chat).
     pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT number, channel, chat_id FROM orders
-             WHERE status = 'delivered' AND status_at >= ?1 AND status_at <= ?2 ORDER BY id",
+             WHERE status = 'delivered' AND status_at >= ?1 AND status_at <= ?2
+               AND NOT chat_id LIKE ?3 || '%' ORDER BY id",
         )?;
         let rows = stmt
-            .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(params![from, to, super::FORGOTTEN], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -201,12 +205,13 @@ impl Tx<'_> {
     }
 
     /// Erases a customer by their key (channel and chat), never by what they
-    /// wrote: their session, history, tickets, consent, follow-ups, inbox keys,
-    /// every message to them and every message that quotes them (owner notices
-    /// and listings name them in `outbox_about`), the platform messages showing
-    /// those, and their orders' personal fields — the orders stay, anonymous, for
-    /// the seller's accounts. Nothing of another customer is touched. Returns how
-    /// many orders were anonymised.
+    /// wrote: their session, history, tickets, consent, follow-ups, every message
+    /// to them and every message that quotes them (owner notices and listings
+    /// name them in `outbox_about`), the platform messages showing those, and
+    /// their orders' personal fields — the orders stay, anonymous, for the
+    /// seller's accounts. Their events' keys stay, unattributed, until the purge.
+    /// Nothing of another customer is touched. Returns how many orders were
+    /// anonymised.
     pub fn forget(&self, channel: &str, chat_id: &str) -> Result<usize> {
         let chat = params![channel, chat_id];
         let theirs = "SELECT id FROM outbox WHERE channel = ?1 AND chat_id = ?2
@@ -223,12 +228,16 @@ impl Tx<'_> {
             "DELETE FROM consents WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM followups WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2",
-            "DELETE FROM inbox WHERE channel = ?1 AND chat_id = ?2",
+            // The keys of their events stay (no content; a Telegram key holds the
+            // chat's number) until the week's purge, so an event delivered again
+            // is still not handled twice; the rows no longer say whose they were.
+            "UPDATE inbox SET chat_id = NULL WHERE channel = ?1 AND chat_id = ?2",
         ] {
             self.tx.prepare_cached(sql)?.execute(chat)?;
         }
         let anonymous = format!(
-            "forgotten-{}",
+            "{}{}",
+            super::FORGOTTEN,
             self.tx
                 .query_row("SELECT lower(hex(randomblob(6)))", [], |r| r
                     .get::<_, String>(0))?

@@ -133,6 +133,17 @@ pub struct Order {
     pub tracking: Option<String>,
 }
 
+impl Order {
+    /// Whether its customer erased their data (`/forget`): the order stays for the
+    /// seller's accounts, but there is nobody to tell about it any more.
+    pub fn customer_forgotten(&self) -> bool {
+        self.chat_id.starts_with(FORGOTTEN)
+    }
+}
+
+/// How an anonymised order's chat begins (followed by random hex).
+pub const FORGOTTEN: &str = "forgotten-";
+
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {

@@ -110,12 +110,23 @@ impl Snapshot {
         inbox_keys: &HashMap<String, ChatKey>,
     ) -> Vec<(Option<ChatKey>, &str, String)> {
         let (by_id, by_number) = self.order_chats();
+        // `outbox_about` rows are part of the outbox row they annotate (an
+        // owner's notice names the customer it quotes): they belong to its chat.
+        let outbox_chats: HashMap<i64, ChatKey> = self
+            .outbox()
+            .into_iter()
+            .map(|(id, (channel, chat, _))| (id, (channel, chat)))
+            .collect();
         let mut out = Vec::new();
         for (name, t) in &self.tables {
             let channel = t.col("channel");
             let chat = t.col("chat_id");
             for row in &t.rows {
                 let who = match (channel, chat) {
+                    _ if name == "outbox_about" => match row[t.col("row_id").unwrap()] {
+                        Value::Integer(i) => outbox_chats.get(&i).cloned(),
+                        _ => None,
+                    },
                     (Some(c), Some(h)) => Some((
                         text(&row[c]).unwrap_or_default().to_owned(),
                         text(&row[h]).unwrap_or_default().to_owned(),
