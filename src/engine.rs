@@ -273,15 +273,7 @@ impl Engine {
                 Verdict::Pass
             };
             tx.clear_unreachable(chat.channel, chat.chat_id)?;
-            let mut turn = TurnCx {
-                tx,
-                shop,
-                channels,
-                now,
-                cached: stock,
-                fresh_stock: &mut fresh_stock,
-                forgotten: false,
-            };
+            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
             let rows = if let Verdict::Drop {
                 tell_customer,
                 tell_owners,
@@ -440,15 +432,7 @@ impl Engine {
                     order: due.reference.clone(),
                 },
             };
-            let mut turn = TurnCx {
-                tx,
-                shop,
-                channels,
-                now,
-                cached: stock,
-                fresh_stock: &mut fresh_stock,
-                forgotten: false,
-            };
+            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
             turn.converse(Chat { channel, chat_id }, Event::default(), &input)?;
             Ok(true)
         })?;
@@ -542,7 +526,26 @@ struct TurnCx<'t, 'c> {
     forgotten: bool,
 }
 
-impl TurnCx<'_, '_> {
+impl<'t, 'c> TurnCx<'t, 'c> {
+    fn new(
+        tx: &'t Tx<'c>,
+        shop: &'t Shop,
+        channels: &'t [&'static str],
+        now: Timestamp,
+        cached: &'t StockLevels,
+        fresh_stock: &'t mut Option<StockLevels>,
+    ) -> Self {
+        Self {
+            tx,
+            shop,
+            channels,
+            now,
+            cached,
+            fresh_stock,
+            forgotten: false,
+        }
+    }
+
     fn stock(&self) -> &StockLevels {
         self.fresh_stock.as_ref().unwrap_or(self.cached)
     }

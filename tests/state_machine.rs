@@ -613,6 +613,10 @@ fn forget_leaves_no_trace_in_the_file() {
 fn a_forget_press_delivered_again_is_still_a_duplicate() {
     replay(
         ["Castle", "Castle", "Castle", "Castle", "Castle"],
-        &[Op::Forget(0), Op::Redeliver(0, 3), Op::PressId(0, "finder".into())],
+        &[
+            Op::Forget(0),
+            Op::Redeliver(0, 3),
+            Op::PressId(0, "finder".into()),
+        ],
     );
 }

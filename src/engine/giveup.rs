@@ -64,15 +64,7 @@ impl Engine {
                 }
                 tx.inbox_record(channel, about.chat_id, key, now.as_second())?;
             }
-            let turn = TurnCx {
-                tx,
-                shop,
-                channels,
-                now,
-                cached,
-                fresh_stock: &mut fresh_stock,
-                forgotten: false,
-            };
+            let turn = TurnCx::new(tx, shop, channels, now, cached, &mut fresh_stock);
             let mut rows = Vec::new();
             if let Some(chat_id) = &origin.chat_id {
                 let chat = Chat { channel, chat_id };
