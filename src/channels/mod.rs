@@ -52,6 +52,36 @@ pub(crate) async fn pending(
     }
 }
 
+/// Writes what became of a sent message, waiting while the database cannot
+/// write (the message left already: sending it again would say it twice).
+/// False if the channel stopped first, or the work panicked.
+pub(crate) async fn record_delivery(
+    engine: &SharedEngine,
+    stop: &watch::Receiver<bool>,
+    channel: &'static str,
+    write: impl Fn(&mut Engine) -> Result<(), crate::store::StoreError> + Send + Sync + 'static,
+) -> bool {
+    let write = Arc::new(write);
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let attempt = Arc::clone(&write);
+        match blocking(engine, move |engine| attempt(engine)).await {
+            Some(Ok(())) => return true,
+            None => return false,
+            Some(Err(e)) => {
+                tracing::error!(
+                    "{channel}: cannot record a delivery ({e}); trying again in {} s",
+                    delay.as_secs()
+                );
+                if wait_or_stop(stop, delay).await {
+                    return false;
+                }
+                delay = (delay * 2).min(turns::Pace::STANDARD.max);
+            }
+        }
+    }
+}
+
 /// Sleeps, or returns true at once when the channel is asked to stop.
 pub(crate) async fn wait_or_stop(stop: &watch::Receiver<bool>, delay: Duration) -> bool {
     let mut watching = stop.clone();

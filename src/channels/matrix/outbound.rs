@@ -14,7 +14,7 @@ use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessa
 use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
 use super::{CHANNEL, Link};
-use crate::channels::{blocking, escape_html, pending, wait_or_stop};
+use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
 use crate::engine::{Outgoing, outgoing_of};
 use crate::store::OutboxRow;
 
@@ -179,24 +179,24 @@ async fn send(
         .map(|r| r.response.event_id)
 }
 
-/// Marks the row sent (remembering its event, for reactions) or failed.
+/// Marks the row sent (remembering its event, for reactions) or failed; a
+/// database that cannot write is waited for rather than the row sent again.
 async fn record(link: &Link, row: &OutboxRow, sent: Result<String, String>) {
+    if let Err(reason) = &sent {
+        tracing::error!("matrix: message dropped: {reason}");
+    }
     let (id, chat) = (row.id, row.chat_id.clone());
-    let now = Timestamp::now().as_second();
-    let done = blocking(&link.engine, move |engine| {
+    record_delivery(&link.engine, &link.stop, CHANNEL, move |engine| {
+        let now = Timestamp::now().as_second();
         let store = engine.store_mut();
-        match sent {
-            Ok(event_id) => store.mark_sent_as(id, now, CHANNEL, &chat, &[event_id]),
-            Err(reason) => {
-                tracing::error!("matrix: message dropped: {reason}");
-                store.mark_failed(id, &reason, now)
+        match &sent {
+            Ok(event_id) => {
+                store.mark_sent_as(id, now, CHANNEL, &chat, std::slice::from_ref(event_id))
             }
+            Err(reason) => store.mark_failed(id, reason, now),
         }
     })
     .await;
-    if let Some(Err(e)) = done {
-        tracing::error!("matrix: cannot record a delivery: {e}");
-    }
 }
 
 #[cfg(test)]

@@ -126,42 +126,26 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
 /// would answer the customer twice.
 async fn record(link: &Link, chat: &str, id: i64, outcome: Delivery) -> bool {
     let stopped = matches!(outcome, Delivery::Stopped);
-    let mut delay = Duration::from_secs(1);
-    loop {
-        let now = Timestamp::now().as_second();
-        let owned = chat.to_owned();
-        let outcome = outcome.clone();
-        let recorded = blocking(&link.engine, move |engine| {
+    let chat = chat.to_owned();
+    let recorded =
+        crate::channels::record_delivery(&link.engine, &link.stop, CHANNEL, move |engine| {
+            let now = Timestamp::now().as_second();
             let store = engine.store_mut();
-            match outcome {
-                Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &owned, &shown),
-                Delivery::Failed(reason) => store.mark_failed(id, &reason, now),
+            match &outcome {
+                Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &chat, shown),
+                Delivery::Failed(reason) => store.mark_failed(id, reason, now),
                 Delivery::Unreachable(reason) => store
-                    .mark_unreachable(CHANNEL, &owned, &reason, now)
-                    .and_then(|()| store.mark_failed(id, &reason, now)),
+                    .mark_unreachable(CHANNEL, &chat, reason, now)
+                    .and_then(|()| store.mark_failed(id, reason, now)),
                 Delivery::Stopped => Ok(()),
             }
         })
         .await;
-        match recorded {
-            Some(Ok(())) => return !stopped,
-            None => return false,
-            Some(Err(e)) => {
-                tracing::error!(
-                    "telegram: cannot record a delivery ({e}); trying again in {} s",
-                    delay.as_secs()
-                );
-                if crate::channels::wait_or_stop(&link.stop, delay).await {
-                    return false;
-                }
-                delay = (delay * 2).min(crate::channels::turns::Pace::STANDARD.max);
-            }
-        }
-    }
+    recorded && !stopped
 }
 
 /// What became of one outbox row.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Delivery {
     /// Sent, as these Telegram messages (an owner's reply to one of them finds the row).
     Sent(Vec<String>),
