@@ -524,7 +524,7 @@ fn write_csv(out: &mut impl Write, orders: &[Order]) -> Result<()> {
         let row = [
             o.number.clone(),
             date_of(o.created_at, None),
-            o.status.clone(),
+            o.status.to_string(),
             o.channel.clone(),
             o.chat_id.clone(),
             field("name"),

@@ -14,7 +14,7 @@ use crate::conversation::{
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
-use crate::store::{self, NewOrder, OutboxRow, PlaceOutcome, Store, Tx};
+use crate::store::{self, NewOrder, OrderStatus, OutboxRow, PlaceOutcome, Store, Tx};
 
 mod giveup;
 mod reload;
@@ -177,7 +177,7 @@ impl Engine {
     /// charges the customer; a database error is an error, not a refusal.
     pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> Result<bool, EngineError> {
         Ok(self.store.order(order)?.is_some_and(|o| {
-            o.status == "new" && o.total.cents() == amount && o.currency == currency
+            o.status.awaits_payment() && o.total.cents() == amount && o.currency == currency
         }))
     }
 
@@ -757,7 +757,9 @@ impl TurnCx<'_, '_> {
     ) -> Result<Option<Input>, EngineError> {
         let tx = self.tx;
         let theirs = tx.order(order)?.filter(|o| {
-            o.channel == chat.channel && o.chat_id == chat.chat_id && o.status == "delivered"
+            o.channel == chat.channel
+                && o.chat_id == chat.chat_id
+                && o.status == OrderStatus::Delivered
         });
         if theirs.is_none() || (stars.is_none() && tx.feedback(order)?.is_none()) {
             // Not theirs, not delivered, or a comment without stars: an expired button.

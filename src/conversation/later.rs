@@ -25,7 +25,7 @@ pub struct MyData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MyOrder {
     pub number: String,
-    pub status: String,
+    pub status: crate::store::OrderStatus,
     pub total: Money,
     /// The checkout answers kept with it.
     pub fields: Vec<(String, String)>,

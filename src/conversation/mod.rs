@@ -22,7 +22,7 @@ pub use later::{MyData, MyOrder};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Shop, StockLevels, Texts};
-use crate::store::OrderLine;
+use crate::store::{OrderLine, OrderStatus};
 
 /// What the customer did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub enum Input {
     /// The owner changed one of the customer's orders.
     OrderStatus {
         number: String,
-        status: String,
+        status: OrderStatus,
         tracking: Option<String>,
     },
     /// What the shop keeps about the customer, asked for by [`Effect::MyData`].
@@ -199,7 +199,7 @@ impl Totals {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBrief {
     pub number: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub total: Money,
     /// Unix seconds.
     pub created_at: i64,
@@ -335,7 +335,7 @@ impl<'a> Cx<'a> {
                 number,
                 status,
                 tracking,
-            } => self.order_status(number, status, tracking.as_deref()),
+            } => self.order_status(number, *status, tracking.as_deref()),
             Input::MyData(data) => self.my_data(data),
             Input::Forgotten => self.say(self.t().get("forgotten")),
             Input::CartReminder { coupon } => self.cart_reminder(coupon.as_deref()),
@@ -616,12 +616,12 @@ impl<'a> Cx<'a> {
         self.ask(text, vec![back]);
     }
 
-    fn order_status(&mut self, number: &str, status: &str, tracking: Option<&str>) {
+    fn order_status(&mut self, number: &str, status: OrderStatus, tracking: Option<&str>) {
         let key = match status {
-            "paid" => "order_now_paid",
-            "shipped" => "order_now_shipped",
-            "delivered" => "order_now_delivered",
-            _ => "order_now_cancelled",
+            OrderStatus::Paid => "order_now_paid",
+            OrderStatus::Shipped => "order_now_shipped",
+            OrderStatus::Delivered => "order_now_delivered",
+            OrderStatus::New | OrderStatus::Cancelled => "order_now_cancelled",
         };
         let mut text = self.t().fill(key, &[("number", number)]);
         if let Some(tracking) = tracking.filter(|t| !t.is_empty()) {

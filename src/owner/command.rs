@@ -5,8 +5,7 @@
 /// makes such ids, and the engine refuses them from anyone but an owner.
 pub const BUTTON_PREFIX: &str = "o:";
 
-/// Order statuses the owner can set, in the order an order goes through them.
-pub const STATUSES: [&str; 4] = ["paid", "shipped", "delivered", "cancelled"];
+use crate::store::OrderStatus;
 
 /// Every command name only an owner may use.
 pub const NAMES: [&str; 13] = [
@@ -34,11 +33,11 @@ pub enum Command {
         text: String,
     },
     Close(i64),
-    Orders(Option<String>),
+    Orders(Option<OrderStatus>),
     Order(String),
     Status {
         number: String,
-        status: String,
+        status: OrderStatus,
         tracking: Option<String>,
     },
     Stock {
@@ -104,9 +103,7 @@ pub fn parse(text: &str) -> Option<Command> {
         },
         "orders" => match words.next() {
             None => Command::Orders(None),
-            Some(status) => match status_word(status)
-                .or_else(|| status.eq_ignore_ascii_case("new").then(|| "new".to_owned()))
-            {
+            Some(status) => match OrderStatus::from_word(status) {
                 Some(status) => Command::Orders(Some(status)),
                 None => Command::Usage("/orders [new|paid|shipped|delivered|cancelled]"),
             },
@@ -181,19 +178,14 @@ fn number(word: &str) -> Option<i64> {
     word.trim_start_matches('#').parse().ok().filter(|n| *n > 0)
 }
 
-fn status_word(word: &str) -> Option<String> {
-    let word = word.to_ascii_lowercase();
-    let status = match word.as_str() {
-        "canceled" | "cancel" => "cancelled",
-        "ship" | "sent" => "shipped",
-        other => other,
-    };
-    STATUSES.contains(&status).then(|| status.to_owned())
+/// A status the owner can set (not `new`), as they may write it.
+fn status_word(word: &str) -> Option<OrderStatus> {
+    OrderStatus::from_word(word).filter(|status| OrderStatus::SETTABLE.contains(status))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Command, parse, parse_button};
+    use super::{Command, OrderStatus, parse, parse_button};
 
     #[test]
     fn reads_commands_and_their_arguments() {
@@ -208,7 +200,7 @@ mod tests {
             parse("/status@shopbot #1001 Shipped DHL 123"),
             Some(Command::Status {
                 number: "1001".into(),
-                status: "shipped".into(),
+                status: OrderStatus::Shipped,
                 tracking: Some("DHL 123".into())
             })
         );
@@ -222,7 +214,7 @@ mod tests {
         assert_eq!(parse("/close #3"), Some(Command::Close(3)));
         assert_eq!(
             parse("/orders paid"),
-            Some(Command::Orders(Some("paid".into())))
+            Some(Command::Orders(Some(OrderStatus::Paid)))
         );
         assert!(matches!(parse("/reply 3"), Some(Command::Usage(_))));
         assert!(matches!(parse("/stock castle -1"), Some(Command::Usage(_))));
@@ -241,7 +233,7 @@ mod tests {
             parse_button("o:cancelled:1002"),
             Some(Command::Status {
                 number: "1002".into(),
-                status: "cancelled".into(),
+                status: OrderStatus::Cancelled,
                 tracking: None
             })
         );

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use crate::conversation::{Button, Input, Reply, Session, TicketWait, order_lines};
 use crate::report::money;
 use crate::shop::{Money, Shop, StockLevels, stock_key};
-use crate::store::{Order, Result, Ticket, Tx};
+use crate::store::{Order, OrderStatus, Result, Ticket, Tx};
 
 pub use command::Command;
 
@@ -235,6 +235,17 @@ pub fn closed_by_customer(ticket: &Ticket) -> Notice {
     }
 }
 
+/// The label of the owner's button that sets `status`.
+fn button_label(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::New => "New",
+        OrderStatus::Paid => "Paid",
+        OrderStatus::Shipped => "Shipped",
+        OrderStatus::Delivered => "Delivered",
+        OrderStatus::Cancelled => "Cancel",
+    }
+}
+
 /// The notice of a new order, with buttons to move it along.
 pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
     let mut text = format!(
@@ -243,18 +254,13 @@ pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
         channel_name(&order.channel)
     );
     text.push_str(&order_body(shop, order));
-    let buttons = [
-        ("paid", "Paid"),
-        ("shipped", "Shipped"),
-        ("delivered", "Delivered"),
-        ("cancelled", "Cancel"),
-    ]
-    .into_iter()
-    .map(|(what, label)| Button {
-        id: command::button_id(what, &order.number),
-        label: label.to_owned(),
-    })
-    .collect();
+    let buttons = OrderStatus::SETTABLE
+        .into_iter()
+        .map(|status| Button {
+            id: command::button_id(status.as_str(), &order.number),
+            label: button_label(status).to_owned(),
+        })
+        .collect();
     Notice {
         reply: Reply {
             text,
@@ -415,7 +421,7 @@ pub fn run(
                 }
             }
         },
-        Command::Orders(status) => orders(tx, shop, status.as_deref())?,
+        Command::Orders(status) => orders(tx, shop, status)?,
         Command::Order(number) => match tx.order(&number)? {
             None => Outcome::say(format!("No order #{number}.")),
             Some(o) => {
@@ -447,7 +453,7 @@ pub fn run(
             number,
             status,
             tracking,
-        } => set_status(tx, &number, &status, tracking, now)?,
+        } => set_status(tx, &number, status, tracking, now)?,
         Command::Stock { key, qty } => set_stock(tx, shop, stock, &key, qty)?,
         Command::Pause => {
             tx.set_setting(PAUSED, Some(&now.as_second().to_string()))?;
@@ -515,7 +521,7 @@ fn tickets(tx: &Tx<'_>) -> Result<Outcome> {
     })
 }
 
-fn orders(tx: &Tx<'_>, shop: &Shop, status: Option<&str>) -> Result<Outcome> {
+fn orders(tx: &Tx<'_>, shop: &Shop, status: Option<OrderStatus>) -> Result<Outcome> {
     let orders = tx.orders(status)?;
     if orders.is_empty() {
         return Ok(Outcome::say("No orders."));
@@ -582,7 +588,7 @@ pub fn unknown_reply() -> Outcome {
 fn set_status(
     tx: &Tx<'_>,
     number: &str,
-    status: &str,
+    status: OrderStatus,
     tracking: Option<String>,
     now: Timestamp,
 ) -> Result<Outcome> {
@@ -590,18 +596,18 @@ fn set_status(
     else {
         return Ok(Outcome::say(format!("No order #{number}.")));
     };
-    if before.status == status {
-        return Ok(Outcome::say(format!(
-            "Order #{number} is already {status}."
-        )));
+    if !before.status.can_become(status) {
+        // The store left it as it was.
+        return Ok(Outcome::say(if before.status == status {
+            format!("Order #{number} is already {status}.")
+        } else {
+            format!(
+                "Order #{number} is {} — its status cannot change any more.",
+                before.status
+            )
+        }));
     }
-    if before.status == "delivered" || before.status == "cancelled" {
-        return Ok(Outcome::say(format!(
-            "Order #{number} is {} — its status cannot change any more.",
-            before.status
-        )));
-    }
-    let returned = if status == "cancelled" {
+    let returned = if status.returns_stock() {
         " Its stock is back on sale."
     } else {
         ""
@@ -612,7 +618,7 @@ fn set_status(
             replies: vec![Reply::plain(format!(
                 "Order #{number}: {status}. Its customer erased their data, so nobody was told.{returned}"
             ))],
-            stock_changed: status == "cancelled",
+            stock_changed: status.returns_stock(),
             ..Outcome::default()
         });
     }
@@ -626,11 +632,11 @@ fn set_status(
             chat_id: before.chat_id,
             input: Input::OrderStatus {
                 number: number.to_owned(),
-                status: status.to_owned(),
+                status,
                 tracking,
             },
         }],
-        stock_changed: status == "cancelled",
+        stock_changed: status.returns_stock(),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Tx};
+use super::{OrderStatus, Result, Tx};
 
 /// What a purge deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -99,13 +99,14 @@ impl Tx<'_> {
     pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT number, channel, chat_id FROM orders
-             WHERE status = 'delivered' AND status_at >= ?1 AND status_at <= ?2
+             WHERE status = ?4 AND status_at >= ?1 AND status_at <= ?2
                AND NOT chat_id LIKE ?3 || '%' ORDER BY id",
         )?;
         let rows = stmt
-            .query_map(params![from, to, super::FORGOTTEN], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
+            .query_map(
+                params![from, to, super::FORGOTTEN, OrderStatus::Delivered],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

@@ -11,6 +11,7 @@ mod orders;
 mod owner;
 mod records;
 mod stats;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,7 @@ pub use followups::{IdleCart, Purged};
 pub use migrations::SCHEMA_VERSION;
 pub use owner::{HistoryLine, Ticket};
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
+pub use status::{OrderStatus, UnknownStatus};
 
 /// How long a connection waits for another one's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -117,7 +119,7 @@ pub struct Order {
     pub number: String,
     pub channel: String,
     pub chat_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
     pub subtotal: Money,
     pub discount: Money,
@@ -233,9 +235,15 @@ impl Store {
         self.read(records::stock_levels)
     }
 
-    /// Every order, newest first, optionally only those with `status`.
+    /// Every order, newest first, optionally only those with `status` (a word
+    /// such as `paid`, as the command line gives it: one that is no
+    /// [`OrderStatus`] matches no order).
     pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>> {
-        self.read(|conn| orders::list(conn, status))
+        match status.map(str::parse::<OrderStatus>) {
+            None => self.read(|conn| orders::list(conn, None)),
+            Some(Ok(status)) => self.read(|conn| orders::list(conn, Some(status))),
+            Some(Err(_)) => Ok(Vec::new()),
+        }
     }
 
     /// The customer's latest 10 orders, newest first.

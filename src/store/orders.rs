@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{NewOrder, Order, OrderLine, PlaceOutcome, Result, StoreError};
+use super::{NewOrder, Order, OrderLine, OrderStatus, PlaceOutcome, Result, StoreError};
 use crate::shop::{Money, stock_key};
 
 /// Order numbers shown to customers start here (`1001`, `1002`, …).
@@ -115,7 +115,7 @@ const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, dis
      delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking";
 
 /// Every order, newest first, optionally only those with `status`.
-pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<Order>> {
+pub fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
     match status {
         Some(status) => query_orders(
             conn,
@@ -152,20 +152,20 @@ pub fn by_number(conn: &Connection, number: &str) -> Result<Option<Order>> {
     .pop())
 }
 
-/// Moves an order to `status` (with an optional tracking reference) unless it is
-/// already delivered or cancelled; a cancelled order's stock is returned. Returns
+/// Moves an order to `status` (with an optional tracking reference) if
+/// [`OrderStatus::can_become`] allows it; a cancelled order's stock is returned. Returns
 /// the order as it was before, or `None` if there is no such order.
 pub fn set_status(
     conn: &Connection,
     number: &str,
-    status: &str,
+    status: OrderStatus,
     tracking: Option<&str>,
     now: i64,
 ) -> Result<Option<Order>> {
     let Some(before) = by_number(conn, number)? else {
         return Ok(None);
     };
-    if before.status == "delivered" || before.status == "cancelled" || before.status == status {
+    if !before.status.can_become(status) {
         return Ok(Some(before));
     }
     conn.prepare_cached(
@@ -173,7 +173,7 @@ pub fn set_status(
          WHERE id = ?1",
     )?
     .execute(rusqlite::params![before.id, status, tracking, now])?;
-    if status == "cancelled" {
+    if status.returns_stock() {
         let mut give_back =
             conn.prepare_cached("UPDATE stock SET qty = qty + ?2 WHERE key = ?1")?;
         for line in &before.lines {
@@ -184,14 +184,20 @@ pub fn set_status(
     Ok(Some(before))
 }
 
-/// Marks a new order paid, with the payment's reference; false if it was not `new`.
+/// Marks a new order paid, with the payment's reference; false if it was not `new`
+/// (see [`OrderStatus::awaits_payment`]).
 pub fn mark_paid(conn: &Connection, number: &str, reference: &str) -> Result<bool> {
     let changed = conn
         .prepare_cached(
-            "UPDATE orders SET status = 'paid', payment_ref = ?2
-             WHERE number = ?1 AND status = 'new'",
+            "UPDATE orders SET status = ?3, payment_ref = ?2
+             WHERE number = ?1 AND status = ?4",
         )?
-        .execute(rusqlite::params![number, reference])?;
+        .execute(rusqlite::params![
+            number,
+            reference,
+            OrderStatus::Paid,
+            OrderStatus::New
+        ])?;
     Ok(changed == 1)
 }
 

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Order, Result, Tx, orders};
+use super::{Order, OrderStatus, Result, Tx, orders};
 
 /// A conversation handed to a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -258,7 +258,7 @@ impl Tx<'_> {
     }
 
     /// Every order, newest first, optionally only those with `status`.
-    pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>> {
+    pub fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<Order>> {
         orders::list(&self.tx, status)
     }
 
@@ -266,7 +266,7 @@ impl Tx<'_> {
     pub fn set_order_status(
         &self,
         number: &str,
-        status: &str,
+        status: OrderStatus,
         tracking: Option<&str>,
         now: i64,
     ) -> Result<Option<Order>> {

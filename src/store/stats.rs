@@ -8,7 +8,7 @@ use jiff::{Timestamp, ToSpan, tz::TimeZone};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::{Result, Store, Tx};
+use super::{OrderStatus, Result, Store, Tx};
 use crate::shop::Money;
 
 /// How far customers got, step by step.
@@ -183,10 +183,10 @@ fn compute(
         .collect();
     let mut stmt = conn.prepare_cached(
         "SELECT channel, total, created_at FROM orders
-         WHERE created_at >= ?1 AND created_at < ?2 AND status <> 'cancelled'",
+         WHERE created_at >= ?1 AND created_at < ?2 AND status <> ?3",
     )?;
     let orders = stmt
-        .query_map(params![since, until], |r| {
+        .query_map(params![since, until, OrderStatus::Cancelled], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -248,11 +248,11 @@ fn best_sellers(conn: &Connection, since: i64, until: i64) -> Result<Vec<Seller>
     let mut stmt = conn.prepare_cached(
         "SELECT i.product_id, MAX(i.name), SUM(i.qty), SUM(i.qty * i.unit_price)
          FROM order_items i JOIN orders o ON o.id = i.order_id
-         WHERE o.created_at >= ?1 AND o.created_at < ?2 AND o.status <> 'cancelled'
+         WHERE o.created_at >= ?1 AND o.created_at < ?2 AND o.status <> ?3
          GROUP BY i.product_id ORDER BY SUM(i.qty) DESC, i.product_id LIMIT 10",
     )?;
     let rows = stmt
-        .query_map(params![since, until], |r| {
+        .query_map(params![since, until, OrderStatus::Cancelled], |r| {
             Ok(Seller {
                 product_id: r.get(0)?,
                 name: r.get(1)?,
