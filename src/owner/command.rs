@@ -240,4 +240,26 @@ mod tests {
         assert_eq!(parse_button("menu"), None);
         assert_eq!(parse_button("o:close:x"), None);
     }
+
+    /// The usage texts write the status words out: they list exactly the type's.
+    #[test]
+    fn usage_lists_the_statuses() {
+        let words = |statuses: &[OrderStatus]| {
+            statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let Some(Command::Usage(orders)) = parse("/orders lost") else {
+            panic!("no usage for /orders");
+        };
+        assert!(orders.contains(&format!("[{}]", words(&OrderStatus::ALL))));
+        let Some(Command::Usage(status)) = parse("/status 1 lost") else {
+            panic!("no usage for /status");
+        };
+        assert!(status.contains(&format!(" {} ", words(&OrderStatus::SETTABLE))));
+        let help = super::super::help();
+        assert!(help.contains(orders) && help.contains(status));
+    }
 }
