@@ -179,3 +179,34 @@ pub fn escape_html(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNSET: &str = "SHOPBOT_TEST_SECRET_NEVER_SET";
+
+    #[test]
+    fn a_secret_file_is_read_as_its_kind_says() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s"), "  a b \r\n").unwrap();
+        std::fs::write(dir.path().join("blank"), " \n").unwrap();
+        let read = |file, kind| secret(UNSET, Some(file), "none", dir.path(), kind);
+        assert_eq!(
+            read("s", SecretKind::Token).unwrap().as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            read("s", SecretKind::Password).unwrap().as_deref(),
+            Some("  a b ")
+        );
+        assert!(matches!(
+            read("blank", SecretKind::Token),
+            Err(SecretError::Empty(_))
+        ));
+        assert!(matches!(
+            read("missing", SecretKind::Password),
+            Err(SecretError::Unreadable { .. })
+        ));
+    }
+}
