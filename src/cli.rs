@@ -8,9 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use crate::channels::terminal;
-use crate::engine::Engine;
+use crate::engine::{Engine, Order, Stats};
 use crate::shop::{EXAMPLE_TOML, Shop};
-use crate::store::Order;
 
 /// A self-hosted shop bot: your catalog in one shop.toml, your customers in Telegram,
 /// Matrix or the terminal.
@@ -160,7 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let engine = open_engine(shop, files.db.as_deref())?;
-            let orders = engine.store().orders(status.as_deref())?;
+            let orders = engine.orders(status.as_deref())?;
             let mut out = std::io::stdout().lock();
             if csv {
                 write_csv(&mut out, &orders)?;
@@ -215,13 +214,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// The shop, its database and the figures of the last `days` days; `None` if the
 /// shop file is broken (its problems are printed).
-fn figures(files: &Files, days: u32) -> Result<Option<(Engine, crate::store::Stats)>> {
+fn figures(files: &Files, days: u32) -> Result<Option<(Engine, Stats)>> {
     let Some(shop) = load_shop(files.shop.as_deref()) else {
         return Ok(None);
     };
     let engine = open_engine(shop, files.db.as_deref())?;
     let shop = engine.shop();
-    let stats = engine.store().stats(
+    let stats = engine.stats(
         days,
         jiff::Timestamp::now(),
         &shop.time_zone,

@@ -14,9 +14,12 @@ use crate::conversation::{
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
 use crate::shop::{Shop, StockLevels, stock_key};
-use crate::store::{self, NewOrder, OrderStatus, OutboxRow, PlaceOutcome, Store, Tx};
+use crate::store::{self, NewOrder, OrderStatus, PlaceOutcome, Store, Tx};
+pub use crate::store::{Order, OutboxRow, Stats};
 
 mod giveup;
+mod lookup;
+mod outbox;
 mod reload;
 mod scheduler;
 pub use giveup::Origin;

@@ -7,13 +7,91 @@ pub mod telegram;
 pub mod terminal;
 pub(crate) mod turns;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::engine::{Engine, SharedEngine};
-use crate::store::OutboxRow;
+use crate::engine::{Engine, EngineError, OutboxRow, SharedEngine};
+
+/// How long a stop may take, in every channel: in-flight turns finish, then the
+/// outbox drains; what is left is sent at the next start.
+pub const STOP_GRACE: Duration = Duration::from_secs(8);
+
+/// How a secret is written: what around it is not part of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A bot token: whitespace around it is dropped, in the environment and in a file.
+    Token,
+    /// A password: taken as set in the environment; from a file, only the line
+    /// end is dropped (spaces may belong to it).
+    Password,
+}
+
+impl SecretKind {
+    fn clean_env(self, value: &str) -> &str {
+        match self {
+            Self::Token => value.trim(),
+            Self::Password => value,
+        }
+    }
+
+    fn clean_file(self, text: &str) -> &str {
+        match self {
+            Self::Token => text.trim(),
+            Self::Password => text.trim_end_matches(['\n', '\r']),
+        }
+    }
+}
+
+/// Why a secret's file gave no secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{0} is empty")]
+    Empty(String),
+}
+
+/// A channel's secret (bot token, account password), from the first of: the
+/// environment variable `env_var` (when not blank), the file `file` named in the
+/// shop file (relative to `base_dir`, the folder of `shop.toml`), or the systemd
+/// credential `credential` in `$CREDENTIALS_DIRECTORY` (when present). `None`:
+/// none of them is set. A named file that cannot be read or is empty is an error.
+pub fn secret(
+    env_var: &str,
+    file: Option<&str>,
+    credential: &str,
+    base_dir: &Path,
+    kind: SecretKind,
+) -> Result<Option<String>, SecretError> {
+    if let Ok(value) = std::env::var(env_var) {
+        let value = kind.clean_env(&value);
+        if !value.is_empty() {
+            return Ok(Some(value.to_owned()));
+        }
+    }
+    let path = match file {
+        Some(file) => base_dir.join(file),
+        None => match std::env::var_os("CREDENTIALS_DIRECTORY")
+            .map(|dir| PathBuf::from(dir).join(credential))
+            .filter(|path| path.exists())
+        {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| SecretError::Unreadable {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let value = kind.clean_file(&text);
+    if value.is_empty() {
+        return Err(SecretError::Empty(path.display().to_string()));
+    }
+    Ok(Some(value.to_owned()))
+}
 
 /// Locks the engine; a panic elsewhere never leaves it unusable.
 pub(crate) fn lock(engine: &SharedEngine) -> MutexGuard<'_, Engine> {
@@ -38,11 +116,7 @@ pub(crate) async fn pending(
     channel: &'static str,
     limit: usize,
 ) -> Vec<OutboxRow> {
-    match blocking(engine, move |engine| {
-        engine.store().pending_outbox(channel, limit)
-    })
-    .await
-    {
+    match blocking(engine, move |engine| engine.pending_outbox(channel, limit)).await {
         Some(Ok(rows)) => rows,
         Some(Err(e)) => {
             tracing::error!("{channel}: cannot read the outbox: {e}");
@@ -59,7 +133,7 @@ pub(crate) async fn record_delivery(
     engine: &SharedEngine,
     stop: &watch::Receiver<bool>,
     channel: &'static str,
-    write: impl Fn(&mut Engine) -> Result<(), crate::store::StoreError> + Send + Sync + 'static,
+    write: impl Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync + 'static,
 ) -> bool {
     let write = Arc::new(write);
     let mut delay = Duration::from_secs(1);
@@ -104,4 +178,35 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNSET: &str = "SHOPBOT_TEST_SECRET_NEVER_SET";
+
+    #[test]
+    fn a_secret_file_is_read_as_its_kind_says() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s"), "  a b \r\n").unwrap();
+        std::fs::write(dir.path().join("blank"), " \n").unwrap();
+        let read = |file, kind| secret(UNSET, Some(file), "none", dir.path(), kind);
+        assert_eq!(
+            read("s", SecretKind::Token).unwrap().as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            read("s", SecretKind::Password).unwrap().as_deref(),
+            Some("  a b ")
+        );
+        assert!(matches!(
+            read("blank", SecretKind::Token),
+            Err(SecretError::Empty(_))
+        ));
+        assert!(matches!(
+            read("missing", SecretKind::Password),
+            Err(SecretError::Unreadable { .. })
+        ));
+    }
 }

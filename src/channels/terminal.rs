@@ -68,7 +68,7 @@ fn deliver(
     out: &mut impl Write,
     now: Timestamp,
 ) -> Result<(), EngineError> {
-    let rows = engine.store().pending_outbox_of(CHANNEL, chat_id, 1000)?;
+    let rows = engine.pending_outbox_of(CHANNEL, chat_id, 1000)?;
     let base = engine.shop().base_dir.clone();
     for row in &rows {
         let Outgoing {
@@ -89,7 +89,7 @@ fn deliver(
         for (number, button) in (first_number..).zip(&reply.buttons) {
             let _ = writeln!(out, "  [{number}] {}", button.label);
         }
-        engine.store_mut().mark_sent(row.id, now.as_second())?;
+        engine.mark_sent(row.id, now.as_second())?;
     }
     let _ = out.flush();
     Ok(())

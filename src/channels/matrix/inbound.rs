@@ -236,11 +236,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         loop {
             // A database that cannot be read is waited for: syncing from nowhere
             // instead would take a fresh start's view of the rooms.
-            match blocking(&link.engine, |engine| {
-                engine.store_mut().write(|tx| tx.setting(SINCE))
-            })
-            .await
-            {
+            match blocking(&link.engine, |engine| engine.setting(SINCE)).await {
                 Some(Ok(saved)) => {
                     since = saved;
                     break;
@@ -276,11 +272,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 let next = response.next_batch;
                 let saved = blocking(&link.engine, {
                     let next = next.clone();
-                    move |engine| {
-                        engine
-                            .store_mut()
-                            .write(|tx| tx.set_setting(SINCE, Some(&next)))
-                    }
+                    move |engine| engine.set_setting(SINCE, Some(&next))
                 })
                 .await;
                 if let Some(Err(e)) = saved {

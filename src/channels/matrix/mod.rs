@@ -14,14 +14,13 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use matrix_sdk::Client;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::encryption::{BackupDownloadStrategy, EncryptionSettings};
 use tokio::sync::{Notify, watch};
 
-use crate::channels::lock;
+use crate::channels::{STOP_GRACE, SecretError, SecretKind, lock, secret};
 use crate::engine::SharedEngine;
 use crate::shop::{MatrixSettings, Shop};
 
@@ -73,30 +72,20 @@ impl Paths {
 
 /// The password of the bot's account: `SHOPBOT_MATRIX_PASSWORD`, else `password_file`.
 fn password(settings: &MatrixSettings, base_dir: &Path) -> Result<String, MatrixError> {
-    if let Ok(password) = std::env::var("SHOPBOT_MATRIX_PASSWORD")
-        && !password.is_empty()
-    {
-        return Ok(password);
+    let found = secret(
+        "SHOPBOT_MATRIX_PASSWORD",
+        settings.password_file.as_deref(),
+        "matrix-password",
+        base_dir,
+        SecretKind::Password,
+    );
+    match found {
+        Ok(Some(password)) => Ok(password),
+        Ok(None) | Err(SecretError::Empty(_)) => {
+            Err(MatrixError::NoPassword(settings.user.clone()))
+        }
+        Err(SecretError::Unreadable { path, reason }) => Err(MatrixError::File { path, reason }),
     }
-    let file = settings
-        .password_file
-        .as_ref()
-        .map(|f| base_dir.join(f))
-        .or_else(|| {
-            std::env::var_os("CREDENTIALS_DIRECTORY")
-                .map(|dir| PathBuf::from(dir).join("matrix-password"))
-                .filter(|p| p.exists())
-        })
-        .ok_or_else(|| MatrixError::NoPassword(settings.user.clone()))?;
-    let text = std::fs::read_to_string(&file).map_err(|e| MatrixError::File {
-        path: file.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let password = text.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
-        return Err(MatrixError::NoPassword(settings.user.clone()));
-    }
-    Ok(password)
 }
 
 /// Writes a secret file readable by its owner only.
@@ -258,10 +247,7 @@ pub async fn run(
     let sending = tokio::spawn(outbound::send_loop(link.clone()));
     inbound::sync_loop(&link, first_start).await;
     link.wake.notify_one();
-    if tokio::time::timeout(Duration::from_secs(8), sending)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(STOP_GRACE, sending).await.is_err() {
         tracing::warn!(
             "matrix: outbox not drained before the stop; the rest is sent at the next start"
         );

@@ -15,8 +15,8 @@ use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
 use super::{CHANNEL, Link};
 use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
+use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
-use crate::store::OutboxRow;
 
 /// The reaction shortcut of button number `n` (1 to 10).
 pub(super) fn keycap(n: usize) -> Option<String> {
@@ -188,12 +188,11 @@ async fn record(link: &Link, row: &OutboxRow, sent: Result<String, String>) {
     let (id, chat) = (row.id, row.chat_id.clone());
     record_delivery(&link.engine, &link.stop, CHANNEL, move |engine| {
         let now = Timestamp::now().as_second();
-        let store = engine.store_mut();
         match &sent {
             Ok(event_id) => {
-                store.mark_sent_as(id, now, CHANNEL, &chat, std::slice::from_ref(event_id))
+                engine.mark_sent_as(id, now, CHANNEL, &chat, std::slice::from_ref(event_id))
             }
-            Err(reason) => store.mark_failed(id, reason, now),
+            Err(reason) => engine.mark_failed(id, reason, now),
         }
     })
     .await;

@@ -14,7 +14,6 @@ mod outbound;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
@@ -22,15 +21,12 @@ use teloxide::prelude::*;
 use teloxide::types::BotCommand;
 use tokio::sync::{Notify, watch};
 
-use super::lock;
+use super::{STOP_GRACE, SecretError, SecretKind, lock};
 use crate::engine::SharedEngine;
 use crate::shop::Shop;
 
 /// The channel name in the database.
 pub const CHANNEL: &str = "telegram";
-
-/// How long a stop may take: in-flight turns finish, then the outbox drains.
-pub const STOP_GRACE: Duration = Duration::from_secs(8);
 
 /// Errors that stop the channel from starting.
 #[derive(Debug, thiserror::Error)]
@@ -47,27 +43,17 @@ pub enum TelegramError {
 /// `[telegram] token_file` (relative to `shop.toml`), or a systemd credential named
 /// `telegram-token`. `None`: Telegram is not configured.
 pub fn token(shop: &Shop) -> Result<Option<String>, TelegramError> {
-    if let Ok(token) = std::env::var("SHOPBOT_TELEGRAM_TOKEN")
-        && !token.trim().is_empty()
-    {
-        return Ok(Some(token.trim().to_owned()));
-    }
-    let file = match &shop.file.telegram.token_file {
-        Some(file) => Some(shop.base_dir.join(file)),
-        None => std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(|dir| PathBuf::from(dir).join("telegram-token"))
-            .filter(|path| path.exists()),
-    };
-    let Some(path) = file else { return Ok(None) };
-    let token = std::fs::read_to_string(&path).map_err(|e| TelegramError::TokenFile {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(TelegramError::EmptyToken(path.display().to_string()));
-    }
-    Ok(Some(token.to_owned()))
+    super::secret(
+        "SHOPBOT_TELEGRAM_TOKEN",
+        shop.file.telegram.token_file.as_deref(),
+        "telegram-token",
+        &shop.base_dir,
+        SecretKind::Token,
+    )
+    .map_err(|e| match e {
+        SecretError::Unreadable { path, reason } => TelegramError::TokenFile { path, reason },
+        SecretError::Empty(path) => TelegramError::EmptyToken(path),
+    })
 }
 
 /// Removes secrets (the bot token, payment provider tokens) from a text: error

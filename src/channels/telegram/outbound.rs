@@ -15,8 +15,8 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::{CHANNEL, Link};
 use crate::channels::{blocking, pending};
+use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
-use crate::store::OutboxRow;
 
 /// Rows a worker takes at a time.
 const BATCH: usize = 20;
@@ -105,7 +105,7 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
     loop {
         let owned = chat.to_owned();
         let rows = blocking(&link.engine, move |engine| {
-            engine.store().pending_outbox_of(CHANNEL, &owned, BATCH)
+            engine.pending_outbox_of(CHANNEL, &owned, BATCH)
         })
         .await;
         let Some(Ok(rows)) = rows else { return };
@@ -130,13 +130,12 @@ async fn record(link: &Link, chat: &str, id: i64, outcome: Delivery) -> bool {
     let recorded =
         crate::channels::record_delivery(&link.engine, &link.stop, CHANNEL, move |engine| {
             let now = Timestamp::now().as_second();
-            let store = engine.store_mut();
             match &outcome {
-                Delivery::Sent(shown) => store.mark_sent_as(id, now, CHANNEL, &chat, shown),
-                Delivery::Failed(reason) => store.mark_failed(id, reason, now),
-                Delivery::Unreachable(reason) => store
+                Delivery::Sent(shown) => engine.mark_sent_as(id, now, CHANNEL, &chat, shown),
+                Delivery::Failed(reason) => engine.mark_failed(id, reason, now),
+                Delivery::Unreachable(reason) => engine
                     .mark_unreachable(CHANNEL, &chat, reason, now)
-                    .and_then(|()| store.mark_failed(id, reason, now)),
+                    .and_then(|()| engine.mark_failed(id, reason, now)),
                 Delivery::Stopped => Ok(()),
             }
         })
