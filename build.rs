@@ -1,9 +1,15 @@
-//! Lists the example shop's images so `shopbot init` can write them from the binary.
+//! Lists the example shop's images so `shopbot init` can write them from the binary,
+//! and turns the phrase keys of `locales/en.toml` into the `Phrase` enum.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
+    images();
+    phrases();
+}
+
+fn images() {
     println!("cargo::rerun-if-changed=images");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("images");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -34,4 +40,86 @@ fn main() {
     let target =
         Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("images.rs");
     std::fs::write(target, out).expect("cannot write images.rs");
+}
+
+/// `Phrase`: one variant per key of `locales/en.toml` (the reference language), so a
+/// misspelt key does not compile. Lines are `key = "text"`; comments and blanks are skipped.
+fn phrases() {
+    println!("cargo::rerun-if-changed=locales/en.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en.toml");
+    let src = std::fs::read_to_string(&path).expect("cannot read locales/en.toml");
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for (n, line) in src.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            panic!("locales/en.toml:{}: expected `key = \"text\"`", n + 1);
+        };
+        let key = key.trim();
+        assert!(
+            !key.is_empty()
+                && key.starts_with(|c: char| c.is_ascii_lowercase())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "locales/en.toml:{}: phrase key `{key}` is not snake_case",
+            n + 1
+        );
+        let variant = camel(key);
+        assert!(
+            keys.iter().all(|(k, v)| k != key && *v != variant),
+            "locales/en.toml:{}: phrase key `{key}` repeats another",
+            n + 1
+        );
+        keys.push((key.to_owned(), variant));
+    }
+    let mut out = String::new();
+    out.push_str(
+        "/// A customer-facing phrase: one variant per key of `locales/en.toml`.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
+         pub enum Phrase {\n",
+    );
+    for (key, variant) in &keys {
+        writeln!(out, "    /// `{key}`\n    {variant},").expect("writing to a string");
+    }
+    out.push_str("}\n\nimpl Phrase {\n    /// Every phrase, in the order of `locales/en.toml`.\n    pub const ALL: &[Self] = &[\n");
+    for (_, variant) in &keys {
+        writeln!(out, "        Self::{variant},").expect("writing to a string");
+    }
+    out.push_str("    ];\n\n    /// The keys as written in the locale files, in the same order.\n    const NAMES: &[&str] = &[\n");
+    for (key, _) in &keys {
+        writeln!(out, "        {key:?},").expect("writing to a string");
+    }
+    out.push_str(
+        "    ];\n\n\
+         \x20   /// The key as written in the locale files.\n\
+         \x20   #[must_use]\n\
+         \x20   pub const fn as_str(self) -> &'static str {\n\
+         \x20       Self::NAMES[self as usize]\n\
+         \x20   }\n\n\
+         \x20   /// The phrase a key names, if any.\n\
+         \x20   #[must_use]\n\
+         \x20   pub fn from_name(name: &str) -> Option<Self> {\n\
+         \x20       Self::ALL.iter().copied().find(|p| p.as_str() == name)\n\
+         \x20   }\n\
+         }\n",
+    );
+    let target =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("phrases.rs");
+    std::fs::write(target, out).expect("cannot write phrases.rs");
+}
+
+/// `menu_cart` → `MenuCart`.
+fn camel(key: &str) -> String {
+    key.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
 }

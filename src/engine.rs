@@ -13,7 +13,7 @@ use crate::conversation::{
 };
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
-use crate::shop::{Shop, StockLevels, stock_key};
+use crate::shop::{Phrase, Shop, StockLevels, stock_key};
 use crate::store::{self, NewOrder, OrderStatus, PlaceOutcome, Store, Tx};
 pub use crate::store::{Order, OutboxRow, Stats};
 
@@ -478,7 +478,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         if owners_notice
             || matches!(input, Input::Button(id) if id.starts_with(owner::command::BUTTON_PREFIX))
         {
-            return self.say_to(chat, event, "owner_only");
+            return self.say_to(chat, event, Phrase::OwnerOnly);
         }
         if let Some(ticket) = self.tx.open_ticket_of(chat.channel, chat.chat_id)? {
             match input {
@@ -497,7 +497,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                         chat,
                         &owner::relay_notice(&ticket, "[sent something that is not text]"),
                     )?;
-                    rows.extend(self.say_to(chat, event, "ticket_text_only")?);
+                    rows.extend(self.say_to(chat, event, Phrase::TicketTextOnly)?);
                     return Ok(rows);
                 }
                 _ => {}
@@ -511,7 +511,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         &self,
         chat: Chat<'_>,
         event: Event<'_>,
-        key: &str,
+        key: Phrase,
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let session = load_session(self.tx, self.shop, chat, self.now)?;
         let text = self.shop.texts(&session.lang).get(key).to_owned();
@@ -532,7 +532,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let mut rows = Vec::new();
         if tell_customer {
-            rows = self.say_to(chat, event, "too_fast")?;
+            rows = self.say_to(chat, event, Phrase::TooFast)?;
         }
         if let Some(ignored) = tell_owners {
             let who = customer_name(chat, event);

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::{Action, Button, CartItem, Cx, Session, Step, Totals, render};
-use crate::shop::{Coupon, Money, Shop};
+use crate::shop::{Coupon, Money, Phrase, Shop};
 use crate::store::OrderLine;
 
 /// Why a coupon cannot be used now.
@@ -131,10 +131,10 @@ impl Cx<'_> {
             None => p.name_in(&lang).to_owned(),
         };
         if available == 0 {
-            self.say(self.t().fill("sold_out", &[("product", &name)]));
+            self.say(self.t().fill(Phrase::SoldOut, &[("product", &name)]));
         } else if in_cart >= available {
             self.say(self.t().fill(
-                "only_left",
+                Phrase::OnlyLeft,
                 &[("product", &name), ("count", &available.to_string())],
             ));
         } else {
@@ -148,7 +148,7 @@ impl Cx<'_> {
             }
             let totals = totals(self.shop, &self.s, self.now);
             self.say(self.t().fill(
-                "added",
+                Phrase::Added,
                 &[
                     ("product", &name),
                     ("count", &self.s.cart_units().to_string()),
@@ -157,23 +157,23 @@ impl Cx<'_> {
             ));
         }
         let buttons = vec![
-            self.button(&Action::Cart, "view_cart"),
-            self.button(&Action::Checkout, "checkout"),
-            self.button(&Action::Browse, "keep_shopping"),
-            self.button(&Action::Menu, "main_menu"),
+            self.button(&Action::Cart, Phrase::ViewCart),
+            self.button(&Action::Checkout, Phrase::Checkout),
+            self.button(&Action::Browse, Phrase::KeepShopping),
+            self.button(&Action::Menu, Phrase::MainMenu),
         ];
-        self.ask(self.t().get("anything_else"), buttons);
+        self.ask(self.t().get(Phrase::AnythingElse), buttons);
     }
 
     pub(super) fn cart(&mut self) {
         self.s.step = Step::Cart;
         if self.s.cart.is_empty() {
             let buttons = vec![
-                self.button(&Action::Finder, "menu_finder"),
-                self.button(&Action::Browse, "menu_browse"),
-                self.button(&Action::Menu, "main_menu"),
+                self.button(&Action::Finder, Phrase::MenuFinder),
+                self.button(&Action::Browse, Phrase::MenuBrowse),
+                self.button(&Action::Menu, Phrase::MainMenu),
             ];
-            self.ask(self.t().get("cart_empty"), buttons);
+            self.ask(self.t().get(Phrase::CartEmpty), buttons);
             return;
         }
         let lines = order_lines(self.shop, &self.s);
@@ -197,11 +197,11 @@ impl Cx<'_> {
                 label: format!("−1 {}", line.name),
             });
         }
-        buttons.push(self.button(&Action::Checkout, "checkout"));
-        buttons.push(self.button(&Action::Coupon, "enter_coupon"));
-        buttons.push(self.button(&Action::EmptyCart, "empty_cart"));
-        buttons.push(self.button(&Action::Browse, "keep_shopping"));
-        buttons.push(self.button(&Action::Menu, "main_menu"));
+        buttons.push(self.button(&Action::Checkout, Phrase::Checkout));
+        buttons.push(self.button(&Action::Coupon, Phrase::EnterCoupon));
+        buttons.push(self.button(&Action::EmptyCart, Phrase::EmptyCart));
+        buttons.push(self.button(&Action::Browse, Phrase::KeepShopping));
+        buttons.push(self.button(&Action::Menu, Phrase::MainMenu));
         self.ask(text, buttons);
     }
 
@@ -222,7 +222,7 @@ impl Cx<'_> {
                     .find(|l| l.product_id == item.product && l.variant == item.variant)
                     .map_or(item.product.clone(), |l| l.name);
                 self.say(self.t().fill(
-                    "only_left",
+                    Phrase::OnlyLeft,
                     &[("product", &name), ("count", &available.max(0).to_string())],
                 ));
             } else {
@@ -239,14 +239,14 @@ impl Cx<'_> {
     pub(super) fn empty_cart(&mut self) {
         self.s.cart.clear();
         self.s.checkout.coupon = None;
-        self.say(self.t().get("cart_emptied"));
+        self.say(self.t().get(Phrase::CartEmptied));
         self.menu(true);
     }
 
     pub(super) fn coupon_prompt(&mut self) {
         self.s.step = Step::Coupon;
-        let buttons = vec![self.button(&Action::Cart, "back_to_cart")];
-        self.ask(self.t().get("coupon_prompt"), buttons);
+        let buttons = vec![self.button(&Action::Cart, Phrase::BackToCart)];
+        self.ask(self.t().get(Phrase::CouponPrompt), buttons);
     }
 
     pub(super) fn coupon_entered(&mut self, code: &str) {
@@ -254,16 +254,19 @@ impl Cx<'_> {
         match coupon_problem(self.shop, code, subtotal, self.now) {
             Ok(coupon) => {
                 self.s.checkout.coupon = Some(coupon.code.clone());
-                self.say(self.t().fill("coupon_applied", &[("code", &coupon.code)]));
+                self.say(
+                    self.t()
+                        .fill(Phrase::CouponApplied, &[("code", &coupon.code)]),
+                );
                 self.cart();
             }
             Err(problem) => {
                 let text = match problem {
-                    CouponProblem::Unknown => self.t().get("coupon_unknown").to_owned(),
-                    CouponProblem::Expired => self.t().get("coupon_expired").to_owned(),
+                    CouponProblem::Unknown => self.t().get(Phrase::CouponUnknown).to_owned(),
+                    CouponProblem::Expired => self.t().get(Phrase::CouponExpired).to_owned(),
                     CouponProblem::Minimum(min) => self
                         .t()
-                        .fill("coupon_minimum", &[("amount", &self.money(min))]),
+                        .fill(Phrase::CouponMinimum, &[("amount", &self.money(min))]),
                 };
                 self.say(text);
                 self.coupon_prompt();

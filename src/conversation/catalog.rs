@@ -1,7 +1,7 @@
 //! Browsing: categories, paged product lists, product cards, common questions.
 
 use super::{Action, Button, Cx, Reply, Step, render};
-use crate::shop::Product;
+use crate::shop::{Phrase, Product};
 
 impl Cx<'_> {
     pub(super) fn categories(&mut self) {
@@ -24,8 +24,8 @@ impl Cx<'_> {
                 }
             })
             .collect();
-        buttons.push(self.button(&Action::Menu, "main_menu"));
-        self.ask(self.t().get("choose_category"), buttons);
+        buttons.push(self.button(&Action::Menu, Phrase::MainMenu));
+        self.ask(self.t().get(Phrase::ChooseCategory), buttons);
     }
 
     pub(super) fn category(&mut self, id: &str, page: usize) {
@@ -59,19 +59,19 @@ impl Cx<'_> {
         if page > 0 {
             buttons.push(self.button(
                 &Action::Category(category.id.clone(), page - 1),
-                "prev_page",
+                Phrase::PrevPage,
             ));
         }
         if page + 1 < pages {
             buttons.push(self.button(
                 &Action::Category(category.id.clone(), page + 1),
-                "next_page",
+                Phrase::NextPage,
             ));
         }
-        buttons.push(self.button(&Action::Browse, "categories"));
-        buttons.push(self.button(&Action::Cart, "view_cart"));
+        buttons.push(self.button(&Action::Browse, Phrase::Categories));
+        buttons.push(self.button(&Action::Cart, Phrase::ViewCart));
         let text = self.t().fill(
-            "category_page",
+            Phrase::CategoryPage,
             &[
                 ("category", category.name_in(&lang)),
                 ("page", &(page + 1).to_string()),
@@ -87,7 +87,7 @@ impl Cx<'_> {
         let mut label = format!("{} — {}", p.name_in(&lang), self.money(p.price));
         if self.stock.available(p, None) == 0 {
             label.push(' ');
-            label.push_str(self.t().get("sold_out_tag"));
+            label.push_str(self.t().get(Phrase::SoldOutTag));
         }
         label
     }
@@ -104,12 +104,12 @@ impl Cx<'_> {
         let buttons = vec![
             self.button(
                 &Action::Category(product.category.clone(), 0),
-                "back_to_category",
+                Phrase::BackToCategory,
             ),
-            self.button(&Action::Cart, "view_cart"),
-            self.button(&Action::Menu, "main_menu"),
+            self.button(&Action::Cart, Phrase::ViewCart),
+            self.button(&Action::Menu, Phrase::MainMenu),
         ];
-        self.ask(self.t().get("anything_else"), buttons);
+        self.ask(self.t().get(Phrase::AnythingElse), buttons);
     }
 
     /// A product card with its add-to-cart buttons (one per variant in stock).
@@ -123,7 +123,7 @@ impl Cx<'_> {
             if available > 0 {
                 buttons.push(Button {
                     id: Action::Add(p.id.clone(), None).id(),
-                    label: self.t().get("add_to_cart").to_owned(),
+                    label: self.t().get(Phrase::AddToCart).to_owned(),
                 });
             }
         } else {
@@ -133,7 +133,7 @@ impl Cx<'_> {
                         id: Action::Add(p.id.clone(), Some(v.id.clone())).id(),
                         label: self
                             .t()
-                            .fill("add_variant", &[("variant", v.name_in(&lang))]),
+                            .fill(Phrase::AddVariant, &[("variant", v.name_in(&lang))]),
                     });
                 }
             }
@@ -143,7 +143,7 @@ impl Cx<'_> {
                 id: Action::Product(p.id.clone()).id(),
                 label: self
                     .t()
-                    .fill("details_of", &[("product", p.name_in(&lang))]),
+                    .fill(Phrase::DetailsOf, &[("product", p.name_in(&lang))]),
             });
         }
         self.replies.push(Reply {
@@ -166,9 +166,9 @@ impl Cx<'_> {
                 label: q.title_in(&lang).to_owned(),
             })
             .collect();
-        buttons.push(self.button(&Action::Human, "menu_human"));
-        buttons.push(self.button(&Action::Menu, "main_menu"));
-        self.ask(self.t().get("questions_title"), buttons);
+        buttons.push(self.button(&Action::Human, Phrase::MenuHuman));
+        buttons.push(self.button(&Action::Menu, Phrase::MainMenu));
+        self.ask(self.t().get(Phrase::QuestionsTitle), buttons);
     }
 
     pub(super) fn question(&mut self, id: &str) {
@@ -185,9 +185,9 @@ impl Cx<'_> {
         let q = &self.shop.questions()[index];
         self.s.step = Step::Questions;
         let buttons = vec![
-            self.button(&Action::Questions, "more_questions"),
-            self.button(&Action::Human, "menu_human"),
-            self.button(&Action::Menu, "main_menu"),
+            self.button(&Action::Questions, Phrase::MoreQuestions),
+            self.button(&Action::Human, Phrase::MenuHuman),
+            self.button(&Action::Menu, Phrase::MainMenu),
         ];
         self.ask(q.answer_in(&lang), buttons);
     }

@@ -3,19 +3,19 @@
 
 use super::cart::{coupon_problem, order_lines, totals};
 use super::{Action, Button, CheckoutDraft, Cx, Effect, Invoice, OrderDraft, Reply, Step, render};
-use crate::shop::{CheckoutField, FieldKind, Payment, PaymentKind, Shop};
+use crate::shop::{CheckoutField, FieldKind, Payment, PaymentKind, Phrase, Shop};
 
 /// Checks one checkout answer; the error is a phrase key.
-pub fn check_field(kind: FieldKind, value: &str) -> Result<String, &'static str> {
+pub fn check_field(kind: FieldKind, value: &str) -> Result<String, Phrase> {
     let value = value.trim();
     if value.chars().count() > 500 {
-        return Err("field_too_long");
+        return Err(Phrase::FieldTooLong);
     }
     match kind {
         FieldKind::Text => Ok(value.to_owned()),
         FieldKind::Address => {
             if value.chars().filter(|c| c.is_alphanumeric()).count() < 5 {
-                Err("field_bad_address")
+                Err(Phrase::FieldBadAddress)
             } else {
                 Ok(value.to_owned())
             }
@@ -29,7 +29,7 @@ pub fn check_field(kind: FieldKind, value: &str) -> Result<String, &'static str>
             if allowed && plus_ok && (7..=15).contains(&digits) {
                 Ok(value.to_owned())
             } else {
-                Err("field_bad_phone")
+                Err(Phrase::FieldBadPhone)
             }
         }
         FieldKind::Email => {
@@ -43,7 +43,7 @@ pub fn check_field(kind: FieldKind, value: &str) -> Result<String, &'static str>
             if ok {
                 Ok(value.to_owned())
             } else {
-                Err("field_bad_email")
+                Err(Phrase::FieldBadEmail)
             }
         }
     }
@@ -112,7 +112,7 @@ impl Cx<'_> {
         if changed.is_empty() {
             return true;
         }
-        self.say(self.t().get("cart_adjusted"));
+        self.say(self.t().get(Phrase::CartAdjusted));
         false
     }
 
@@ -131,7 +131,7 @@ impl Cx<'_> {
                     _ => d.price,
                 };
                 let price = if price.0 == 0 {
-                    self.t().get("free").to_owned()
+                    self.t().get(Phrase::Free).to_owned()
                 } else {
                     self.money(price)
                 };
@@ -141,8 +141,8 @@ impl Cx<'_> {
                 }
             })
             .collect();
-        buttons.push(self.button(&Action::CancelCheckout, "cancel_checkout"));
-        self.ask(self.t().get("choose_delivery"), buttons);
+        buttons.push(self.button(&Action::CancelCheckout, Phrase::CancelCheckout));
+        self.ask(self.t().get(Phrase::ChooseDelivery), buttons);
     }
 
     pub(super) fn delivery_chosen(&mut self, id: &str) {
@@ -176,18 +176,18 @@ impl Cx<'_> {
             (Some(prompt), None) => prompt.clone(),
             (None, None) => {
                 let by_id = format!("field_{}", field.id);
-                if crate::shop::texts::is_known_key(&by_id) {
-                    self.t().get(&by_id).to_owned()
+                if let Some(by_id) = Phrase::from_name(&by_id) {
+                    self.t().get(by_id).to_owned()
                 } else {
-                    self.t().get("field_generic").to_owned()
+                    self.t().get(Phrase::FieldGeneric).to_owned()
                 }
             }
         };
         let mut buttons = Vec::new();
         if !field.required {
-            buttons.push(self.button(&Action::Skip, "skip"));
+            buttons.push(self.button(&Action::Skip, Phrase::Skip));
         }
-        buttons.push(self.button(&Action::CancelCheckout, "cancel_checkout"));
+        buttons.push(self.button(&Action::CancelCheckout, Phrase::CancelCheckout));
         self.ask(prompt, buttons);
     }
 
@@ -232,12 +232,12 @@ impl Cx<'_> {
     pub(super) fn ask_consent(&mut self) {
         self.s.step = Step::Consent;
         let buttons = vec![
-            self.button(&Action::Consent(true), "consent_yes"),
-            self.button(&Action::Consent(false), "consent_no"),
+            self.button(&Action::Consent(true), Phrase::ConsentYes),
+            self.button(&Action::Consent(false), Phrase::ConsentNo),
         ];
         self.ask(
             self.t()
-                .fill("consent_question", &[("shop", self.shop.name())]),
+                .fill(Phrase::ConsentQuestion, &[("shop", self.shop.name())]),
             buttons,
         );
     }
@@ -267,8 +267,8 @@ impl Cx<'_> {
                 label: p.name_in(&lang).to_owned(),
             })
             .collect();
-        buttons.push(self.button(&Action::CancelCheckout, "cancel_checkout"));
-        self.ask(self.t().get("choose_payment"), buttons);
+        buttons.push(self.button(&Action::CancelCheckout, Phrase::CancelCheckout));
+        self.ask(self.t().get(Phrase::ChoosePayment), buttons);
     }
 
     pub(super) fn payment_chosen(&mut self, id: &str) {
@@ -295,15 +295,15 @@ impl Cx<'_> {
             && coupon_problem(self.shop, &code, subtotal, self.now).is_err()
         {
             self.s.checkout.coupon = None;
-            self.say(self.t().fill("coupon_dropped", &[("code", &code)]));
+            self.say(self.t().fill(Phrase::CouponDropped, &[("code", &code)]));
         }
         let lines = order_lines(self.shop, &self.s);
         let totals = totals(self.shop, &self.s, self.now);
         let text = render::summary(self.shop, self.t(), &self.s, &lines, &totals);
         let buttons = vec![
-            self.button(&Action::Confirm, "confirm"),
-            self.button(&Action::Cart, "edit_cart"),
-            self.button(&Action::CancelCheckout, "cancel_checkout"),
+            self.button(&Action::Confirm, Phrase::Confirm),
+            self.button(&Action::Cart, Phrase::EditCart),
+            self.button(&Action::CancelCheckout, Phrase::CancelCheckout),
         ];
         self.ask(text, buttons);
     }
@@ -312,7 +312,7 @@ impl Cx<'_> {
         if self.s.step != Step::Confirm {
             match self.s.last_order.clone() {
                 Some(number) if self.s.cart.is_empty() => {
-                    self.say(self.t().fill("already_placed", &[("number", &number)]));
+                    self.say(self.t().fill(Phrase::AlreadyPlaced, &[("number", &number)]));
                     self.menu(true);
                 }
                 _ => self.expired(),
@@ -367,7 +367,7 @@ impl Cx<'_> {
             let invoice = Invoice {
                 order: number.to_owned(),
                 title: self.t().fill(
-                    "invoice_title",
+                    Phrase::InvoiceTitle,
                     &[("shop", self.shop.name()), ("number", number)],
                 ),
                 description: lines
@@ -380,9 +380,10 @@ impl Cx<'_> {
                 payment: payment.id.clone(),
             };
             self.replies.push(Reply {
-                text: self
-                    .t()
-                    .fill("invoice_prompt", &[("total", &self.money(totals.total))]),
+                text: self.t().fill(
+                    Phrase::InvoicePrompt,
+                    &[("total", &self.money(totals.total))],
+                ),
                 buttons: Vec::new(),
                 image: None,
                 invoice: Some(invoice),
@@ -405,7 +406,7 @@ impl Cx<'_> {
             .collect();
         self.say(
             self.t()
-                .fill("sold_out_meanwhile", &[("products", &names.join(", "))]),
+                .fill(Phrase::SoldOutMeanwhile, &[("products", &names.join(", "))]),
         );
         self.fit_cart_to_stock();
         self.cart();
@@ -417,7 +418,7 @@ impl Cx<'_> {
             coupon,
             ..CheckoutDraft::default()
         };
-        self.say(self.t().get("checkout_cancelled"));
+        self.say(self.t().get(Phrase::CheckoutCancelled));
         self.cart();
     }
 }

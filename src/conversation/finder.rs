@@ -1,7 +1,7 @@
 //! The guided finder: a few questions, then the best matches — never a dead end.
 
 use super::{Action, Button, Cx, Step};
-use crate::shop::{FinderOption, Shop, StockLevels};
+use crate::shop::{FinderOption, Phrase, Shop, StockLevels};
 
 /// What the finder suggests for a set of answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,13 +113,13 @@ impl Cx<'_> {
             })
             .collect();
         if index > 0 {
-            buttons.push(self.button(&Action::FinderBack, "back"));
-            buttons.push(self.button(&Action::FinderRestart, "start_over"));
+            buttons.push(self.button(&Action::FinderBack, Phrase::Back));
+            buttons.push(self.button(&Action::FinderRestart, Phrase::StartOver));
         }
-        buttons.push(self.button(&Action::Menu, "main_menu"));
+        buttons.push(self.button(&Action::Menu, Phrase::MainMenu));
         let total = self.shop.finder().len();
         let text = self.t().fill(
-            "finder_question",
+            Phrase::FinderQuestion,
             &[
                 ("n", &(index + 1).to_string()),
                 ("total", &total.to_string()),
@@ -175,7 +175,7 @@ impl Cx<'_> {
         );
         let lang = self.lang();
         if outcome.relaxed.is_empty() {
-            self.say(self.t().get("finder_found"));
+            self.say(self.t().get(Phrase::FinderFound));
         } else {
             let wishes: Vec<&str> = outcome
                 .relaxed
@@ -187,7 +187,7 @@ impl Cx<'_> {
                 .collect();
             self.say(
                 self.t()
-                    .fill("finder_relaxed", &[("wishes", &wishes.join(", "))]),
+                    .fill(Phrase::FinderRelaxed, &[("wishes", &wishes.join(", "))]),
             );
         }
         for &i in &outcome.products {
@@ -195,12 +195,12 @@ impl Cx<'_> {
             self.product_card(product, true);
         }
         let buttons = vec![
-            self.button(&Action::FinderBack, "back"),
-            self.button(&Action::FinderRestart, "start_over"),
-            self.button(&Action::Browse, "menu_browse"),
-            self.button(&Action::Cart, "view_cart"),
-            self.button(&Action::Menu, "main_menu"),
+            self.button(&Action::FinderBack, Phrase::Back),
+            self.button(&Action::FinderRestart, Phrase::StartOver),
+            self.button(&Action::Browse, Phrase::MenuBrowse),
+            self.button(&Action::Cart, Phrase::ViewCart),
+            self.button(&Action::Menu, Phrase::MainMenu),
         ];
-        self.ask(self.t().get("finder_more"), buttons);
+        self.ask(self.t().get(Phrase::FinderMore), buttons);
     }
 }

@@ -2,17 +2,18 @@
 //! and an honest "not sure" (recorded for the owner) for the rest.
 
 use super::{Action, Cx, Effect, Step};
+use crate::shop::Phrase;
 use crate::shop::search::normalize;
 
 /// Simple requests typed as words: the phrase key listing the words, and the
 /// action they stand for (`None`: thanks, answered politely).
-const WORDS: &[(&str, Option<Action>)] = &[
-    ("words_menu", Some(Action::Menu)),
-    ("words_cart", Some(Action::Cart)),
-    ("words_orders", Some(Action::Orders)),
-    ("words_human", Some(Action::Human)),
-    ("words_finder", Some(Action::Finder)),
-    ("words_thanks", None),
+const WORDS: &[(Phrase, Option<Action>)] = &[
+    (Phrase::WordsMenu, Some(Action::Menu)),
+    (Phrase::WordsCart, Some(Action::Cart)),
+    (Phrase::WordsOrders, Some(Action::Orders)),
+    (Phrase::WordsHuman, Some(Action::Human)),
+    (Phrase::WordsFinder, Some(Action::Finder)),
+    (Phrase::WordsThanks, None),
 ];
 
 impl Cx<'_> {
@@ -22,7 +23,7 @@ impl Cx<'_> {
             let matches = self.shop.languages().iter().any(|lang| {
                 self.shop
                     .texts(lang)
-                    .get(key)
+                    .get(*key)
                     .split(',')
                     .any(|w| normalize(w) == normal)
             });
@@ -30,7 +31,7 @@ impl Cx<'_> {
                 if let Some(action) = action {
                     self.act(action);
                 } else {
-                    self.say(self.t().get("you_are_welcome"));
+                    self.say(self.t().get(Phrase::YouAreWelcome));
                     self.show_step();
                 }
                 return;
@@ -43,11 +44,11 @@ impl Cx<'_> {
         if let Some(hits) = self.shop.search.search(&self.shop.file, text) {
             let limit = self.shop.file.shop.page_size.max(1);
             if hits.products.is_empty() {
-                self.say(self.t().get("search_nothing"));
+                self.say(self.t().get(Phrase::SearchNothing));
             } else {
                 let shown = hits.products.len().min(limit);
                 self.say(self.t().fill(
-                    "search_found",
+                    Phrase::SearchFound,
                     &[
                         ("count", &hits.products.len().to_string()),
                         ("shown", &shown.to_string()),
@@ -63,12 +64,12 @@ impl Cx<'_> {
             }
             self.s.step = Step::Menu;
             let buttons = vec![
-                self.button(&Action::Finder, "menu_finder"),
-                self.button(&Action::Browse, "menu_browse"),
-                self.button(&Action::Cart, "view_cart"),
-                self.button(&Action::Menu, "main_menu"),
+                self.button(&Action::Finder, Phrase::MenuFinder),
+                self.button(&Action::Browse, Phrase::MenuBrowse),
+                self.button(&Action::Cart, Phrase::ViewCart),
+                self.button(&Action::Menu, Phrase::MainMenu),
             ];
-            self.ask(self.t().get("search_more"), buttons);
+            self.ask(self.t().get(Phrase::SearchMore), buttons);
             return;
         }
         self.not_sure(text);
@@ -83,7 +84,7 @@ impl Cx<'_> {
                 let answer = self.shop.questions()[index].answer_in(&lang).to_owned();
                 self.say(answer);
             }
-            None => self.say(self.t().get("choose_an_option")),
+            None => self.say(self.t().get(Phrase::ChooseAnOption)),
         }
         self.show_step();
     }
@@ -95,10 +96,10 @@ impl Cx<'_> {
         });
         self.s.unanswered = Some(question);
         let buttons = vec![
-            self.button(&Action::Human, "menu_human"),
-            self.button(&Action::Questions, "menu_questions"),
-            self.button(&Action::Menu, "main_menu"),
+            self.button(&Action::Human, Phrase::MenuHuman),
+            self.button(&Action::Questions, Phrase::MenuQuestions),
+            self.button(&Action::Menu, Phrase::MainMenu),
         ];
-        self.ask(self.t().get("not_sure"), buttons);
+        self.ask(self.t().get(Phrase::NotSure), buttons);
     }
 }

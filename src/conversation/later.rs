@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Action, Button, Cx, Step};
-use crate::shop::Money;
+use crate::shop::{Money, Phrase};
 
 /// Everything the shop keeps about one customer, for `/mydata`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,15 +34,25 @@ pub struct MyOrder {
 impl Cx<'_> {
     pub(super) fn my_data(&mut self, data: &MyData) {
         let t = self.t();
-        let mut text = t.fill("mydata_title", &[("shop", self.shop.name())]);
-        let _ = write!(text, "\n• {}: {}", t.get("mydata_chat"), data.chat);
-        let _ = write!(text, "\n• {}: {}", t.get("mydata_language"), self.s.lang);
+        let mut text = t.fill(Phrase::MydataTitle, &[("shop", self.shop.name())]);
+        let _ = write!(text, "\n• {}: {}", t.get(Phrase::MydataChat), data.chat);
+        let _ = write!(
+            text,
+            "\n• {}: {}",
+            t.get(Phrase::MydataLanguage),
+            self.s.lang
+        );
         if !self.s.cart.is_empty() {
             let items: Vec<String> = super::order_lines(self.shop, &self.s)
                 .iter()
                 .map(|l| format!("{} × {}", l.qty, l.name))
                 .collect();
-            let _ = write!(text, "\n• {}: {}", t.get("mydata_cart"), items.join(", "));
+            let _ = write!(
+                text,
+                "\n• {}: {}",
+                t.get(Phrase::MydataCart),
+                items.join(", ")
+            );
         }
         if !self.s.checkout.fields.is_empty() {
             let fields: Vec<String> = self
@@ -55,7 +65,7 @@ impl Cx<'_> {
             let _ = write!(
                 text,
                 "\n• {}: {}",
-                t.get("mydata_checkout"),
+                t.get(Phrase::MydataCheckout),
                 fields.join("; ")
             );
         }
@@ -69,18 +79,17 @@ impl Cx<'_> {
                     })
                     .unwrap_or_default();
                 let key = if yes {
-                    "mydata_consent_yes"
+                    Phrase::MydataConsentYes
                 } else {
-                    "mydata_consent_no"
+                    Phrase::MydataConsentNo
                 };
                 t.fill(key, &[("when", &when)])
             }
-            None => t.get("mydata_consent_none").to_owned(),
+            None => t.get(Phrase::MydataConsentNone).to_owned(),
         };
         let _ = write!(text, "\n• {consent}");
         for order in &data.orders {
-            let key = format!("status_{}", order.status);
-            let status = t.get(&key);
+            let status = t.get(super::render::status_phrase(order.status));
             let mut line = format!("#{} ({status}, {})", order.number, self.money(order.total));
             if !order.fields.is_empty() {
                 let shown: Vec<String> = order
@@ -90,14 +99,14 @@ impl Cx<'_> {
                     .collect();
                 let _ = write!(line, " — {}", shown.join("; "));
             }
-            let _ = write!(text, "\n• {}: {line}", t.get("mydata_order"));
+            let _ = write!(text, "\n• {}: {line}", t.get(Phrase::MydataOrder));
         }
         for (number, open, question) in &data.tickets {
             let state = if *open { "🟢" } else { "⚪" };
             let _ = write!(
                 text,
                 "\n• {} #{number} {state} {}",
-                t.get("mydata_ticket"),
+                t.get(Phrase::MydataTicket),
                 question.as_deref().unwrap_or("")
             );
         }
@@ -105,24 +114,24 @@ impl Cx<'_> {
             text,
             "\n• {}",
             t.fill(
-                "mydata_history",
+                Phrase::MydataHistory,
                 &[
                     ("count", &data.history_lines.to_string()),
                     ("days", &data.history_days.to_string())
                 ]
             )
         );
-        let _ = write!(text, "\n\n{}", t.get("mydata_footer"));
+        let _ = write!(text, "\n\n{}", t.get(Phrase::MydataFooter));
         self.say(text.trim_end().to_owned());
         self.show_step();
     }
 
     pub(super) fn forget_ask(&mut self) {
         let buttons = vec![
-            self.button(&Action::Forget, "forget_yes"),
-            self.button(&Action::Menu, "forget_keep"),
+            self.button(&Action::Forget, Phrase::ForgetYes),
+            self.button(&Action::Menu, Phrase::ForgetKeep),
         ];
-        self.ask(self.t().get("forget_ask"), buttons);
+        self.ask(self.t().get(Phrase::ForgetAsk), buttons);
     }
 
     pub(super) fn cart_reminder(&mut self, coupon: Option<&str>) {
@@ -130,16 +139,16 @@ impl Cx<'_> {
             return;
         }
         let mut text = self.t().fill(
-            "cart_reminder",
+            Phrase::CartReminder,
             &[("count", &self.s.cart_units().to_string())],
         );
         if let Some(code) = coupon {
             text.push(' ');
-            text.push_str(&self.t().fill("cart_reminder_coupon", &[("code", code)]));
+            text.push_str(&self.t().fill(Phrase::CartReminderCoupon, &[("code", code)]));
         }
         let buttons = vec![
-            self.button(&Action::Cart, "view_cart"),
-            self.button(&Action::Checkout, "checkout"),
+            self.button(&Action::Cart, Phrase::ViewCart),
+            self.button(&Action::Checkout, Phrase::Checkout),
         ];
         self.ask(text, buttons);
     }
@@ -151,7 +160,10 @@ impl Cx<'_> {
                 label: "⭐".repeat(usize::from(n)),
             })
             .collect();
-        self.ask(self.t().fill("feedback_ask", &[("number", order)]), buttons);
+        self.ask(
+            self.t().fill(Phrase::FeedbackAsk, &[("number", order)]),
+            buttons,
+        );
     }
 
     pub(super) fn feedback_saved(&mut self, order: &str, stars: bool) {
@@ -161,13 +173,13 @@ impl Cx<'_> {
             };
             self.feedback_comment_prompt();
         } else {
-            self.say(self.t().get("feedback_thanks"));
+            self.say(self.t().get(Phrase::FeedbackThanks));
             self.menu(true);
         }
     }
 
     pub(super) fn feedback_comment_prompt(&mut self) {
-        let skip = self.button(&Action::Skip, "skip");
-        self.ask(self.t().get("feedback_comment"), vec![skip]);
+        let skip = self.button(&Action::Skip, Phrase::Skip);
+        self.ask(self.t().get(Phrase::FeedbackComment), vec![skip]);
     }
 }

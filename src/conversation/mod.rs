@@ -21,7 +21,7 @@ pub use cart::order_lines;
 pub use later::{MyData, MyOrder};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
-use crate::shop::{Money, Shop, StockLevels, Texts};
+use crate::shop::{Money, Phrase, Shop, StockLevels, Texts};
 use crate::store::{OrderLine, OrderStatus};
 
 /// What the customer did.
@@ -289,7 +289,7 @@ impl<'a> Cx<'a> {
     }
 
     /// A button whose label is a bundled phrase.
-    fn button(&self, action: &Action, key: &str) -> Button {
+    fn button(&self, action: &Action, key: Phrase) -> Button {
         Button {
             id: action.id(),
             label: self.t().get(key).to_owned(),
@@ -300,16 +300,19 @@ impl<'a> Cx<'a> {
         match input {
             Input::Start => {
                 self.s.step = Step::Menu;
-                self.say(self.t().fill("welcome", &[("shop", self.shop.name())]));
+                self.say(
+                    self.t()
+                        .fill(Phrase::Welcome, &[("shop", self.shop.name())]),
+                );
                 self.menu(false);
             }
             Input::Resume => self.resume(),
             Input::Unsupported => {
-                self.say(self.t().get("unsupported"));
+                self.say(self.t().get(Phrase::Unsupported));
                 self.show_step();
             }
             Input::Unreadable => {
-                self.say(self.t().get("unreadable"));
+                self.say(self.t().get(Phrase::Unreadable));
                 self.show_step();
             }
             Input::Button(id) => match Action::parse(id) {
@@ -322,12 +325,12 @@ impl<'a> Cx<'a> {
             Input::Orders(orders) => self.show_orders(orders),
             Input::TicketOpened { number, wait } => self.ticket_opened(*number, wait),
             Input::TicketClosed => {
-                self.say(self.t().get("ticket_closed"));
+                self.say(self.t().get(Phrase::TicketClosed));
                 self.menu(true);
             }
             Input::OwnerAnswer(text) => {
                 self.say(self.t().fill(
-                    "ticket_answer",
+                    Phrase::TicketAnswer,
                     &[("shop", self.shop.name()), ("text", text)],
                 ));
             }
@@ -337,19 +340,22 @@ impl<'a> Cx<'a> {
                 tracking,
             } => self.order_status(number, *status, tracking.as_deref()),
             Input::MyData(data) => self.my_data(data),
-            Input::Forgotten => self.say(self.t().get("forgotten")),
+            Input::Forgotten => self.say(self.t().get(Phrase::Forgotten)),
             Input::CartReminder { coupon } => self.cart_reminder(coupon.as_deref()),
             Input::FeedbackRequest { order } => self.feedback_request(order),
             Input::FeedbackSaved { order, stars } => self.feedback_saved(order, *stars),
             Input::Marketing(text) => {
-                self.say(format!("{text}\n\n{}", self.t().get("marketing_footer")));
+                self.say(format!(
+                    "{text}\n\n{}",
+                    self.t().get(Phrase::MarketingFooter)
+                ));
             }
             Input::PaymentReceived { order, reference } => {
                 self.effects.push(Effect::MarkPaid {
                     order: order.clone(),
                     reference: reference.clone(),
                 });
-                self.say(self.t().fill("payment_received", &[("number", order)]));
+                self.say(self.t().fill(Phrase::PaymentReceived, &[("number", order)]));
                 self.menu(true);
             }
         }
@@ -359,7 +365,7 @@ impl<'a> Cx<'a> {
     fn text(&mut self, raw: &str) {
         let text = raw.trim();
         if text.is_empty() {
-            self.say(self.t().get("empty_message"));
+            self.say(self.t().get(Phrase::EmptyMessage));
             self.show_step();
             return;
         }
@@ -435,7 +441,7 @@ impl<'a> Cx<'a> {
             ("forget", _) => self.forget_ask(),
             ("stop", _) => {
                 self.effects.push(Effect::WithdrawConsent);
-                self.say(self.t().get("stop_done"));
+                self.say(self.t().get(Phrase::StopDone));
                 self.show_step();
             }
             (
@@ -443,13 +449,13 @@ impl<'a> Cx<'a> {
                 | "resume" | "stats" | "broadcast",
                 _,
             ) => {
-                self.say(self.t().get("owner_only"));
+                self.say(self.t().get(Phrase::OwnerOnly));
                 self.show_step();
             }
             ("lang" | "language", Some(lang)) => self.act(&Action::SetLanguage(lang.to_owned())),
             ("lang" | "language", None) => self.act(&Action::Language),
             _ => {
-                self.say(self.t().get("unknown_command"));
+                self.say(self.t().get(Phrase::UnknownCommand));
                 self.show_step();
             }
         }
@@ -477,7 +483,7 @@ impl<'a> Cx<'a> {
             Action::Delivery(id) => self.delivery_chosen(id),
             Action::Payment(id) => self.payment_chosen(id),
             Action::Skip if matches!(self.s.step, Step::FeedbackComment { .. }) => {
-                self.say(self.t().get("feedback_thanks"));
+                self.say(self.t().get(Phrase::FeedbackThanks));
                 self.menu(true);
             }
             Action::Skip => self.skip_field(),
@@ -503,42 +509,46 @@ impl<'a> Cx<'a> {
 
     /// A button that no longer fits (an old message) or never existed.
     fn expired(&mut self) {
-        self.say(self.t().get("button_expired"));
+        self.say(self.t().get(Phrase::ButtonExpired));
         self.show_step();
     }
 
     fn menu(&mut self, with_title: bool) {
         self.s.step = Step::Menu;
         let mut buttons = vec![
-            self.button(&Action::Finder, "menu_finder"),
-            self.button(&Action::Browse, "menu_browse"),
-            self.button(&Action::Questions, "menu_questions"),
+            self.button(&Action::Finder, Phrase::MenuFinder),
+            self.button(&Action::Browse, Phrase::MenuBrowse),
+            self.button(&Action::Questions, Phrase::MenuQuestions),
             Button {
                 id: Action::Cart.id(),
-                label: self
-                    .t()
-                    .fill("menu_cart", &[("count", &self.s.cart_units().to_string())]),
+                label: self.t().fill(
+                    Phrase::MenuCart,
+                    &[("count", &self.s.cart_units().to_string())],
+                ),
             },
-            self.button(&Action::Orders, "menu_orders"),
-            self.button(&Action::Human, "menu_human"),
+            self.button(&Action::Orders, Phrase::MenuOrders),
+            self.button(&Action::Human, Phrase::MenuHuman),
         ];
         if self.shop.languages().len() > 1 {
-            buttons.push(self.button(&Action::Language, "menu_language"));
+            buttons.push(self.button(&Action::Language, Phrase::MenuLanguage));
         }
         let text = if with_title {
-            self.t().get("menu_title")
+            self.t().get(Phrase::MenuTitle)
         } else {
-            self.t().get("menu_prompt")
+            self.t().get(Phrase::MenuPrompt)
         };
         self.ask(text, buttons);
     }
 
     fn resume(&mut self) {
         if self.s.step == Step::Menu {
-            self.say(self.t().fill("welcome_back", &[("shop", self.shop.name())]));
+            self.say(
+                self.t()
+                    .fill(Phrase::WelcomeBack, &[("shop", self.shop.name())]),
+            );
             self.menu(false);
         } else {
-            self.say(self.t().get("continue_where"));
+            self.say(self.t().get(Phrase::ContinueWhere));
             self.show_step();
         }
     }
@@ -573,16 +583,16 @@ impl<'a> Cx<'a> {
             .iter()
             .map(|lang| Button {
                 id: Action::SetLanguage(lang.clone()).id(),
-                label: self.shop.texts(lang).get("language_name").to_owned(),
+                label: self.shop.texts(lang).get(Phrase::LanguageName).to_owned(),
             })
             .collect();
-        self.ask(self.t().get("choose_language"), buttons);
+        self.ask(self.t().get(Phrase::ChooseLanguage), buttons);
     }
 
     fn set_language(&mut self, lang: &str) {
         if self.shop.languages().iter().any(|l| l == lang) {
             lang.clone_into(&mut self.s.lang);
-            self.say(self.t().get("language_set"));
+            self.say(self.t().get(Phrase::LanguageSet));
             self.menu(true);
         } else {
             self.expired();
@@ -598,30 +608,30 @@ impl<'a> Cx<'a> {
     fn ticket_opened(&mut self, number: i64, wait: &TicketWait) {
         let number = number.to_string();
         let mut text = self.t().fill(
-            "ticket_opened",
+            Phrase::TicketOpened,
             &[("number", &number), ("shop", self.shop.name())],
         );
         let when = match wait {
             TicketWait::Soon => None,
             TicketWait::ClosedUntil(at) => {
-                Some(self.t().fill("ticket_closed_hours", &[("when", at)]))
+                Some(self.t().fill(Phrase::TicketClosedHours, &[("when", at)]))
             }
-            TicketWait::Away => Some(self.t().get("ticket_away").to_owned()),
+            TicketWait::Away => Some(self.t().get(Phrase::TicketAway).to_owned()),
         };
         if let Some(when) = when {
             text.push(' ');
             text.push_str(&when);
         }
-        let back = self.button(&Action::EndTicket, "ticket_end");
+        let back = self.button(&Action::EndTicket, Phrase::TicketEnd);
         self.ask(text, vec![back]);
     }
 
     fn order_status(&mut self, number: &str, status: OrderStatus, tracking: Option<&str>) {
         let key = match status {
-            OrderStatus::Paid => "order_now_paid",
-            OrderStatus::Shipped => "order_now_shipped",
-            OrderStatus::Delivered => "order_now_delivered",
-            OrderStatus::New | OrderStatus::Cancelled => "order_now_cancelled",
+            OrderStatus::Paid => Phrase::OrderNowPaid,
+            OrderStatus::Shipped => Phrase::OrderNowShipped,
+            OrderStatus::Delivered => Phrase::OrderNowDelivered,
+            OrderStatus::New | OrderStatus::Cancelled => Phrase::OrderNowCancelled,
         };
         let mut text = self.t().fill(key, &[("number", number)]);
         if let Some(tracking) = tracking.filter(|t| !t.is_empty()) {
@@ -629,7 +639,7 @@ impl<'a> Cx<'a> {
             text.push_str(
                 &self
                     .t()
-                    .fill("order_now_tracking", &[("tracking", tracking)]),
+                    .fill(Phrase::OrderNowTracking, &[("tracking", tracking)]),
             );
         }
         self.say(text);
@@ -637,7 +647,7 @@ impl<'a> Cx<'a> {
 
     fn show_orders(&mut self, orders: &[OrderBrief]) {
         if orders.is_empty() {
-            self.say(self.t().get("orders_none"));
+            self.say(self.t().get(Phrase::OrdersNone));
         } else {
             let text = render::orders(self.shop, self.t(), orders);
             self.say(text);

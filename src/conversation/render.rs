@@ -4,8 +4,8 @@
 use askama::Template;
 
 use super::{OrderBrief, Session, Totals};
-use crate::shop::{Money, Payment, Product, Shop, StockLevels, Texts};
-use crate::store::OrderLine;
+use crate::shop::{Money, Payment, Phrase, Product, Shop, StockLevels, Texts};
+use crate::store::{OrderLine, OrderStatus};
 
 /// An amount in the customer's language.
 fn money(shop: &Shop, t: &Texts, amount: Money) -> String {
@@ -32,7 +32,7 @@ fn line_views(shop: &Shop, t: &Texts, lines: &[OrderLine]) -> Vec<LineView> {
 fn discount_line(shop: &Shop, t: &Texts, totals: &Totals, coupon: Option<&str>) -> Option<String> {
     (totals.discount.0 > 0).then(|| {
         t.fill(
-            "discount_line",
+            Phrase::DiscountLine,
             &[
                 ("code", coupon.unwrap_or("")),
                 ("amount", &money(shop, t, totals.discount)),
@@ -67,10 +67,10 @@ pub fn product_card(
 ) -> String {
     let available = stock.available(p, None);
     let stock_line = match available {
-        0 => t.get("stock_none").to_owned(),
-        1..=3 => t.fill("stock_few", &[("count", &available.to_string())]),
+        0 => t.get(Phrase::StockNone).to_owned(),
+        1..=3 => t.fill(Phrase::StockFew, &[("count", &available.to_string())]),
         _ if brief => String::new(),
-        _ => t.get("stock_yes").to_owned(),
+        _ => t.get(Phrase::StockYes).to_owned(),
     };
     let description = p.description_in(lang);
     let description = if brief {
@@ -84,7 +84,12 @@ pub fn product_card(
         .map(|v| {
             let price = money(shop, t, v.price.unwrap_or(p.price));
             if stock.available(p, Some(&v.id)) == 0 {
-                format!("{} — {} {}", v.name_in(lang), price, t.get("sold_out_tag"))
+                format!(
+                    "{} — {} {}",
+                    v.name_in(lang),
+                    price,
+                    t.get(Phrase::SoldOutTag)
+                )
             } else {
                 format!("{} — {}", v.name_in(lang), price)
             }
@@ -124,12 +129,12 @@ pub fn cart(
 ) -> String {
     finish(
         CartView {
-            title: t.get("cart_title"),
+            title: t.get(Phrase::CartTitle),
             lines: line_views(shop, t, lines),
-            subtotal_label: t.get("subtotal"),
+            subtotal_label: t.get(Phrase::Subtotal),
             subtotal: money(shop, t, totals.subtotal),
             discount: discount_line(shop, t, totals, coupon),
-            total_label: t.get("total"),
+            total_label: t.get(Phrase::Total),
             total: money(shop, t, Totals::goods_total(totals)),
         }
         .render(),
@@ -169,7 +174,7 @@ pub fn summary(
         .and_then(|d| shop.delivery(d))
         .map_or_else(String::new, |d| {
             let price = if totals.delivery.0 == 0 {
-                t.get("free").to_owned()
+                t.get(Phrase::Free).to_owned()
             } else {
                 money(shop, t, totals.delivery)
             };
@@ -183,8 +188,8 @@ pub fn summary(
         .filter_map(|f| {
             let value = s.checkout.fields.get(&f.id)?;
             let key = format!("label_{}", f.id);
-            let label = if crate::shop::texts::is_known_key(&key) {
-                t.get(&key).to_owned()
+            let label = if let Some(key) = Phrase::from_name(&key) {
+                t.get(key).to_owned()
             } else {
                 f.id.clone()
             };
@@ -199,17 +204,17 @@ pub fn summary(
         .map_or_else(String::new, |p| p.name_in(lang).to_owned());
     finish(
         SummaryView {
-            title: t.get("summary_title"),
+            title: t.get(Phrase::SummaryTitle),
             lines: line_views(shop, t, lines),
-            subtotal_label: t.get("subtotal"),
+            subtotal_label: t.get(Phrase::Subtotal),
             subtotal: money(shop, t, totals.subtotal),
             discount: discount_line(shop, t, totals, s.checkout.coupon.as_deref()),
-            delivery_label: t.get("delivery"),
+            delivery_label: t.get(Phrase::Delivery),
             delivery,
-            total_label: t.get("total"),
+            total_label: t.get(Phrase::Total),
             total: money(shop, t, totals.total),
             fields,
-            payment_label: t.get("payment"),
+            payment_label: t.get(Phrase::Payment),
             payment,
         }
         .render(),
@@ -238,9 +243,9 @@ pub fn receipt(
 ) -> String {
     finish(
         ReceiptView {
-            thanks: t.fill("order_placed", &[("number", number)]),
+            thanks: t.fill(Phrase::OrderPlaced, &[("number", number)]),
             lines: line_views(shop, t, lines),
-            total_label: t.get("total"),
+            total_label: t.get(Phrase::Total),
             total: money(shop, t, totals.total),
             instructions: payment.map_or("", |p| p.instructions_in(lang)),
         }
@@ -277,16 +282,27 @@ pub fn orders(shop: &Shop, t: &Texts, orders: &[OrderBrief]) -> String {
                         .to_string()
                 },
             ),
-            status: t.get(&format!("status_{}", o.status)).to_owned(),
+            status: t.get(status_phrase(o.status)).to_owned(),
             total: money(shop, t, o.total),
             items: o.items.clone(),
         })
         .collect();
     finish(
         OrdersView {
-            title: t.get("orders_title"),
+            title: t.get(Phrase::OrdersTitle),
             orders,
         }
         .render(),
     )
+}
+
+/// How an order's status reads to the customer.
+pub(super) fn status_phrase(status: OrderStatus) -> Phrase {
+    match status {
+        OrderStatus::New => Phrase::StatusNew,
+        OrderStatus::Paid => Phrase::StatusPaid,
+        OrderStatus::Shipped => Phrase::StatusShipped,
+        OrderStatus::Delivered => Phrase::StatusDelivered,
+        OrderStatus::Cancelled => Phrase::StatusCancelled,
+    }
 }

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use super::{Chat, Engine, EngineError, Event, TurnCx};
 use crate::owner;
+use crate::shop::Phrase;
 use crate::store::OutboxRow;
 
 /// The `settings` key the write probe touches.
@@ -68,7 +69,7 @@ impl Engine {
             let mut rows = Vec::new();
             if let Some(chat_id) = &origin.chat_id {
                 let chat = Chat { channel, chat_id };
-                rows = turn.say_to(chat, Event::default(), "turn_failed")?;
+                rows = turn.say_to(chat, Event::default(), Phrase::TurnFailed)?;
             }
             let who = match (&origin.sender_name, &origin.chat_id) {
                 (Some(name), _) if !name.trim().is_empty() => name.clone(),

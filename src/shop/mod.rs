@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::*;
 pub use money::Money;
-pub use texts::Texts;
+pub use texts::{Phrase, Texts};
 
 /// The example shop, compiled into the binary for `shopbot init` and `shopbot chat`.
 pub const EXAMPLE_TOML: &str = include_str!("../../shop.toml");

@@ -15,6 +15,7 @@ use crate::channels::blocking;
 use crate::channels::turns::{self, Settled};
 use crate::conversation::Input;
 use crate::engine::{Chat, EngineError, Event, Origin};
+use crate::shop::Phrase;
 
 /// Seconds a `getUpdates` call waits for news (below the HTTP client's 17 s timeout).
 const POLL_SECONDS: u32 = 10;
@@ -169,7 +170,7 @@ async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) -> Result<(), Strin
             let shop = engine.shop();
             Ok(Some(
                 shop.texts(shop.default_language())
-                    .get("payment_refused")
+                    .get(Phrase::PaymentRefused)
                     .to_owned(),
             ))
         }

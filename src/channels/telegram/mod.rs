@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 
 use super::{STOP_GRACE, SecretError, SecretKind, lock};
 use crate::engine::SharedEngine;
-use crate::shop::Shop;
+use crate::shop::{Phrase, Shop};
 
 /// The channel name in the database.
 pub const CHANNEL: &str = "telegram";
@@ -187,10 +187,17 @@ async fn set_commands(link: &Link) {
         let engine = lock(&link.engine);
         let shop = engine.shop();
         let t = shop.texts(shop.default_language());
-        ["start", "menu", "cart", "orders", "help", "lang"]
-            .iter()
-            .map(|c| BotCommand::new(*c, t.get(&format!("command_{c}")).to_owned()))
-            .collect()
+        [
+            ("start", Phrase::CommandStart),
+            ("menu", Phrase::CommandMenu),
+            ("cart", Phrase::CommandCart),
+            ("orders", Phrase::CommandOrders),
+            ("help", Phrase::CommandHelp),
+            ("lang", Phrase::CommandLang),
+        ]
+        .iter()
+        .map(|(c, key)| BotCommand::new(*c, t.get(*key).to_owned()))
+        .collect()
     };
     if let Err(e) = link.bot.set_my_commands(commands).await {
         tracing::warn!(
