@@ -9,6 +9,7 @@
 
 mod inbound;
 mod outbound;
+mod parse;
 
 use std::fmt::Write as _;
 use std::io::Read;
