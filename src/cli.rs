@@ -517,7 +517,7 @@ fn write_csv(out: &mut impl Write, orders: &[Order]) -> Result<()> {
         "number,created_at,status,channel,chat_id,name,phone,email,address,note,items,\
          subtotal,discount,delivery,total,currency,coupon,delivery_option,payment"
     )?;
-    let cents = |m: crate::shop::Money| format!("{}.{:02}", m.0 / 100, (m.0 % 100).abs());
+    let cents = |m: crate::shop::Money| m.decimal(".");
     for o in orders {
         let field = |k: &str| o.fields.get(k).cloned().unwrap_or_default();
         let row = [

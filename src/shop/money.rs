@@ -54,12 +54,17 @@ impl Money {
         self.format(currency, "{symbol}{amount}", ".")
     }
 
+    /// The bare amount with two decimals and its sign: `-0.50`, `1234.05`.
+    pub fn decimal(self, decimal_mark: &str) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}{decimal_mark}{:02}", abs / 100, abs % 100)
+    }
+
     /// Formats with a language's pattern (`{symbol}{amount}` or `{amount} {symbol}`)
     /// and decimal mark; currencies without a common symbol always read `49.99 CHF`.
     pub fn format(self, currency: &str, pattern: &str, decimal_mark: &str) -> String {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let amount = format!("{sign}{}{decimal_mark}{:02}", abs / 100, abs % 100);
+        let amount = self.decimal(decimal_mark);
         let symbol = match currency {
             "EUR" => "€",
             "USD" => "$",
@@ -131,5 +136,14 @@ mod tests {
             "5,00 lei"
         );
         assert_eq!(Money(1999).percent(10), Money(200));
+    }
+
+    #[test]
+    fn a_negative_amount_under_one_keeps_its_sign() {
+        // The CSV export printed -50 cents as "0.50".
+        assert_eq!(Money(-50).decimal("."), "-0.50");
+        assert_eq!(Money(-5).display("EUR"), "€-0.05");
+        assert_eq!(Money(123_405).decimal(","), "1234,05");
+        assert_eq!(Money(i64::MIN).decimal("."), "-92233720368547758.08");
     }
 }
