@@ -1,40 +1,239 @@
-//! Placing orders (stock decrement, idempotency) and reading them back.
+//! `orders` and `order_items`: placing orders (stock decrement, idempotency),
+//! moving them through their statuses, and reading them back.
 
 use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
 
-use super::{NewOrder, Order, OrderLine, OrderStatus, PlaceOutcome, Result, StoreError};
+use super::{OrderStatus, Result, Store, StoreError, Tx};
 use crate::shop::{Money, stock_key};
+
+/// One order line, with the price at order time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub variant: Option<String>,
+    /// Name as shown to the customer at order time (with the variant).
+    pub name: String,
+    pub unit_price: Money,
+    pub qty: u32,
+}
+
+/// An order about to be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Unique per checkout: placing the same key twice gives the first order back.
+    pub idempotency_key: String,
+    pub channel: String,
+    pub chat_id: String,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub delivery_price: Money,
+    pub total: Money,
+    pub currency: String,
+    pub coupon: Option<String>,
+    pub delivery_id: String,
+    pub payment_id: String,
+    /// Checkout answers by field id (name, phone, address, …).
+    pub fields: BTreeMap<String, String>,
+    pub language: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What placing an order did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceOutcome {
+    Placed {
+        order_id: i64,
+        number: String,
+    },
+    /// The idempotency key was used before: that order.
+    AlreadyPlaced {
+        order_id: i64,
+        number: String,
+    },
+    /// Not enough stock for these stock keys; nothing was written.
+    SoldOut {
+        keys: Vec<String>,
+    },
+}
+
+/// A stored order, for listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub chat_id: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub delivery_price: Money,
+    pub total: Money,
+    pub currency: String,
+    pub coupon: Option<String>,
+    pub delivery_id: String,
+    pub payment_id: String,
+    pub fields: BTreeMap<String, String>,
+    pub created_at: i64,
+    /// The parcel's tracking reference, once shipped.
+    pub tracking: Option<String>,
+}
+
+impl Order {
+    /// Whether its customer erased their data (`/forget`): the order stays for the
+    /// seller's accounts, but there is nobody to tell about it any more.
+    pub fn customer_forgotten(&self) -> bool {
+        self.chat_id.starts_with(FORGOTTEN)
+    }
+}
+
+/// How an anonymised order's chat begins (followed by random hex).
+pub const FORGOTTEN: &str = "forgotten-";
+
+impl Store {
+    /// Every order, newest first, optionally only those with `status` (a word
+    /// such as `paid`, as the command line gives it: one that is no
+    /// [`OrderStatus`] matches no order).
+    pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>> {
+        match status.map(str::parse::<OrderStatus>) {
+            None => self.read(|conn| list(conn, None)),
+            Some(Ok(status)) => self.read(|conn| list(conn, Some(status))),
+            Some(Err(_)) => Ok(Vec::new()),
+        }
+    }
+
+    /// The customer's latest 10 orders, newest first.
+    pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+        self.read(|conn| of_customer(conn, channel, chat_id))
+    }
+
+    /// One order by its number.
+    pub fn order(&self, number: &str) -> Result<Option<Order>> {
+        self.read(|conn| by_number(conn, number))
+    }
+}
+
+impl Tx<'_> {
+    /// Places an order unless its idempotency key was used before or stock is short.
+    ///
+    /// On [`PlaceOutcome::SoldOut`] nothing was written (the rest of this
+    /// transaction is untouched and may still be committed).
+    pub fn place_order(&self, order: &NewOrder) -> Result<PlaceOutcome> {
+        let conn: &Connection = &self.tx;
+        if let Some((order_id, number)) = find_by_key(conn, &order.idempotency_key)? {
+            return Ok(PlaceOutcome::AlreadyPlaced { order_id, number });
+        }
+        // A savepoint lets a sold-out (or failed) attempt undo its own stock
+        // decrements while leaving the rest of the caller's transaction alone.
+        conn.execute_batch("SAVEPOINT place_order")?;
+        match decrement_and_insert(conn, order) {
+            Ok(placed @ PlaceOutcome::Placed { .. }) => {
+                conn.execute_batch("RELEASE place_order")?;
+                Ok(placed)
+            }
+            other => {
+                let undone = conn.execute_batch("ROLLBACK TO place_order; RELEASE place_order");
+                // Report the original error if there was one, else a failed undo.
+                let outcome = other?;
+                undone?;
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Every order, newest first, optionally only those with `status`.
+    pub fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<Order>> {
+        list(&self.tx, status)
+    }
+
+    /// The customer's latest 10 orders, newest first.
+    pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+        of_customer(&self.tx, channel, chat_id)
+    }
+
+    /// One order by its number.
+    pub fn order(&self, number: &str) -> Result<Option<Order>> {
+        by_number(&self.tx, number)
+    }
+
+    /// Marks a new order paid, with the payment's reference; false if it was not `new`
+    /// (paid before, cancelled…: see [`OrderStatus::awaits_payment`]).
+    pub fn mark_paid(&self, number: &str, reference: &str) -> Result<bool> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE orders SET status = ?3, payment_ref = ?2
+                 WHERE number = ?1 AND status = ?4",
+            )?
+            .execute(rusqlite::params![
+                number,
+                reference,
+                OrderStatus::Paid,
+                OrderStatus::New
+            ])?;
+        Ok(changed == 1)
+    }
+
+    /// Moves an order to `status` (with an optional tracking reference) if
+    /// [`OrderStatus::can_become`] allows it; a cancelled order's stock is returned. Returns
+    /// the order as it was before, or `None` if there is no such order.
+    pub fn set_order_status(
+        &self,
+        number: &str,
+        status: OrderStatus,
+        tracking: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Order>> {
+        let conn: &Connection = &self.tx;
+        let Some(before) = by_number(conn, number)? else {
+            return Ok(None);
+        };
+        if !before.status.can_become(status) {
+            return Ok(Some(before));
+        }
+        conn.prepare_cached(
+            "UPDATE orders SET status = ?2, tracking = COALESCE(?3, tracking), status_at = ?4
+             WHERE id = ?1",
+        )?
+        .execute(rusqlite::params![before.id, status, tracking, now])?;
+        if status.returns_stock() {
+            let mut give_back =
+                conn.prepare_cached("UPDATE stock SET qty = qty + ?2 WHERE key = ?1")?;
+            for line in &before.lines {
+                let key = crate::shop::stock_key(&line.product_id, line.variant.as_deref());
+                give_back.execute(rusqlite::params![key, line.qty])?;
+            }
+        }
+        Ok(Some(before))
+    }
+
+    /// Orders delivered in `[from, to]` whose customer is still known: (number,
+    /// channel, chat).
+    pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT number, channel, chat_id FROM orders
+             WHERE status = ?4 AND status_at >= ?1 AND status_at <= ?2
+               AND NOT chat_id LIKE ?3 || '%' ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![from, to, FORGOTTEN, OrderStatus::Delivered], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
 
 /// Order numbers shown to customers start here (`1001`, `1002`, …).
 const NUMBER_BASE: i64 = 1000;
 
 /// How many orders `of_customer` returns.
 const CUSTOMER_ORDERS: i64 = 10;
-
-/// Places `order` inside the caller's transaction; see [`super::Tx::place_order`].
-pub fn place(conn: &Connection, order: &NewOrder) -> Result<PlaceOutcome> {
-    if let Some((order_id, number)) = find_by_key(conn, &order.idempotency_key)? {
-        return Ok(PlaceOutcome::AlreadyPlaced { order_id, number });
-    }
-    // A savepoint lets a sold-out (or failed) attempt undo its own stock
-    // decrements while leaving the rest of the caller's transaction alone.
-    conn.execute_batch("SAVEPOINT place_order")?;
-    match decrement_and_insert(conn, order) {
-        Ok(placed @ PlaceOutcome::Placed { .. }) => {
-            conn.execute_batch("RELEASE place_order")?;
-            Ok(placed)
-        }
-        other => {
-            let undone = conn.execute_batch("ROLLBACK TO place_order; RELEASE place_order");
-            // Report the original error if there was one, else a failed undo.
-            let outcome = other?;
-            undone?;
-            Ok(outcome)
-        }
-    }
-}
 
 fn find_by_key(conn: &Connection, key: &str) -> Result<Option<(i64, String)>> {
     Ok(conn
@@ -115,7 +314,7 @@ const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, dis
      delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking";
 
 /// Every order, newest first, optionally only those with `status`.
-pub fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
+fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
     match status {
         Some(status) => query_orders(
             conn,
@@ -131,7 +330,7 @@ pub fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>
 }
 
 /// The customer's latest orders, newest first.
-pub fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
     query_orders(
         conn,
         &format!(
@@ -143,62 +342,13 @@ pub fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Ve
 }
 
 /// One order by its number.
-pub fn by_number(conn: &Connection, number: &str) -> Result<Option<Order>> {
+fn by_number(conn: &Connection, number: &str) -> Result<Option<Order>> {
     Ok(query_orders(
         conn,
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?1"),
         &[&number],
     )?
     .pop())
-}
-
-/// Moves an order to `status` (with an optional tracking reference) if
-/// [`OrderStatus::can_become`] allows it; a cancelled order's stock is returned. Returns
-/// the order as it was before, or `None` if there is no such order.
-pub fn set_status(
-    conn: &Connection,
-    number: &str,
-    status: OrderStatus,
-    tracking: Option<&str>,
-    now: i64,
-) -> Result<Option<Order>> {
-    let Some(before) = by_number(conn, number)? else {
-        return Ok(None);
-    };
-    if !before.status.can_become(status) {
-        return Ok(Some(before));
-    }
-    conn.prepare_cached(
-        "UPDATE orders SET status = ?2, tracking = COALESCE(?3, tracking), status_at = ?4
-         WHERE id = ?1",
-    )?
-    .execute(rusqlite::params![before.id, status, tracking, now])?;
-    if status.returns_stock() {
-        let mut give_back =
-            conn.prepare_cached("UPDATE stock SET qty = qty + ?2 WHERE key = ?1")?;
-        for line in &before.lines {
-            let key = crate::shop::stock_key(&line.product_id, line.variant.as_deref());
-            give_back.execute(rusqlite::params![key, line.qty])?;
-        }
-    }
-    Ok(Some(before))
-}
-
-/// Marks a new order paid, with the payment's reference; false if it was not `new`
-/// (see [`OrderStatus::awaits_payment`]).
-pub fn mark_paid(conn: &Connection, number: &str, reference: &str) -> Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE orders SET status = ?3, payment_ref = ?2
-             WHERE number = ?1 AND status = ?4",
-        )?
-        .execute(rusqlite::params![
-            number,
-            reference,
-            OrderStatus::Paid,
-            OrderStatus::New
-        ])?;
-    Ok(changed == 1)
 }
 
 fn query_orders(

@@ -1,0 +1,245 @@
+//! `outbox` (replies waiting to be sent, and sent ones until the purge), with
+//! `outbox_about` (the other customers a row quotes, for erasure by key),
+//! `platform_messages` (which platform message shows which row) and
+//! `unreachable` (customers a send found unreachable).
+
+use rusqlite::{Connection, params};
+
+use super::{Result, Store, Tx};
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub channel: String,
+    pub chat_id: String,
+    /// JSON of the reply.
+    pub payload: String,
+    /// A random id made when the row was queued, the same for every attempt to
+    /// send it (a platform that takes transaction ids keeps one message).
+    pub txn: String,
+}
+
+impl Store {
+    /// Up to `limit` unsent outbox rows of `channel`, oldest first.
+    pub fn pending_outbox(&self, channel: &str, limit: usize) -> Result<Vec<OutboxRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, channel, chat_id, payload, txn FROM outbox
+                 WHERE channel = ?1 AND sent_at IS NULL ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![channel, limit], outbox_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Up to `limit` unsent outbox rows of one chat, oldest first.
+    pub fn pending_outbox_of(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, channel, chat_id, payload, txn FROM outbox
+                 WHERE channel = ?1 AND chat_id = ?2 AND sent_at IS NULL ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(params![channel, chat_id, limit], outbox_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// One outbox row, sent or not (buttons are resolved through the row that showed them).
+    pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
+        self.read(|conn| by_id(conn, id))
+    }
+
+    /// Marks an outbox row as sent, shown as these platform messages, in one
+    /// transaction (so a reply to any of them finds the row).
+    pub fn mark_sent_as(
+        &mut self,
+        id: i64,
+        now: i64,
+        channel: &str,
+        chat_id: &str,
+        shown: &[String],
+    ) -> Result<()> {
+        self.write(|tx| {
+            for message in shown {
+                record_platform_message(&tx.tx, channel, chat_id, message, id)?;
+            }
+            mark_sent(&tx.tx, id, now)
+        })
+    }
+
+    /// Marks an outbox row as sent at `now` (unix seconds); a row already sent keeps its time.
+    pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
+        self.write(|tx| mark_sent(&tx.tx, id, now))
+    }
+
+    /// Gives up on an outbox row that can never be delivered, with the reason.
+    pub fn mark_failed(&mut self, id: i64, reason: &str, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.tx
+                .prepare_cached(
+                    "UPDATE outbox SET sent_at = ?2, failed = ?3 WHERE id = ?1 AND sent_at IS NULL",
+                )?
+                .execute(params![id, now, reason])?;
+            Ok(())
+        })
+    }
+
+    /// Remembers that platform message `message_id` shows outbox row `row_id`.
+    pub fn record_platform_message(
+        &mut self,
+        channel: &str,
+        chat_id: &str,
+        message_id: &str,
+        row_id: i64,
+    ) -> Result<()> {
+        self.write(|tx| record_platform_message(&tx.tx, channel, chat_id, message_id, row_id))
+    }
+
+    /// The outbox row a platform message shows, if it is one of ours.
+    pub fn row_of_platform_message(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<Option<i64>> {
+        self.read(|conn| row_of_platform_message(conn, channel, chat_id, message_id))
+    }
+
+    /// Notes that a customer cannot be reached (they blocked the bot, say).
+    pub fn mark_unreachable(
+        &mut self,
+        channel: &str,
+        chat_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.tx
+                .prepare_cached(
+                    "INSERT INTO unreachable (channel, chat_id, reason, since) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (channel, chat_id) DO UPDATE SET reason = excluded.reason",
+                )?
+                .execute(params![channel, chat_id, reason, now])?;
+            Ok(())
+        })
+    }
+}
+
+impl Tx<'_> {
+    /// Queues a reply for sending with a new random transaction id. `about`
+    /// names the customers it quotes besides the chat it goes to (an owner
+    /// notice's customer), so erasing that customer finds it by key.
+    pub fn push_outbox(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        payload: &str,
+        now: i64,
+        about: &[(&str, &str)],
+    ) -> Result<OutboxRow> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO outbox (channel, chat_id, payload, created_at, txn)
+                 VALUES (?1, ?2, ?3, ?4, lower(hex(randomblob(16))))
+                 RETURNING id, channel, chat_id, payload, txn",
+            )?
+            .query_row(params![channel, chat_id, payload, now], outbox_row)?;
+        let mut note = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox_about (row_id, channel, chat_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (about_channel, about_chat) in about {
+            if (*about_channel, *about_chat) != (channel, chat_id) {
+                note.execute(params![row.id, about_channel, about_chat])?;
+            }
+        }
+        Ok(row)
+    }
+
+    /// One outbox row, sent or not.
+    pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
+        by_id(&self.tx, id)
+    }
+
+    /// The outbox row a platform message shows, if it is one of ours.
+    pub fn row_of_platform_message(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<Option<i64>> {
+        row_of_platform_message(&self.tx, channel, chat_id, message_id)
+    }
+
+    /// The customer wrote again: they can be reached.
+    pub fn clear_unreachable(&self, channel: &str, chat_id: &str) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2")?
+            .execute(params![channel, chat_id])?;
+        Ok(())
+    }
+}
+
+fn outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: row.get(0)?,
+        channel: row.get(1)?,
+        chat_id: row.get(2)?,
+        payload: row.get(3)?,
+        txn: row.get(4)?,
+    })
+}
+
+/// One outbox row by id ([`Store::outbox_row`], [`Tx::outbox_row`]).
+fn by_id(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, channel, chat_id, payload, txn FROM outbox WHERE id = ?1")?;
+    let mut rows = stmt.query_map(params![id], outbox_row)?;
+    Ok(rows.next().transpose()?)
+}
+
+fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+fn record_platform_message(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    message_id: &str,
+    row_id: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO platform_messages (channel, chat_id, message_id, row_id)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![channel, chat_id, message_id, row_id])?;
+    Ok(())
+}
+
+fn row_of_platform_message(
+    conn: &Connection,
+    channel: &str,
+    chat_id: &str,
+    message_id: &str,
+) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT row_id FROM platform_messages WHERE channel = ?1 AND chat_id = ?2 AND message_id = ?3",
+    )?;
+    let mut rows = stmt.query_map(params![channel, chat_id, message_id], |r| r.get(0))?;
+    Ok(rows.next().transpose()?)
+}
