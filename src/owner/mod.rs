@@ -14,8 +14,7 @@ mod tests;
 
 use crate::conversation::{Input, Reply};
 use crate::shop::Shop;
-use crate::store::Order;
-use crate::store::{OrderStatus, Stats, Ticket};
+use crate::store::{Order, OrderStatus, Stats, Ticket};
 
 pub use command::Command;
 pub use handle::{answer, handle, help, status_turn, stock_target, stock_uncounted, unknown_reply};
