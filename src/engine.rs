@@ -12,7 +12,7 @@ use crate::conversation::{
     self, Effect, Input, MyData, MyOrder, OrderBrief, OrderDraft, Reply, Session, Step,
 };
 use crate::flood::{FloodGuard, Verdict};
-use crate::owner::{self, Command};
+use crate::owner::Command;
 use crate::shop::{Phrase, Shop, StockLevels, stock_key};
 use crate::store::{self, NewOrder, OrderStatus, PlaceOutcome, Store, Tx};
 pub use crate::store::{Order, OutboxRow, Stats};
@@ -20,6 +20,7 @@ pub use crate::store::{Order, OutboxRow, Stats};
 mod giveup;
 mod lookup;
 mod outbox;
+mod owner;
 mod reload;
 mod scheduler;
 pub use giveup::Origin;

@@ -1,0 +1,151 @@
+//! The engine side of the owner's commands: load what a command reads into an
+//! [`OwnerView`], call the pure [`crate::owner::handle`], make its writes, and
+//! return what the engine queues. No decision is made here.
+//!
+//! The pure notices and helpers the engine uses are re-exported, so that the
+//! engine's modules call everything owner-side through `owner::`.
+
+use jiff::Timestamp;
+
+use crate::conversation::{Session, TicketWait};
+use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED};
+pub(crate) use crate::owner::{
+    Notice, Outcome, closed_by_customer, command, feedback_notice, flood_notice, is_owner,
+    order_notice, paid_notice, relay_notice,
+};
+use crate::shop::{Shop, StockLevels, stock_key};
+use crate::store::{Result, Ticket, Tx};
+
+/// Runs an owner command (except `/reload`, which the engine does: it swaps the shop).
+pub(crate) fn run(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    stock: &StockLevels,
+    command: Command,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let view = load(tx, shop, stock, &command, now)?;
+    let turn = core::handle(shop, view, command, now);
+    apply(tx, turn, now)
+}
+
+/// The owner's answer to a ticket, for the customer.
+pub(crate) fn answer(tx: &Tx<'_>, number: i64, text: &str, now: Timestamp) -> Result<Outcome> {
+    let turn = core::answer(number, tx.ticket(number)?, text);
+    apply(tx, turn, now)
+}
+
+/// A reply to a message that belongs to no ticket.
+pub(crate) fn unknown_reply() -> Outcome {
+    core::unknown_reply().into_outcome(false)
+}
+
+/// Where owner notices go: `(channel, chat)` for each running channel.
+pub(crate) fn destinations(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    channels: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let rooms = if core::needs_matrix_rooms(shop, channels) {
+        tx.owner_rooms("matrix", &shop.file.owners.matrix)?
+    } else {
+        Vec::new()
+    };
+    Ok(core::destinations(shop, channels, rooms))
+}
+
+/// When a person will answer a ticket opened `now`.
+pub(crate) fn ticket_wait(tx: &Tx<'_>, shop: &Shop, now: Timestamp) -> Result<TicketWait> {
+    let paused = tx.setting(PAUSED)?.is_some();
+    Ok(core::ticket_wait(shop, paused, now))
+}
+
+/// The notice of a new ticket, with the last lines of the conversation.
+pub(crate) fn ticket_notice(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    ticket: &Ticket,
+    session: &Session,
+    wait: &TicketWait,
+) -> Result<Notice> {
+    let history = tx.recent_history(&ticket.channel, &ticket.chat_id, core::CONTEXT_LINES)?;
+    Ok(core::ticket_notice(shop, ticket, session, &history, wait))
+}
+
+/// What `command` reads from the store.
+fn load(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    stock: &StockLevels,
+    command: &Command,
+    now: Timestamp,
+) -> Result<OwnerView> {
+    let mut view = OwnerView::default();
+    match command {
+        Command::Tickets => view.open_tickets = tx.open_tickets()?,
+        Command::Reply { ticket: number, .. } | Command::Close(number) => {
+            view.ticket = tx.ticket(*number)?;
+        }
+        Command::Orders(status) => view.orders = tx.orders(*status)?,
+        Command::Order(number) => {
+            view.order = tx.order(number)?;
+            if view.order.is_some() {
+                view.feedback = tx.feedback(number)?;
+            }
+        }
+        Command::Status { number, .. } => view.order = tx.order(number)?,
+        Command::Stock { key, .. } => {
+            let (product, variant) = core::stock_target(key);
+            view.stock_before = stock.0.get(&stock_key(product, variant)).copied();
+        }
+        Command::Stats(days) => {
+            view.stats = Some(tx.stats(*days, now, &shop.time_zone, shop.currency())?);
+        }
+        Command::Broadcast(_) => view.consenting = tx.consenting()?,
+        Command::Help | Command::Usage(_) | Command::Pause | Command::Resume | Command::Reload => {}
+    }
+    Ok(view)
+}
+
+/// Makes the turn's writes; a write the store refuses gives the answer for
+/// what it found instead.
+fn apply(tx: &Tx<'_>, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
+    let mut stock_changed = false;
+    for effect in std::mem::take(&mut turn.effects) {
+        match effect {
+            OwnerEffect::CloseTicket(number) => {
+                tx.close_ticket(number, now.as_second())?;
+            }
+            OwnerEffect::TicketAnswered(number) => tx.ticket_answered(number, now.as_second())?,
+            OwnerEffect::SetPaused(since) => {
+                tx.set_setting(PAUSED, since.map(|s| s.to_string()).as_deref())?;
+            }
+            OwnerEffect::SetStatus {
+                number,
+                from,
+                status,
+                tracking,
+            } => {
+                let before =
+                    tx.set_order_status(&number, status, tracking.as_deref(), now.as_second())?;
+                if before.as_ref().map(|o| o.status) != Some(from) {
+                    // The store saw another status: decide again over what it saw.
+                    let again = core::status_turn(&number, status, tracking, before.as_ref());
+                    let moved = again
+                        .effects
+                        .iter()
+                        .any(|e| matches!(e, OwnerEffect::SetStatus { .. }));
+                    return Ok(again.into_outcome(moved && status.returns_stock()));
+                }
+                stock_changed |= status.returns_stock();
+            }
+            OwnerEffect::SetStock { key, qty, product } => {
+                if !tx.set_stock(&key, qty)? {
+                    return Ok(core::stock_uncounted(&product).into_outcome(false));
+                }
+                stock_changed = true;
+            }
+        }
+    }
+    Ok(turn.into_outcome(stock_changed))
+}
