@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::parse::{allowed, keycap_number, without_reply_fallback};
 use super::{CHANNEL, Link};
 use crate::channels::addressing::{How, Names, Signals, addressed};
+use crate::channels::retry::Policy;
 use crate::channels::turns::{self, Settled};
 use crate::channels::{blocking, wait_or_stop};
 use crate::conversation::Input;
@@ -217,7 +218,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
             }
         }
     }
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::POLL.backoff();
     let mut stop = link.stop.clone();
     loop {
         let mut settings = SyncSettings::default().timeout(Duration::from_secs(10));
@@ -230,7 +231,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         };
         match result {
             Ok(response) => {
-                delay = Duration::from_secs(1);
+                backoff.reset();
                 let (done, committed) = oneshot::channel();
                 if tx.send(Queued::Barrier(done)).is_err() || committed.await.is_err() {
                     break;
@@ -247,6 +248,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 since = Some(next);
             }
             Err(e) => {
+                let delay = backoff.next_delay();
                 tracing::warn!(
                     "matrix: sync failed ({e}); retrying in {}s",
                     delay.as_secs()
@@ -254,7 +256,6 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 if wait_or_stop(&link.stop, delay).await {
                     break;
                 }
-                delay = (delay * 2).min(Duration::from_secs(30));
             }
         }
     }
@@ -305,7 +306,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
 
 /// Joins a room, retrying while the homeserver asks to slow down or is away.
 async fn join(link: Link, room: Room) {
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::SEND.backoff();
     for _ in 0..8 {
         match room.join().await {
             Ok(()) => {
@@ -314,10 +315,9 @@ async fn join(link: Link, room: Room) {
             }
             Err(e) => {
                 tracing::warn!(room = %room.room_id(), "matrix: join failed ({e}); retrying");
-                if wait_or_stop(&link.stop, delay).await {
+                if wait_or_stop(&link.stop, backoff.next_delay()).await {
                     return;
                 }
-                delay = (delay * 2).min(Duration::from_mins(1));
             }
         }
     }
