@@ -37,6 +37,13 @@ impl Policy {
         max: Duration::from_secs(15),
     };
 
+    /// Waiting for something the channel cannot start without (Matrix's first
+    /// sync, the saved sync position): every 2 s, not growing.
+    pub const SETUP: Policy = Policy {
+        first: Duration::from_secs(2),
+        max: Duration::from_secs(2),
+    };
+
     /// A fresh sequence of pauses by this policy.
     pub fn backoff(self) -> Backoff {
         Backoff {
@@ -103,6 +110,7 @@ mod tests {
         assert_eq!(first(Policy::TURN, 7), secs(&[1, 2, 4, 8, 15, 15, 15]));
         assert_eq!(first(Policy::POLL, 7), secs(&[1, 2, 4, 8, 16, 30, 30]));
         assert_eq!(first(Policy::SEND, 8), secs(&[1, 2, 4, 8, 16, 32, 60, 60]));
+        assert_eq!(first(Policy::SETUP, 3), secs(&[2, 2, 2]));
         let mut backoff = Policy::SEND.backoff();
         backoff.next_delay();
         backoff.next_delay();

@@ -170,9 +170,10 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         // A new device: what happened before it existed is not ours to answer.
         // Invites waiting since then are accepted below, and their rooms'
         // messages arrive with the join.
+        let mut backoff = Policy::SETUP.backoff();
         while let Err(e) = link.client.sync_once(SyncSettings::default()).await {
             tracing::warn!("matrix: first sync failed: {e}");
-            if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+            if wait_or_stop(&link.stop, backoff.next_delay()).await {
                 return;
             }
         }
@@ -200,6 +201,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     // are committed; events seen again after a crash are dropped by the inbox.
     let mut since = None;
     if !first_start {
+        let mut backoff = Policy::SETUP.backoff();
         loop {
             // A database that cannot be read is waited for: syncing from nowhere
             // instead would take a fresh start's view of the rooms.
@@ -210,7 +212,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 }
                 failed => {
                     tracing::error!("matrix: cannot read the sync position ({failed:?}); retrying");
-                    if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+                    if wait_or_stop(&link.stop, backoff.next_delay()).await {
                         turns.abort();
                         return;
                     }
