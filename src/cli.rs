@@ -1,14 +1,18 @@
 //! The command line: `shopbot run | chat | check | init | orders | stats | report | backup`.
 
-use std::io::Write;
+mod orders;
+mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+use self::orders::{write_csv, write_table};
+use self::serve::run_channels;
 use crate::channels::terminal;
-use crate::engine::{Engine, Order, Stats};
+use crate::engine::{Engine, Stats};
 use crate::shop::{EXAMPLE_TOML, Shop};
 
 /// A self-hosted shop bot: your catalog in one shop.toml, your customers in Telegram,
@@ -229,126 +233,6 @@ fn figures(files: &Files, days: u32) -> Result<Option<(Engine, Stats)>> {
     Ok(Some((engine, stats)))
 }
 
-/// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
-fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
-    let telegram = crate::channels::telegram::token(&shop)?;
-    let matrix = shop.file.matrix.clone();
-    let mut names = Vec::new();
-    if telegram.is_some() {
-        names.push("telegram");
-    }
-    if matrix.is_some() {
-        names.push("matrix");
-    }
-    if names.is_empty() {
-        bail!(
-            "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file`) \
-             for Telegram, or a `[matrix]` table for Matrix — see the README. \
-             To try the shop without a channel, run `shopbot chat`."
-        );
-    }
-    let started = std::time::Instant::now();
-    let products = shop.products().len();
-    let name = shop.name().to_owned();
-    let db = db_path(db)?;
-    let owners = &shop.file.owners;
-    let reachable = (telegram.is_some() && !owners.telegram.is_empty())
-        || (matrix.is_some() && !owners.matrix.is_empty());
-    if !reachable {
-        eprintln!(
-            "shopbot: warning: no owner on a running channel (`[owners]` in shop.toml): \
-             tickets and new orders are kept, but nobody is notified"
-        );
-    }
-    let mut engine = open_engine(shop, Some(&db))?;
-    engine.set_channels(&names);
-    eprintln!(
-        "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
-        db.display(),
-        names.join(", "),
-        started.elapsed().as_millis()
-    );
-    let engine = engine.shared();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            tracing::info!("stopping: finishing the turns in hand and draining the outbox");
-            let _ = stop_tx.send(true);
-            // A second signal stops at once.
-            wait_for_signal().await;
-            std::process::exit(130);
-        });
-        let telegram = async {
-            match telegram {
-                Some(token) => {
-                    crate::channels::telegram::run(engine.clone(), token, stop_rx.clone())
-                        .await
-                        .map_err(anyhow::Error::from)
-                }
-                None => Ok(()),
-            }
-        };
-        let matrix = async {
-            match matrix {
-                Some(settings) => {
-                    crate::channels::matrix::run(engine.clone(), settings, &db, stop_rx.clone())
-                        .await
-                        .map_err(anyhow::Error::from)
-                }
-                None => Ok(()),
-            }
-        };
-        // The scheduler: follow-ups and history purging, every half minute.
-        let scheduler = {
-            let engine = engine.clone();
-            let stopping = stop_rx.clone();
-            tokio::spawn(async move {
-                loop {
-                    match crate::channels::blocking(&engine, |e| e.tick(jiff::Timestamp::now()))
-                        .await
-                    {
-                        Some(Ok(n)) if n > 0 => tracing::info!(followups = n, "follow-ups queued"),
-                        Some(Err(e)) => tracing::error!("scheduler: {e}"),
-                        _ => {}
-                    }
-                    if crate::channels::wait_or_stop(&stopping, std::time::Duration::from_secs(30))
-                        .await
-                    {
-                        return;
-                    }
-                }
-            })
-        };
-        // A channel that cannot start stops the bot: better a clear error than half a shop.
-        let result = tokio::try_join!(telegram, matrix).map(|_| ());
-        scheduler.abort();
-        result
-    })?;
-    eprintln!("shopbot: stopped");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// SIGTERM (systemd stop) or Ctrl-C.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// The shop to use: the named file, else ./shop.toml, else the bundled example.
 /// Problems are printed; `None` means nothing must start.
 fn load_shop(path: Option<&Path>) -> Option<Shop> {
@@ -450,112 +334,4 @@ fn init(dir: &Path, force: bool) -> Result<()> {
         EXAMPLE_IMAGES.len()
     );
     Ok(())
-}
-
-fn date_of(seconds: i64, shop: Option<&Shop>) -> String {
-    let Ok(ts) = jiff::Timestamp::from_second(seconds) else {
-        return seconds.to_string();
-    };
-    match shop {
-        Some(shop) => ts
-            .to_zoned(shop.time_zone.clone())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string(),
-        None => ts.to_string(),
-    }
-}
-
-fn items_of(order: &Order) -> String {
-    order
-        .lines
-        .iter()
-        .map(|l| format!("{} x{}", l.name, l.qty))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn write_table(out: &mut impl Write, shop: &Shop, orders: &[Order]) -> Result<()> {
-    if orders.is_empty() {
-        writeln!(out, "No orders yet.")?;
-        return Ok(());
-    }
-    for o in orders {
-        writeln!(
-            out,
-            "#{}  {}  {:<9}  {:<8}  {}  {}",
-            o.number,
-            date_of(o.created_at, Some(shop)),
-            o.status,
-            o.channel,
-            o.total.display(&o.currency),
-            o.fields.get("name").map_or("", String::as_str),
-        )?;
-        writeln!(out, "      {}", items_of(o))?;
-    }
-    writeln!(out, "{} order(s).", orders.len())?;
-    Ok(())
-}
-
-/// One CSV field: quoted when needed, and with a leading `'` where a spreadsheet
-/// would read it as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-fn write_csv(out: &mut impl Write, orders: &[Order]) -> Result<()> {
-    writeln!(
-        out,
-        "number,created_at,status,channel,chat_id,name,phone,email,address,note,items,\
-         subtotal,discount,delivery,total,currency,coupon,delivery_option,payment"
-    )?;
-    let cents = |m: crate::shop::Money| m.decimal(".");
-    for o in orders {
-        let field = |k: &str| o.fields.get(k).cloned().unwrap_or_default();
-        let row = [
-            o.number.clone(),
-            date_of(o.created_at, None),
-            o.status.to_string(),
-            o.channel.clone(),
-            o.chat_id.clone(),
-            field("name"),
-            field("phone"),
-            field("email"),
-            field("address"),
-            field("note"),
-            items_of(o),
-            cents(o.subtotal),
-            cents(o.discount),
-            cents(o.delivery_price),
-            cents(o.total),
-            o.currency.clone(),
-            o.coupon.clone().unwrap_or_default(),
-            o.delivery_id.clone(),
-            o.payment_id.clone(),
-        ];
-        let line: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
-        writeln!(out, "{}", line.join(","))?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-    }
 }

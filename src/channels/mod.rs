@@ -3,6 +3,7 @@
 
 pub mod addressing;
 pub mod matrix;
+pub mod retry;
 pub mod telegram;
 pub mod terminal;
 pub(crate) mod turns;
@@ -14,6 +15,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::engine::{Engine, EngineError, OutboxRow, SharedEngine};
+
+pub(crate) use retry::wait_or_stop;
 
 /// How long a stop may take, in every channel: in-flight turns finish, then the
 /// outbox drains; what is left is sent at the next start.
@@ -136,13 +139,14 @@ pub(crate) async fn record_delivery(
     write: impl Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync + 'static,
 ) -> bool {
     let write = Arc::new(write);
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = retry::Policy::TURN.backoff();
     loop {
         let attempt = Arc::clone(&write);
         match blocking(engine, move |engine| attempt(engine)).await {
             Some(Ok(())) => return true,
             None => return false,
             Some(Err(e)) => {
+                let delay = backoff.next_delay();
                 tracing::error!(
                     "{channel}: cannot record a delivery ({e}); trying again in {} s",
                     delay.as_secs()
@@ -150,20 +154,9 @@ pub(crate) async fn record_delivery(
                 if wait_or_stop(stop, delay).await {
                     return false;
                 }
-                delay = (delay * 2).min(turns::Pace::STANDARD.max);
             }
         }
     }
-}
-
-/// Sleeps, or returns true at once when the channel is asked to stop.
-pub(crate) async fn wait_or_stop(stop: &watch::Receiver<bool>, delay: Duration) -> bool {
-    let mut watching = stop.clone();
-    tokio::select! {
-        () = tokio::time::sleep(delay) => {}
-        _ = watching.wait_for(|s| *s) => return true,
-    }
-    *stop.borrow()
 }
 
 /// Escapes text for HTML bodies: `&`, `<` and `>`.

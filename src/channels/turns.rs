@@ -19,6 +19,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+use crate::channels::retry::Policy;
 use crate::channels::{blocking, wait_or_stop};
 use crate::engine::{Origin, SharedEngine};
 
@@ -36,8 +37,8 @@ pub struct Pace {
 impl Pace {
     /// 1 s, 2 s, 4 s, 8 s, then every 15 s; the probe after 5 failed tries (15 s).
     pub const STANDARD: Pace = Pace {
-        first: Duration::from_secs(1),
-        max: Duration::from_secs(15),
+        first: Policy::TURN.first,
+        max: Policy::TURN.max,
         probe_after: 5,
     };
 }
@@ -84,7 +85,11 @@ where
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
     let mut tries: u32 = 0;
-    let mut delay = pace.first;
+    let mut backoff = Policy {
+        first: pace.first,
+        max: pace.max,
+    }
+    .backoff();
     loop {
         let error = match tokio::spawn(attempt()).await {
             Ok(Ok(())) => return Settled::Committed,
@@ -93,6 +98,7 @@ where
             Err(e) => format!("cancelled: {e}"),
         };
         tries = tries.saturating_add(1);
+        let delay = backoff.next_delay();
         tracing::warn!(
             channel,
             chat = origin.chat_id.as_deref().unwrap_or("?"),
@@ -106,7 +112,6 @@ where
         if wait_or_stop(stop, delay).await {
             return Settled::Stopped;
         }
-        delay = (delay * 2).min(pace.max);
     }
 }
 

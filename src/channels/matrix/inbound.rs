@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::parse::{allowed, keycap_number, without_reply_fallback};
 use super::{CHANNEL, Link};
 use crate::channels::addressing::{How, Names, Signals, addressed};
+use crate::channels::retry::Policy;
 use crate::channels::turns::{self, Settled};
 use crate::channels::{blocking, wait_or_stop};
 use crate::conversation::Input;
@@ -169,9 +170,10 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         // A new device: what happened before it existed is not ours to answer.
         // Invites waiting since then are accepted below, and their rooms'
         // messages arrive with the join.
+        let mut backoff = Policy::SETUP.backoff();
         while let Err(e) = link.client.sync_once(SyncSettings::default()).await {
             tracing::warn!("matrix: first sync failed: {e}");
-            if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+            if wait_or_stop(&link.stop, backoff.next_delay()).await {
                 return;
             }
         }
@@ -199,6 +201,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
     // are committed; events seen again after a crash are dropped by the inbox.
     let mut since = None;
     if !first_start {
+        let mut backoff = Policy::SETUP.backoff();
         loop {
             // A database that cannot be read is waited for: syncing from nowhere
             // instead would take a fresh start's view of the rooms.
@@ -209,7 +212,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 }
                 failed => {
                     tracing::error!("matrix: cannot read the sync position ({failed:?}); retrying");
-                    if wait_or_stop(&link.stop, Duration::from_secs(2)).await {
+                    if wait_or_stop(&link.stop, backoff.next_delay()).await {
                         turns.abort();
                         return;
                     }
@@ -217,7 +220,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
             }
         }
     }
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::POLL.backoff();
     let mut stop = link.stop.clone();
     loop {
         let mut settings = SyncSettings::default().timeout(Duration::from_secs(10));
@@ -230,7 +233,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
         };
         match result {
             Ok(response) => {
-                delay = Duration::from_secs(1);
+                backoff.reset();
                 let (done, committed) = oneshot::channel();
                 if tx.send(Queued::Barrier(done)).is_err() || committed.await.is_err() {
                     break;
@@ -247,6 +250,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 since = Some(next);
             }
             Err(e) => {
+                let delay = backoff.next_delay();
                 tracing::warn!(
                     "matrix: sync failed ({e}); retrying in {}s",
                     delay.as_secs()
@@ -254,7 +258,6 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
                 if wait_or_stop(&link.stop, delay).await {
                     break;
                 }
-                delay = (delay * 2).min(Duration::from_secs(30));
             }
         }
     }
@@ -305,7 +308,7 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
 
 /// Joins a room, retrying while the homeserver asks to slow down or is away.
 async fn join(link: Link, room: Room) {
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::SEND.backoff();
     for _ in 0..8 {
         match room.join().await {
             Ok(()) => {
@@ -314,10 +317,9 @@ async fn join(link: Link, room: Room) {
             }
             Err(e) => {
                 tracing::warn!(room = %room.room_id(), "matrix: join failed ({e}); retrying");
-                if wait_or_stop(&link.stop, delay).await {
+                if wait_or_stop(&link.stop, backoff.next_delay()).await {
                     return;
                 }
-                delay = (delay * 2).min(Duration::from_mins(1));
             }
         }
     }

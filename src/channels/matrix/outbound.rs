@@ -14,6 +14,7 @@ use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessa
 use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
 use super::{CHANNEL, Link};
+use crate::channels::retry::Policy;
 use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
 use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
@@ -85,27 +86,28 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
         record(link, row, Err("the bot is not in this room".to_owned())).await;
         return true;
     };
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::SEND.backoff();
     let sent = loop {
         match send(link, &room, &out, &transaction_id(row)).await {
             Ok(id) => break Ok(id),
             Err(e) => {
+                // The server's own delay is waited exactly; the pause grows anyway.
+                let pause = backoff.next_delay();
                 let wait = match e.client_api_error_kind() {
                     Some(ErrorKind::LimitExceeded(limit)) => match limit.retry_after {
                         Some(RetryAfter::Delay(d)) => d,
-                        _ => delay,
+                        _ => pause,
                     },
                     // Refused for good (not allowed in the room, bad content).
                     Some(ErrorKind::Forbidden | ErrorKind::BadJson | ErrorKind::TooLarge) => {
                         break Err(e.to_string());
                     }
-                    _ => delay,
+                    _ => pause,
                 };
                 tracing::warn!("matrix: send failed ({e}); retrying in {}s", wait.as_secs());
                 if wait_or_stop(&link.stop, wait).await {
                     return false;
                 }
-                delay = (delay * 2).min(Duration::from_mins(1));
             }
         }
     };

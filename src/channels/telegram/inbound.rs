@@ -12,6 +12,7 @@ use teloxide::types::{
 use super::{CHANNEL, Link, format};
 use crate::channels::addressing::{Names, Signals, addressed};
 use crate::channels::blocking;
+use crate::channels::retry::Policy;
 use crate::channels::turns::{self, Settled};
 use crate::conversation::Input;
 use crate::engine::{Chat, EngineError, Event, Origin};
@@ -23,7 +24,7 @@ const POLL_SECONDS: u32 = 10;
 /// Says hello to the Bot API until it answers: removes any webhook (polling and
 /// webhooks exclude each other) and learns the bot's username. `None` if stopped first.
 pub(super) async fn introduce(link: &Link) -> Option<String> {
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::SEND.backoff();
     loop {
         if *link.stop.borrow() {
             return None;
@@ -35,6 +36,7 @@ pub(super) async fn introduce(link: &Link) -> Option<String> {
         match attempt.await {
             Ok(me) => return Some(me.username().to_owned()),
             Err(e) => {
+                let delay = backoff.next_delay();
                 tracing::warn!(
                     "telegram: cannot reach the Bot API ({}); retrying in {}s",
                     link.redact.clean(e),
@@ -43,7 +45,6 @@ pub(super) async fn introduce(link: &Link) -> Option<String> {
                 if wait_or_stop(link, delay).await {
                     return None;
                 }
-                delay = (delay * 2).min(Duration::from_mins(1));
             }
         }
     }
@@ -58,7 +59,7 @@ async fn wait_or_stop(link: &Link, delay: Duration) -> bool {
 /// transaction; an update is confirmed to Telegram (by the next offset) only after.
 pub(super) async fn poll_loop(link: &Link, me: &str) {
     let mut offset: i32 = 0;
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Policy::POLL.backoff();
     let mut stop = link.stop.clone();
     loop {
         let request = link
@@ -77,10 +78,11 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
         };
         let updates = match updates {
             Ok(updates) => {
-                delay = Duration::from_secs(1);
+                backoff.reset();
                 updates
             }
             Err(e) => {
+                let delay = backoff.next_delay();
                 tracing::warn!(
                     "telegram: getUpdates failed ({}); retrying in {}s",
                     link.redact.clean(e),
@@ -89,7 +91,6 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
                 if wait_or_stop(link, delay).await {
                     return;
                 }
-                delay = (delay * 2).min(Duration::from_secs(30));
                 continue;
             }
         };

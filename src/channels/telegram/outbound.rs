@@ -14,6 +14,7 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::{CHANNEL, Link};
+use crate::channels::retry::Policy;
 use crate::channels::{blocking, pending};
 use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
@@ -229,7 +230,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
     };
     let mut queue: VecDeque<Part> = parts(&out).into();
     let mut shown = Vec::new();
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = Policy::SEND.backoff();
     while let Some(part) = queue.pop_front() {
         if pace.wait(link).await {
             return Delivery::Stopped;
@@ -239,7 +240,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
         match result {
             Ok(message) => {
                 shown.extend(message.map(|m| m.0.to_string()));
-                backoff = Duration::from_secs(1);
+                backoff.reset();
             }
             Err(e) => match classify(&e, &part) {
                 Next::Done => {}
@@ -262,7 +263,9 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
                     }
                 }
                 Next::Retry(after) => {
-                    let wait = after.unwrap_or(backoff);
+                    // Telegram's `retry_after` is waited exactly; the pause grows anyway.
+                    let pause = backoff.next_delay();
+                    let wait = after.unwrap_or(pause);
                     tracing::warn!(
                         "telegram: send failed ({}); retrying in {}s",
                         link.redact.clean(&e),
@@ -272,7 +275,6 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
                     if pace.sleep(link, wait).await {
                         return Delivery::Stopped;
                     }
-                    backoff = (backoff * 2).min(Duration::from_mins(1));
                 }
                 Next::Unreachable => return Delivery::Unreachable(link.redact.clean(&e)),
                 Next::Give => {

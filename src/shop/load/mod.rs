@@ -17,9 +17,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 use super::error::{ConfigError, ConfigErrors};
 use super::model::ShopFile;
 
-#[path = "load_locator.rs"]
 mod locator;
-#[path = "load_serde.rs"]
 mod serde_msg;
 
 pub use locator::Locator;

@@ -1,0 +1,129 @@
+//! `shopbot run`: the configured channels, served until a stop signal.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use super::{db_path, open_engine};
+use crate::shop::Shop;
+
+/// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
+pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
+    let telegram = crate::channels::telegram::token(&shop)?;
+    let matrix = shop.file.matrix.clone();
+    let mut names = Vec::new();
+    if telegram.is_some() {
+        names.push("telegram");
+    }
+    if matrix.is_some() {
+        names.push("matrix");
+    }
+    if names.is_empty() {
+        bail!(
+            "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file`) \
+             for Telegram, or a `[matrix]` table for Matrix — see the README. \
+             To try the shop without a channel, run `shopbot chat`."
+        );
+    }
+    let started = std::time::Instant::now();
+    let products = shop.products().len();
+    let name = shop.name().to_owned();
+    let db = db_path(db)?;
+    let owners = &shop.file.owners;
+    let reachable = (telegram.is_some() && !owners.telegram.is_empty())
+        || (matrix.is_some() && !owners.matrix.is_empty());
+    if !reachable {
+        eprintln!(
+            "shopbot: warning: no owner on a running channel (`[owners]` in shop.toml): \
+             tickets and new orders are kept, but nobody is notified"
+        );
+    }
+    let mut engine = open_engine(shop, Some(&db))?;
+    engine.set_channels(&names);
+    eprintln!(
+        "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
+        db.display(),
+        names.join(", "),
+        started.elapsed().as_millis()
+    );
+    let engine = engine.shared();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: finishing the turns in hand and draining the outbox");
+            let _ = stop_tx.send(true);
+            // A second signal stops at once.
+            wait_for_signal().await;
+            std::process::exit(130);
+        });
+        let telegram = async {
+            match telegram {
+                Some(token) => {
+                    crate::channels::telegram::run(engine.clone(), token, stop_rx.clone())
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                None => Ok(()),
+            }
+        };
+        let matrix = async {
+            match matrix {
+                Some(settings) => {
+                    crate::channels::matrix::run(engine.clone(), settings, &db, stop_rx.clone())
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                None => Ok(()),
+            }
+        };
+        // The scheduler: follow-ups and history purging, every half minute.
+        let scheduler = {
+            let engine = engine.clone();
+            let stopping = stop_rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match crate::channels::blocking(&engine, |e| e.tick(jiff::Timestamp::now()))
+                        .await
+                    {
+                        Some(Ok(n)) if n > 0 => tracing::info!(followups = n, "follow-ups queued"),
+                        Some(Err(e)) => tracing::error!("scheduler: {e}"),
+                        _ => {}
+                    }
+                    if crate::channels::wait_or_stop(&stopping, std::time::Duration::from_secs(30))
+                        .await
+                    {
+                        return;
+                    }
+                }
+            })
+        };
+        // A channel that cannot start stops the bot: better a clear error than half a shop.
+        let result = tokio::try_join!(telegram, matrix).map(|_| ());
+        scheduler.abort();
+        result
+    })?;
+    eprintln!("shopbot: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd stop) or Ctrl-C.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
