@@ -251,7 +251,11 @@ impl Engine {
             && self.channels.contains(&chat.channel)
             && matches!(
                 input,
-                Input::Text(_) | Input::Button(_) | Input::Unsupported | Input::Unreadable
+                Input::Text(_)
+                    | Input::Button(_)
+                    | Input::Stale
+                    | Input::Unsupported
+                    | Input::Unreadable
             );
         let mut fresh_stock: Option<StockLevels> = None;
         let mut forgotten = false;
@@ -766,7 +770,7 @@ impl TurnCx<'_, '_> {
         });
         if theirs.is_none() || (stars.is_none() && tx.feedback(order)?.is_none()) {
             // Not theirs, not delivered, or a comment without stars: an expired button.
-            return Ok(Some(Input::Button(String::new())));
+            return Ok(Some(Input::Stale));
         }
         tx.save_feedback(order, stars, comment, self.now.as_second())?;
         let who = customer_name(chat, event);

@@ -35,6 +35,9 @@ pub enum Input {
     Text(String),
     /// A pressed button, by id.
     Button(String),
+    /// A button that is no longer valid here: expired, forged, or another
+    /// customer's. Answered like an unknown button.
+    Stale,
     /// Something the bot cannot read (a sticker, a voice note, a file).
     Unsupported,
     /// An encrypted message the bot could not decrypt (sent before it had the key).
@@ -319,6 +322,7 @@ impl<'a> Cx<'a> {
                 Some(action) => self.act(&action),
                 None => self.expired(),
             },
+            Input::Stale => self.expired(),
             Input::Text(text) => self.text(text),
             Input::OrderPlaced { number } => self.order_placed(number),
             Input::OrderRejected { sold_out } => self.order_rejected(sold_out),
