@@ -2,14 +2,14 @@
 //! effects, save the session and queue the replies in the outbox — all in one
 //! `BEGIN IMMEDIATE` transaction. Replies are sent only after the commit.
 
-use std::collections::VecDeque;
 use std::path::Path;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    self, Effect, Input, MyData, MyOrder, OrderBrief, OrderDraft, Reply, Session, Step,
+    self, Effect, Executor, FunnelStep, Input, MyData, MyOrder, OrderBrief, OrderDraft, Reply,
+    Session, Turn,
 };
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
@@ -555,22 +555,20 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         let (shop, tx, now) = (self.shop, self.tx, self.now);
         let (mut session, fresh) = load_session_fresh(tx, shop, chat, now)?;
         chat.channel.clone_into(&mut session.channel);
-        let before = session.clone();
         record_input(tx, chat, &session, input, now)?;
-        let mut turn = conversation::handle(shop, self.stock(), &session, input, now);
-        let mut replies = std::mem::take(&mut turn.replies);
-        let mut pending: VecDeque<Effect> = turn.effects.drain(..).collect();
-        let mut session = turn.session;
         let mut notices = Vec::new();
-        while let Some(effect) = pending.pop_front() {
-            let Some(answer) = self.apply(chat, event, &session, effect, &mut notices)? else {
-                continue;
-            };
-            let next = conversation::handle(shop, self.stock(), &session, &answer, now);
-            replies.extend(next.replies);
-            pending.extend(next.effects);
-            session = next.session;
-        }
+        let mut exec = Exec {
+            cx: self,
+            chat,
+            event,
+            notices: &mut notices,
+        };
+        let Turn {
+            session,
+            replies,
+            steps,
+            ..
+        } = conversation::run(shop, &session, fresh, input, now, &mut exec)?;
         if self.forgotten {
             let event = Event {
                 pressed: None,
@@ -578,9 +576,8 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             };
             return queue_replies(tx, chat, event, replies, now);
         }
-        conversation::remember_buttons(&mut session, &replies);
-        for step in steps_taken(fresh, &before, &session) {
-            tx.record_event(chat.channel, step, now.as_second())?;
+        for step in steps {
+            tx.record_event(chat.channel, step.as_str(), now.as_second())?;
         }
         tx.save_session(
             chat.channel,
@@ -628,7 +625,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                             *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
                         }
                         *self.fresh_stock = Some(stock);
-                        tx.record_event(chat.channel, "order", now.as_second())?;
+                        tx.record_event(chat.channel, FunnelStep::Order.as_str(), now.as_second())?;
                         if let Some(granted) = consent {
                             tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
                         }
@@ -701,6 +698,27 @@ impl<'t, 'c> TurnCx<'t, 'c> {
     }
 }
 
+/// The engine's [`Executor`]: effects applied in the turn's transaction.
+struct Exec<'a, 't, 'c, 'x> {
+    cx: &'a mut TurnCx<'t, 'c>,
+    chat: Chat<'x>,
+    event: Event<'x>,
+    notices: &'a mut Vec<owner::Notice>,
+}
+
+impl Executor for Exec<'_, '_, '_, '_> {
+    type Error = EngineError;
+
+    fn stock(&self) -> &StockLevels {
+        self.cx.stock()
+    }
+
+    fn apply(&mut self, session: &Session, effect: Effect) -> Result<Option<Input>, EngineError> {
+        self.cx
+            .apply(self.chat, self.event, session, effect, self.notices)
+    }
+}
+
 impl TurnCx<'_, '_> {
     /// Opens a ticket for the customer of this turn (or finds the open one).
     fn open_ticket(
@@ -729,7 +747,11 @@ impl TurnCx<'_, '_> {
             return Ok(None);
         };
         if opened.is_some() {
-            tx.record_event(chat.channel, "escalation", now.as_second())?;
+            tx.record_event(
+                chat.channel,
+                FunnelStep::Escalation.as_str(),
+                now.as_second(),
+            )?;
             notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
         } else if let Some(question) = question {
             notices.push(owner::relay_notice(&ticket, &question));
@@ -924,38 +946,6 @@ fn load_session_fresh(
             true,
         ),
     })
-}
-
-/// The journey steps a turn took, from the session before and after it.
-fn steps_taken(fresh: bool, before: &Session, after: &Session) -> Vec<&'static str> {
-    let in_finder = |s: &Session| matches!(s.step, Step::Finder { .. } | Step::FinderResults);
-    let in_checkout = |s: &Session| {
-        matches!(
-            s.step,
-            Step::ChooseDelivery
-                | Step::Field { .. }
-                | Step::Consent
-                | Step::ChoosePayment
-                | Step::Confirm
-        )
-    };
-    let mut steps = Vec::new();
-    if fresh {
-        steps.push("conversation");
-    }
-    if !in_finder(before) && in_finder(after) {
-        steps.push("finder_started");
-    }
-    if before.step != Step::FinderResults && after.step == Step::FinderResults {
-        steps.push("finder_completed");
-    }
-    if before.cart.is_empty() && !after.cart.is_empty() {
-        steps.push("cart");
-    }
-    if !in_checkout(before) && in_checkout(after) {
-        steps.push("checkout_started");
-    }
-    steps
 }
 
 /// A new session's id: part of its orders' idempotency keys.

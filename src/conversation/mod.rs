@@ -11,6 +11,7 @@ mod finder;
 mod freetext;
 mod later;
 mod render;
+mod run;
 mod session;
 
 use jiff::Timestamp;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use action::Action;
 pub use cart::order_lines;
 pub use later::{MyData, MyOrder};
+pub use run::{Executor, FunnelStep, run, steps_taken};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Phrase, Shop, StockLevels, Texts};
@@ -215,6 +217,8 @@ pub struct Turn {
     pub session: Session,
     pub replies: Vec<Reply>,
     pub effects: Vec<Effect>,
+    /// The journey steps this turn took, for the owner's funnel.
+    pub steps: Vec<FunnelStep>,
 }
 
 /// Handles one input. Pure: the same arguments always give the same turn.
@@ -239,6 +243,7 @@ pub fn handle(
     cx.dispatch(input);
     remember_buttons(&mut cx.s, &cx.replies);
     Turn {
+        steps: steps_taken(false, session, &cx.s),
         session: cx.s,
         replies: cx.replies,
         effects: cx.effects,
