@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{
-    self, Effect, Executor, FunnelStep, Input, MyData, MyOrder, OrderBrief, OrderDraft, Reply,
-    Session, Turn,
+    self, Aside, Effect, Executor, Facts, FeedbackFacts, FunnelStep, Input, MyData, MyOrder,
+    OrderBrief, OrderDraft, Reply, Session, Turn,
 };
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::{self, Command};
@@ -463,51 +463,64 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         }
     }
 
-    /// A customer's message: relayed while they talk to a person, refused if it
-    /// is an owner's button, otherwise the conversation.
+    /// A customer's message: the engine loads what the conversation needs to
+    /// know beforehand; the conversation decides whether it is relayed into an
+    /// open ticket, refused as an owner's, or a turn of the conversation.
     fn customer_turn(
         &mut self,
         chat: Chat<'_>,
         event: Event<'_>,
         input: &Input,
     ) -> Result<Vec<OutboxRow>, EngineError> {
-        // An owner's button, or a reply to a notice for the owners (in an owners'
-        // group or room), from someone who is not an owner.
-        let owners_notice = match (input, event.reply_to) {
+        let replies_to_owners_notice = match (input, event.reply_to) {
             (Input::Text(_), Some(message)) => self
                 .message_of(chat, message)?
                 .is_some_and(|out| out.ticket.is_some()),
             _ => false,
         };
-        if owners_notice
-            || matches!(input, Input::Button(id) if id.starts_with(owner::command::BUTTON_PREFIX))
-        {
-            return self.say_to(chat, event, Phrase::OwnerOnly);
+        let facts = Facts {
+            open_ticket: self
+                .tx
+                .open_ticket_of(chat.channel, chat.chat_id)?
+                .map(|t| t.number),
+            replies_to_owners_notice,
+        };
+        let (session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        match conversation::screen(self.shop, &session, input, &facts) {
+            Some(aside) => self.aside(chat, event, &session, aside),
+            None => self.converse_from(chat, event, input, session, fresh),
         }
-        if let Some(ticket) = self.tx.open_ticket_of(chat.channel, chat.chat_id)? {
-            match input {
-                Input::Text(text) if !text.trim_start().starts_with('/') => {
-                    self.tx.add_history(
-                        chat.channel,
-                        chat.chat_id,
-                        "customer",
-                        text,
-                        self.now.as_second(),
-                    )?;
-                    return self.notify(chat, &owner::relay_notice(&ticket, text));
-                }
-                Input::Unsupported => {
-                    let mut rows = self.notify(
-                        chat,
-                        &owner::relay_notice(&ticket, "[sent something that is not text]"),
-                    )?;
-                    rows.extend(self.say_to(chat, event, Phrase::TicketTextOnly)?);
-                    return Ok(rows);
-                }
-                _ => {}
-            }
+    }
+
+    /// A message answered outside the conversation: its effects (the owners'
+    /// notices first), then its replies; the session stays as it was.
+    fn aside(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        aside: Aside,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut notices = Vec::new();
+        for effect in aside.effects {
+            self.apply(chat, event, session, effect, &mut notices)?;
         }
-        self.converse(chat, event, input)
+        let mut rows = Vec::new();
+        for notice in notices {
+            rows.extend(self.notify(chat, &notice)?);
+        }
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        rows.extend(queue_replies(
+            self.tx,
+            chat,
+            event,
+            aside.replies,
+            self.now,
+        )?);
+        Ok(rows)
     }
 
     /// One bundled phrase to this chat, in its language, outside the conversation.
@@ -552,8 +565,20 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         event: Event<'_>,
         input: &Input,
     ) -> Result<Vec<OutboxRow>, EngineError> {
+        let (session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        self.converse_from(chat, event, input, session, fresh)
+    }
+
+    /// [`Self::converse`] with the chat's session loaded (`fresh`: a new one).
+    fn converse_from(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+        mut session: Session,
+        fresh: bool,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
         let (shop, tx, now) = (self.shop, self.tx, self.now);
-        let (mut session, fresh) = load_session_fresh(tx, shop, chat, now)?;
         chat.channel.clone_into(&mut session.channel);
         record_input(tx, chat, &session, input, now)?;
         let mut notices = Vec::new();
@@ -611,38 +636,10 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         effect: Effect,
         notices: &mut Vec<owner::Notice>,
     ) -> Result<Option<Input>, EngineError> {
-        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let (tx, now) = (self.tx, self.now);
         Ok(match effect {
             Effect::PlaceOrder(draft) => {
-                let consent = draft.consent;
-                let order = new_order(shop, chat, session, draft, now);
-                match tx.place_order(&order)? {
-                    PlaceOutcome::Placed { number, .. } => {
-                        // The store decremented exactly these lines; mirror that in memory.
-                        let mut stock = self.stock().clone();
-                        for line in &order.lines {
-                            let key = stock_key(&line.product_id, line.variant.as_deref());
-                            *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
-                        }
-                        *self.fresh_stock = Some(stock);
-                        tx.record_event(chat.channel, FunnelStep::Order.as_str(), now.as_second())?;
-                        if let Some(granted) = consent {
-                            tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
-                        }
-                        if let Some(placed) = tx.order(&number)? {
-                            let who = customer_name(chat, event);
-                            notices.push(owner::order_notice(shop, &placed, &who));
-                        }
-                        Some(Input::OrderPlaced { number })
-                    }
-                    PlaceOutcome::AlreadyPlaced { number, .. } => {
-                        Some(Input::OrderPlaced { number })
-                    }
-                    PlaceOutcome::SoldOut { keys } => {
-                        self.refresh_stock()?;
-                        Some(Input::OrderRejected { sold_out: keys })
-                    }
-                }
+                Some(self.place_order(chat, event, session, draft, notices)?)
             }
             Effect::LoadOrders => {
                 let orders = tx
@@ -682,11 +679,42 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 tx.set_consent(chat.channel, chat.chat_id, false, now.as_second())?;
                 None
             }
-            Effect::Feedback {
+            Effect::CheckFeedback {
                 order,
                 stars,
                 comment,
-            } => self.feedback(chat, event, &order, stars, comment.as_deref(), notices)?,
+            } => Some(Input::FeedbackChecked {
+                facts: self.feedback_facts(chat, &order)?,
+                order,
+                stars,
+                comment,
+            }),
+            Effect::SaveFeedback {
+                order,
+                stars,
+                comment,
+            } => {
+                tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
+                let who = customer_name(chat, event);
+                notices.push(owner::feedback_notice(
+                    &order,
+                    &who,
+                    stars,
+                    comment.as_deref(),
+                ));
+                Some(Input::FeedbackSaved {
+                    stars: stars.is_some(),
+                    order,
+                })
+            }
+            Effect::Relay {
+                ticket,
+                text,
+                history,
+            } => {
+                self.relay(chat, ticket, &text, history, notices)?;
+                None
+            }
             Effect::EndTicket => {
                 if let Some(ticket) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
                     tx.close_ticket(ticket.number, now.as_second())?;
@@ -774,33 +802,81 @@ impl TurnCx<'_, '_> {
         Ok(())
     }
 
-    /// Stores stars or a comment on one of this customer's delivered orders.
-    fn feedback(
-        &self,
+    /// Places the order the conversation asks for, and tells the owners.
+    fn place_order(
+        &mut self,
         chat: Chat<'_>,
         event: Event<'_>,
-        order: &str,
-        stars: Option<u8>,
-        comment: Option<&str>,
+        session: &Session,
+        draft: OrderDraft,
         notices: &mut Vec<owner::Notice>,
-    ) -> Result<Option<Input>, EngineError> {
-        let tx = self.tx;
-        let theirs = tx.order(order)?.filter(|o| {
-            o.channel == chat.channel
-                && o.chat_id == chat.chat_id
-                && o.status == OrderStatus::Delivered
-        });
-        if theirs.is_none() || (stars.is_none() && tx.feedback(order)?.is_none()) {
-            // Not theirs, not delivered, or a comment without stars: an expired button.
-            return Ok(Some(Input::Stale));
+    ) -> Result<Input, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let consent = draft.consent;
+        let order = new_order(shop, chat, session, draft, now);
+        Ok(match tx.place_order(&order)? {
+            PlaceOutcome::Placed { number, .. } => {
+                // The store decremented exactly these lines; mirror that in memory.
+                let mut stock = self.stock().clone();
+                for line in &order.lines {
+                    let key = stock_key(&line.product_id, line.variant.as_deref());
+                    *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
+                }
+                *self.fresh_stock = Some(stock);
+                tx.record_event(chat.channel, FunnelStep::Order.as_str(), now.as_second())?;
+                if let Some(granted) = consent {
+                    tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
+                }
+                if let Some(placed) = tx.order(&number)? {
+                    let who = customer_name(chat, event);
+                    notices.push(owner::order_notice(shop, &placed, &who));
+                }
+                Input::OrderPlaced { number }
+            }
+            PlaceOutcome::AlreadyPlaced { number, .. } => Input::OrderPlaced { number },
+            PlaceOutcome::SoldOut { keys } => {
+                self.refresh_stock()?;
+                Input::OrderRejected { sold_out: keys }
+            }
+        })
+    }
+
+    /// What the conversation needs to know about an order the customer rates.
+    fn feedback_facts(&self, chat: Chat<'_>, order: &str) -> Result<FeedbackFacts, EngineError> {
+        let found = self.tx.order(order)?;
+        Ok(FeedbackFacts {
+            theirs: found
+                .as_ref()
+                .is_some_and(|o| o.channel == chat.channel && o.chat_id == chat.chat_id),
+            delivered: found
+                .as_ref()
+                .is_some_and(|o| o.status == OrderStatus::Delivered),
+            rated: self.tx.feedback(order)?.is_some(),
+        })
+    }
+
+    /// Relays a customer's message into their open ticket, for the owners.
+    fn relay(
+        &self,
+        chat: Chat<'_>,
+        ticket: i64,
+        text: &str,
+        history: bool,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<(), EngineError> {
+        if history {
+            self.tx.add_history(
+                chat.channel,
+                chat.chat_id,
+                "customer",
+                text,
+                self.now.as_second(),
+            )?;
         }
-        tx.save_feedback(order, stars, comment, self.now.as_second())?;
-        let who = customer_name(chat, event);
-        notices.push(owner::feedback_notice(order, &who, stars, comment));
-        Ok(Some(Input::FeedbackSaved {
-            order: order.to_owned(),
-            stars: stars.is_some(),
-        }))
+        if let Some(ticket) = self.tx.ticket(ticket)? {
+            notices.push(owner::relay_notice(&ticket, text));
+        }
+        Ok(())
     }
 
     /// What the shop keeps about a customer, for `/mydata`.
