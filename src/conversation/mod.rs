@@ -704,3 +704,6 @@ impl<'a> Cx<'a> {
         self.menu(true);
     }
 }
+
+#[cfg(test)]
+mod tests;
