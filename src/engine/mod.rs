@@ -1,4 +1,4 @@
-//! Runs one turn: load the session, call the pure [`conversation::run`], apply its
+//! Runs one turn: load the session, call the pure [`crate::conversation::run`], apply its
 //! effects, save the session and queue the replies in the outbox — all in one
 //! `BEGIN IMMEDIATE` transaction. Replies are sent only after the commit.
 //!
