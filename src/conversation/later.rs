@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Action, Button, Cx, Step};
+use super::{Action, Button, Cx, Effect, FeedbackFacts, Input, Step};
 use crate::shop::{Money, Phrase};
 
 /// Everything the shop keeps about one customer, for `/mydata`.
@@ -164,6 +164,26 @@ impl Cx<'_> {
             self.t().fill(Phrase::FeedbackAsk, &[("number", order)]),
             buttons,
         );
+    }
+
+    /// Feedback is kept only on the customer's own delivered order, and a
+    /// comment only after stars; anything else is an expired button.
+    pub(super) fn feedback_checked(
+        &mut self,
+        order: &str,
+        stars: Option<u8>,
+        comment: Option<&String>,
+        facts: FeedbackFacts,
+    ) {
+        if !(facts.theirs && facts.delivered) || (stars.is_none() && !facts.rated) {
+            self.dispatch(&Input::Stale);
+            return;
+        }
+        self.effects.push(Effect::SaveFeedback {
+            order: order.to_owned(),
+            stars,
+            comment: comment.cloned(),
+        });
     }
 
     pub(super) fn feedback_saved(&mut self, order: &str, stars: bool) {

@@ -4,6 +4,7 @@
 //! is decided here and returned as replies and effects, which the engine applies.
 
 mod action;
+mod aside;
 mod cart;
 mod catalog;
 mod checkout;
@@ -11,14 +12,17 @@ mod finder;
 mod freetext;
 mod later;
 mod render;
+mod run;
 mod session;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use action::Action;
+pub use aside::{Aside, Facts, NOT_TEXT, screen};
 pub use cart::order_lines;
 pub use later::{MyData, MyOrder};
+pub use run::{Executor, FunnelStep, run, steps_taken};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Phrase, Shop, StockLevels, Texts};
@@ -35,6 +39,9 @@ pub enum Input {
     Text(String),
     /// A pressed button, by id.
     Button(String),
+    /// A button that is no longer valid here: expired, forged, or another
+    /// customer's. Answered like an unknown button.
+    Stale,
     /// Something the bot cannot read (a sticker, a voice note, a file).
     Unsupported,
     /// An encrypted message the bot could not decrypt (sent before it had the key).
@@ -67,6 +74,14 @@ pub enum Input {
     CartReminder { coupon: Option<String> },
     /// The scheduler: a delivered order, to be rated.
     FeedbackRequest { order: String },
+    /// What the engine found about an order to be rated, asked for by
+    /// [`Effect::CheckFeedback`], with the feedback that was given.
+    FeedbackChecked {
+        order: String,
+        stars: Option<u8>,
+        comment: Option<String>,
+        facts: FeedbackFacts,
+    },
     /// The engine stored feedback: after stars, a comment may follow.
     FeedbackSaved { order: String, stars: bool },
     /// A marketing message from the shop (only to customers who agreed).
@@ -144,13 +159,37 @@ pub enum Effect {
     Forget,
     /// The customer withdrew marketing consent (`/stop`).
     WithdrawConsent,
-    /// Feedback on a delivered order of this customer: stars, or the comment;
-    /// the engine answers [`Input::FeedbackSaved`] (or an expired button).
-    Feedback {
+    /// Feedback on an order: the engine looks the order up and answers
+    /// [`Input::FeedbackChecked`], the feedback handed back.
+    CheckFeedback {
         order: String,
         stars: Option<u8>,
         comment: Option<String>,
     },
+    /// Store feedback on a delivered order of this customer (and tell the
+    /// owners); the engine answers [`Input::FeedbackSaved`].
+    SaveFeedback {
+        order: String,
+        stars: Option<u8>,
+        comment: Option<String>,
+    },
+    /// Relay a customer's message into their open ticket `ticket` (to the
+    /// owners); `history`: keep it in the ticket's context too.
+    Relay {
+        ticket: i64,
+        text: String,
+        history: bool,
+    },
+}
+
+/// What the engine found about an order a customer rates or comments on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedbackFacts {
+    /// The order exists and is this customer's.
+    pub theirs: bool,
+    pub delivered: bool,
+    /// Feedback (stars) was given before: a comment may follow.
+    pub rated: bool,
 }
 
 /// When a person will answer a new ticket.
@@ -212,6 +251,8 @@ pub struct Turn {
     pub session: Session,
     pub replies: Vec<Reply>,
     pub effects: Vec<Effect>,
+    /// The journey steps this turn took, for the owner's funnel.
+    pub steps: Vec<FunnelStep>,
 }
 
 /// Handles one input. Pure: the same arguments always give the same turn.
@@ -236,6 +277,7 @@ pub fn handle(
     cx.dispatch(input);
     remember_buttons(&mut cx.s, &cx.replies);
     Turn {
+        steps: steps_taken(false, session, &cx.s),
         session: cx.s,
         replies: cx.replies,
         effects: cx.effects,
@@ -319,6 +361,7 @@ impl<'a> Cx<'a> {
                 Some(action) => self.act(&action),
                 None => self.expired(),
             },
+            Input::Stale => self.expired(),
             Input::Text(text) => self.text(text),
             Input::OrderPlaced { number } => self.order_placed(number),
             Input::OrderRejected { sold_out } => self.order_rejected(sold_out),
@@ -343,6 +386,12 @@ impl<'a> Cx<'a> {
             Input::Forgotten => self.say(self.t().get(Phrase::Forgotten)),
             Input::CartReminder { coupon } => self.cart_reminder(coupon.as_deref()),
             Input::FeedbackRequest { order } => self.feedback_request(order),
+            Input::FeedbackChecked {
+                order,
+                stars,
+                comment,
+                facts,
+            } => self.feedback_checked(order, *stars, comment.as_ref(), *facts),
             Input::FeedbackSaved { order, stars } => self.feedback_saved(order, *stars),
             Input::Marketing(text) => {
                 self.say(format!(
@@ -382,7 +431,7 @@ impl<'a> Cx<'a> {
         }
         match self.s.step.clone() {
             Step::Coupon => self.coupon_entered(text),
-            Step::FeedbackComment { order } => self.effects.push(Effect::Feedback {
+            Step::FeedbackComment { order } => self.effects.push(Effect::CheckFeedback {
                 order,
                 stars: None,
                 comment: Some(text.to_owned()),
@@ -496,7 +545,7 @@ impl<'a> Cx<'a> {
             }
             Action::Human => self.human(),
             Action::EndTicket => self.effects.push(Effect::EndTicket),
-            Action::Rate(order, stars) => self.effects.push(Effect::Feedback {
+            Action::Rate(order, stars) => self.effects.push(Effect::CheckFeedback {
                 order: order.clone(),
                 stars: Some(*stars),
                 comment: None,
@@ -655,3 +704,6 @@ impl<'a> Cx<'a> {
         self.menu(true);
     }
 }
+
+#[cfg(test)]
+mod tests;

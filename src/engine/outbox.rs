@@ -2,8 +2,11 @@
 //! or chat, and what became of each one sent. Adapters go through these and
 //! never through the store.
 
-use super::{Engine, EngineError};
-use crate::store::OutboxRow;
+use jiff::Timestamp;
+
+use super::{Chat, Engine, EngineError, Event, Outgoing};
+use crate::conversation::Reply;
+use crate::store::{OutboxRow, Tx};
 
 impl Engine {
     /// Up to `limit` unsent outbox rows of `channel`, oldest first.
@@ -59,4 +62,72 @@ impl Engine {
     ) -> Result<(), EngineError> {
         Ok(self.store.mark_unreachable(channel, chat_id, reason, now)?)
     }
+}
+
+/// Queues one message for `channel`/`chat_id`; `about` names the customer it
+/// quotes when that is someone else (an owner notice).
+pub(super) fn push(
+    tx: &Tx<'_>,
+    channel: &str,
+    chat_id: &str,
+    out: &Outgoing,
+    now: Timestamp,
+    about: &[(&str, &str)],
+) -> Result<OutboxRow, EngineError> {
+    let payload = serde_json::to_string(out)?;
+    Ok(tx.push_outbox(channel, chat_id, &payload, now.as_second(), about)?)
+}
+
+/// Writes a turn's replies to the outbox, numbering buttons across the turn; a
+/// turn answering a pressed button with one message with buttons replaces that
+/// message instead of adding one.
+pub(super) fn queue_replies(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    event: Event<'_>,
+    replies: Vec<Reply>,
+    now: Timestamp,
+) -> Result<Vec<OutboxRow>, EngineError> {
+    queue_replies_about(tx, chat, event, replies, now, &[])
+}
+
+/// [`queue_replies`] for replies that quote other customers (an owner's listing).
+pub(super) fn queue_replies_about(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    event: Event<'_>,
+    replies: Vec<Reply>,
+    now: Timestamp,
+    about: &[(&str, &str)],
+) -> Result<Vec<OutboxRow>, EngineError> {
+    let edit = match (event.pressed, replies.as_slice()) {
+        (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
+            Some(pressed.to_owned())
+        }
+        _ => None,
+    };
+    let mut rows = Vec::with_capacity(replies.len());
+    let mut first_number = 1;
+    for reply in replies {
+        let buttons = reply.buttons.len();
+        let out = Outgoing {
+            reply,
+            edit: edit.clone(),
+            first_number,
+            ticket: None,
+        };
+        first_number += buttons;
+        rows.push(push(tx, chat.channel, chat.chat_id, &out, now, about)?);
+    }
+    Ok(rows)
+}
+
+/// Decodes an outbox payload back into the message to send.
+pub fn outgoing_of(row: &OutboxRow) -> Result<Outgoing, serde_json::Error> {
+    serde_json::from_str(&row.payload)
+}
+
+/// Decodes an outbox payload back into the reply.
+pub fn reply_of(row: &OutboxRow) -> Result<Reply, serde_json::Error> {
+    outgoing_of(row).map(|o| o.reply)
 }

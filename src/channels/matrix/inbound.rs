@@ -446,11 +446,9 @@ async fn turn(link: Link, raw: Raw) -> Result<(), String> {
             Pending::Ready(input) => input,
             // A reaction on a message that is not ours, or without such a
             // button, is answered like an expired button.
-            Pending::Reaction { message, number } => Input::Button(
-                engine
-                    .button_on_message(chat, &message, number)?
-                    .unwrap_or_default(),
-            ),
+            Pending::Reaction { message, number } => engine
+                .button_on_message(chat, &message, number)?
+                .map_or(Input::Stale, Input::Button),
         };
         let event = Event {
             key: Some(&incoming.key),

@@ -335,13 +335,13 @@ async fn run(link: &Link, incoming: Incoming) -> Result<(), String> {
             Pending::Ready(input) => input,
             // A token that does not resolve for this very chat is treated as an
             // expired button: the conversation shows where the customer is.
-            Pending::Token(data) => Input::Button(match format::parse_token(&data) {
+            Pending::Token(data) => match format::parse_token(&data) {
                 Some((row, index)) => engine
                     .button_of(chat, row, index)
                     .map_err(|e| redact.clean(e))?
-                    .unwrap_or_default(),
-                None => String::new(),
-            }),
+                    .map_or(Input::Stale, Input::Button),
+                None => Input::Stale,
+            },
         };
         let who = &incoming.who;
         let event = Event {

@@ -1,0 +1,341 @@
+//! Routes one turn: an owner's command or answer, a flooding customer, or a
+//! customer's message (screened by the conversation, then conversed).
+
+use jiff::Timestamp;
+
+use super::outbox::{push, queue_replies, queue_replies_about};
+use super::owner;
+use super::session::{load_session, load_session_fresh};
+use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
+use crate::conversation::{self, Aside, Facts, Input, Reply, Session, Turn};
+use crate::owner::Command;
+use crate::shop::{Phrase, Shop, StockLevels};
+use crate::store::{OutboxRow, Tx};
+
+/// One turn's transaction and what it needs around it.
+pub(super) struct TurnCx<'t, 'c> {
+    pub(super) tx: &'t Tx<'c>,
+    pub(super) shop: &'t Shop,
+    pub(super) channels: &'t [&'static str],
+    pub(super) now: Timestamp,
+    pub(super) cached: &'t StockLevels,
+    pub(super) fresh_stock: &'t mut Option<StockLevels>,
+    /// The customer of this turn asked to be forgotten: nothing more is kept.
+    pub(super) forgotten: bool,
+}
+
+impl<'t, 'c> TurnCx<'t, 'c> {
+    pub(super) fn new(
+        tx: &'t Tx<'c>,
+        shop: &'t Shop,
+        channels: &'t [&'static str],
+        now: Timestamp,
+        cached: &'t StockLevels,
+        fresh_stock: &'t mut Option<StockLevels>,
+    ) -> Self {
+        Self {
+            tx,
+            shop,
+            channels,
+            now,
+            cached,
+            fresh_stock,
+            forgotten: false,
+        }
+    }
+
+    pub(super) fn stock(&self) -> &StockLevels {
+        self.fresh_stock.as_ref().unwrap_or(self.cached)
+    }
+
+    pub(super) fn refresh_stock(&mut self) -> Result<(), EngineError> {
+        *self.fresh_stock = Some(self.tx.stock_levels()?);
+        Ok(())
+    }
+
+    /// Queues a notice about the customer of `about` for every owner.
+    pub(super) fn notify(
+        &self,
+        about: Chat<'_>,
+        notice: &owner::Notice,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut rows = Vec::new();
+        for (channel, chat_id) in owner::destinations(self.tx, self.shop, self.channels)? {
+            let out = Outgoing {
+                reply: notice.reply.clone(),
+                edit: None,
+                first_number: 1,
+                ticket: notice.ticket,
+            };
+            let about = [(about.channel, about.chat_id)];
+            rows.push(push(self.tx, &channel, &chat_id, &out, self.now, &about)?);
+        }
+        Ok(rows)
+    }
+
+    /// A message from an owner: a command, an answer to a ticket, or (anything
+    /// else) the shop's own conversation, as a customer sees it.
+    pub(super) fn owner_turn(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+        command: Option<Command>,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        if let (true, Some(sender)) = (event.direct, event.sender) {
+            self.tx
+                .set_owner_room(chat.channel, sender, chat.chat_id, self.now.as_second())?;
+        }
+        let outcome = match (command, input, event.reply_to) {
+            (Some(command), _, _) => {
+                owner::run(self.tx, self.shop, self.stock(), command, self.now)?
+            }
+            (None, Input::Text(text), Some(reply_to)) if !event.forwarded => {
+                match self.message_of(chat, reply_to)? {
+                    Some(Outgoing {
+                        ticket: Some(ticket),
+                        ..
+                    }) => owner::answer(self.tx, ticket, text, self.now)?,
+                    // No ticket behind it, or a message of ours sent just before a
+                    // crash and never noted: say so rather than guess.
+                    Some(_) | None => owner::unknown_reply(),
+                }
+            }
+            _ => return self.customer_turn(chat, event, input),
+        };
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        let about: Vec<(&str, &str)> = outcome
+            .about
+            .iter()
+            .map(|(channel, chat_id)| (channel.as_str(), chat_id.as_str()))
+            .collect();
+        let mut rows =
+            queue_replies_about(self.tx, chat, event, outcome.replies, self.now, &about)?;
+        if outcome.stock_changed {
+            self.refresh_stock()?;
+        }
+        for to in outcome.customers {
+            let customer = Chat {
+                channel: &to.channel,
+                chat_id: &to.chat_id,
+            };
+            rows.extend(self.converse(customer, Event::default(), &to.input)?);
+        }
+        Ok(rows)
+    }
+
+    /// The message behind a platform message id of this chat, if it is ours.
+    pub(super) fn message_of(
+        &self,
+        chat: Chat<'_>,
+        message_id: &str,
+    ) -> Result<Option<Outgoing>, EngineError> {
+        let Some(row) = self
+            .tx
+            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
+        else {
+            return Ok(None);
+        };
+        match self.tx.outbox_row(row)? {
+            Some(row) if row.channel == chat.channel && row.chat_id == chat.chat_id => {
+                Ok(Some(outgoing_of(&row)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A customer's message: the engine loads what the conversation needs to
+    /// know beforehand; the conversation decides whether it is relayed into an
+    /// open ticket, refused as an owner's, or a turn of the conversation.
+    pub(super) fn customer_turn(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let replies_to_owners_notice = match (input, event.reply_to) {
+            (Input::Text(_), Some(message)) => self
+                .message_of(chat, message)?
+                .is_some_and(|out| out.ticket.is_some()),
+            _ => false,
+        };
+        let facts = Facts {
+            open_ticket: self
+                .tx
+                .open_ticket_of(chat.channel, chat.chat_id)?
+                .map(|t| t.number),
+            replies_to_owners_notice,
+        };
+        let (session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        match conversation::screen(self.shop, &session, input, &facts) {
+            Some(aside) => self.aside(chat, event, &session, aside),
+            None => self.converse_from(chat, event, input, session, fresh),
+        }
+    }
+
+    /// A message answered outside the conversation: its effects (the owners'
+    /// notices first), then its replies; the session stays as it was.
+    pub(super) fn aside(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        aside: Aside,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut notices = Vec::new();
+        for effect in aside.effects {
+            self.apply(chat, event, session, effect, &mut notices)?;
+        }
+        let mut rows = Vec::new();
+        for notice in notices {
+            rows.extend(self.notify(chat, &notice)?);
+        }
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        rows.extend(queue_replies(
+            self.tx,
+            chat,
+            event,
+            aside.replies,
+            self.now,
+        )?);
+        Ok(rows)
+    }
+
+    /// One bundled phrase to this chat, in its language, outside the conversation.
+    pub(super) fn say_to(
+        &self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        key: Phrase,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let session = load_session(self.tx, self.shop, chat, self.now)?;
+        let text = self.shop.texts(&session.lang).get(key).to_owned();
+        let event = Event {
+            pressed: None,
+            ..event
+        };
+        queue_replies(self.tx, chat, event, vec![Reply::plain(text)], self.now)
+    }
+
+    /// A flooding customer's message, ignored: maybe tell them, maybe the owners.
+    pub(super) fn flooded(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        tell_customer: bool,
+        tell_owners: Option<u64>,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let mut rows = Vec::new();
+        if tell_customer {
+            rows = self.say_to(chat, event, Phrase::TooFast)?;
+        }
+        if let Some(ignored) = tell_owners {
+            let who = customer_name(chat, event);
+            rows.extend(self.notify(chat, &owner::flood_notice(chat.channel, &who, ignored))?);
+        }
+        Ok(rows)
+    }
+
+    /// Runs the conversation of one chat on one input: session, effects, replies.
+    pub(super) fn converse(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let (session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        self.converse_from(chat, event, input, session, fresh)
+    }
+
+    /// [`Self::converse`] with the chat's session loaded (`fresh`: a new one).
+    pub(super) fn converse_from(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+        mut session: Session,
+        fresh: bool,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        chat.channel.clone_into(&mut session.channel);
+        record_input(tx, chat, &session, input, now)?;
+        let mut notices = Vec::new();
+        let mut exec = Exec {
+            cx: self,
+            chat,
+            event,
+            notices: &mut notices,
+        };
+        let Turn {
+            session,
+            replies,
+            steps,
+            ..
+        } = conversation::run(shop, &session, fresh, input, now, &mut exec)?;
+        if self.forgotten {
+            let event = Event {
+                pressed: None,
+                ..event
+            };
+            return queue_replies(tx, chat, event, replies, now);
+        }
+        for step in steps {
+            tx.record_event(chat.channel, step.as_str(), now.as_second())?;
+        }
+        tx.save_session(
+            chat.channel,
+            chat.chat_id,
+            &serde_json::to_string(&session)?,
+            now.as_second(),
+        )?;
+        for reply in &replies {
+            tx.add_history(
+                chat.channel,
+                chat.chat_id,
+                "bot",
+                &reply.text,
+                now.as_second(),
+            )?;
+        }
+        let mut rows = queue_replies(tx, chat, event, replies, now)?;
+        for notice in notices {
+            rows.extend(self.notify(chat, &notice)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// How the owners see a customer: the platform's name and handle, else the chat.
+pub(super) fn customer_name(chat: Chat<'_>, event: Event<'_>) -> String {
+    event
+        .sender_name
+        .filter(|n| !n.trim().is_empty())
+        .map_or_else(|| format!("chat {}", chat.chat_id), str::to_owned)
+}
+
+/// Keeps what the customer wrote or pressed, for a ticket's context.
+pub(super) fn record_input(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    session: &Session,
+    input: &Input,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    let (who, text) = match input {
+        Input::Text(text) => ("customer", text.clone()),
+        Input::Button(id) => match session.buttons.iter().find(|(b, _)| b == id) {
+            Some((_, label)) => ("customer", format!("[{label}]")),
+            None => return Ok(()),
+        },
+        Input::OwnerAnswer(text) => ("team", text.clone()),
+        _ => return Ok(()),
+    };
+    tx.add_history(chat.channel, chat.chat_id, who, &text, now.as_second())?;
+    Ok(())
+}

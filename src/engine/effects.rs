@@ -1,0 +1,294 @@
+//! Applies the conversation's effects in the turn's transaction: orders,
+//! tickets, feedback, `/mydata` and `/forget`.
+
+use super::dispatch::{TurnCx, customer_name};
+use super::owner;
+use super::session::new_order;
+use super::{Chat, EngineError, Event};
+use crate::conversation::{
+    Effect, Executor, FeedbackFacts, FunnelStep, Input, MyData, MyOrder, OrderBrief, OrderDraft,
+    Session,
+};
+use crate::shop::{StockLevels, stock_key};
+use crate::store::{OrderStatus, PlaceOutcome};
+
+impl TurnCx<'_, '_> {
+    /// Applies one effect; returns what the conversation must hear back, if
+    /// anything. Notices for the owners are collected in `notices`.
+    pub(super) fn apply(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        effect: Effect,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Option<Input>, EngineError> {
+        let (tx, now) = (self.tx, self.now);
+        Ok(match effect {
+            Effect::PlaceOrder(draft) => {
+                Some(self.place_order(chat, event, session, draft, notices)?)
+            }
+            Effect::LoadOrders => {
+                let orders = tx
+                    .orders_of(chat.channel, chat.chat_id)?
+                    .into_iter()
+                    .map(|o| OrderBrief {
+                        number: o.number,
+                        status: o.status,
+                        total: o.total,
+                        created_at: o.created_at,
+                        items: o.lines.into_iter().map(|l| (l.name, l.qty)).collect(),
+                    })
+                    .collect();
+                Some(Input::Orders(orders))
+            }
+            Effect::RecordUnanswered { text } => {
+                tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
+                None
+            }
+            Effect::MarkPaid { order, reference } => {
+                if tx.mark_paid(&order, &reference)? {
+                    notices.push(owner::paid_notice(&order));
+                } else {
+                    tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
+                }
+                None
+            }
+            Effect::RequestHuman { question } => {
+                self.open_ticket(chat, event, session, question, notices)?
+            }
+            Effect::MyData => Some(Input::MyData(Box::new(self.my_data(chat)?))),
+            Effect::Forget => {
+                self.forget(chat)?;
+                Some(Input::Forgotten)
+            }
+            Effect::WithdrawConsent => {
+                tx.set_consent(chat.channel, chat.chat_id, false, now.as_second())?;
+                None
+            }
+            Effect::CheckFeedback {
+                order,
+                stars,
+                comment,
+            } => Some(Input::FeedbackChecked {
+                facts: self.feedback_facts(chat, &order)?,
+                order,
+                stars,
+                comment,
+            }),
+            Effect::SaveFeedback {
+                order,
+                stars,
+                comment,
+            } => {
+                tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
+                let who = customer_name(chat, event);
+                notices.push(owner::feedback_notice(
+                    &order,
+                    &who,
+                    stars,
+                    comment.as_deref(),
+                ));
+                Some(Input::FeedbackSaved {
+                    stars: stars.is_some(),
+                    order,
+                })
+            }
+            Effect::Relay {
+                ticket,
+                text,
+                history,
+            } => {
+                self.relay(chat, ticket, &text, history, notices)?;
+                None
+            }
+            Effect::EndTicket => {
+                if let Some(ticket) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
+                    tx.close_ticket(ticket.number, now.as_second())?;
+                    notices.push(owner::closed_by_customer(&ticket));
+                }
+                Some(Input::TicketClosed)
+            }
+        })
+    }
+}
+
+/// The engine's [`Executor`]: effects applied in the turn's transaction.
+pub(super) struct Exec<'a, 't, 'c, 'x> {
+    pub(super) cx: &'a mut TurnCx<'t, 'c>,
+    pub(super) chat: Chat<'x>,
+    pub(super) event: Event<'x>,
+    pub(super) notices: &'a mut Vec<owner::Notice>,
+}
+
+impl Executor for Exec<'_, '_, '_, '_> {
+    type Error = EngineError;
+
+    fn stock(&self) -> &StockLevels {
+        self.cx.stock()
+    }
+
+    fn apply(&mut self, session: &Session, effect: Effect) -> Result<Option<Input>, EngineError> {
+        self.cx
+            .apply(self.chat, self.event, session, effect, self.notices)
+    }
+}
+
+impl TurnCx<'_, '_> {
+    /// Opens a ticket for the customer of this turn (or finds the open one).
+    pub(super) fn open_ticket(
+        &self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        question: Option<String>,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Option<Input>, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let wait = owner::ticket_wait(tx, shop, now)?;
+        let who = customer_name(chat, event);
+        let opened = tx.open_ticket(
+            chat.channel,
+            chat.chat_id,
+            &who,
+            question.as_deref(),
+            now.as_second(),
+        )?;
+        let ticket = match opened {
+            Some(number) => tx.ticket(number)?,
+            None => tx.open_ticket_of(chat.channel, chat.chat_id)?,
+        };
+        let Some(ticket) = ticket else {
+            return Ok(None);
+        };
+        if opened.is_some() {
+            tx.record_event(
+                chat.channel,
+                FunnelStep::Escalation.as_str(),
+                now.as_second(),
+            )?;
+            notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
+        } else if let Some(question) = question {
+            notices.push(owner::relay_notice(&ticket, &question));
+        }
+        Ok(Some(Input::TicketOpened {
+            number: ticket.number,
+            wait,
+        }))
+    }
+
+    /// Erases the customer of this turn (`/forget`), by their key.
+    pub(super) fn forget(&mut self, chat: Chat<'_>) -> Result<(), EngineError> {
+        let orders = self.tx.forget(chat.channel, chat.chat_id)?;
+        tracing::info!(
+            channel = chat.channel,
+            orders,
+            "a customer's data was erased"
+        );
+        self.forgotten = true;
+        Ok(())
+    }
+
+    /// Places the order the conversation asks for, and tells the owners.
+    pub(super) fn place_order(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        session: &Session,
+        draft: OrderDraft,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Input, EngineError> {
+        let (shop, tx, now) = (self.shop, self.tx, self.now);
+        let consent = draft.consent;
+        let order = new_order(shop, chat, session, draft, now);
+        Ok(match tx.place_order(&order)? {
+            PlaceOutcome::Placed { number, .. } => {
+                // The store decremented exactly these lines; mirror that in memory.
+                let mut stock = self.stock().clone();
+                for line in &order.lines {
+                    let key = stock_key(&line.product_id, line.variant.as_deref());
+                    *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
+                }
+                *self.fresh_stock = Some(stock);
+                tx.record_event(chat.channel, FunnelStep::Order.as_str(), now.as_second())?;
+                if let Some(granted) = consent {
+                    tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
+                }
+                if let Some(placed) = tx.order(&number)? {
+                    let who = customer_name(chat, event);
+                    notices.push(owner::order_notice(shop, &placed, &who));
+                }
+                Input::OrderPlaced { number }
+            }
+            PlaceOutcome::AlreadyPlaced { number, .. } => Input::OrderPlaced { number },
+            PlaceOutcome::SoldOut { keys } => {
+                self.refresh_stock()?;
+                Input::OrderRejected { sold_out: keys }
+            }
+        })
+    }
+
+    /// What the conversation needs to know about an order the customer rates.
+    pub(super) fn feedback_facts(
+        &self,
+        chat: Chat<'_>,
+        order: &str,
+    ) -> Result<FeedbackFacts, EngineError> {
+        let found = self.tx.order(order)?;
+        Ok(FeedbackFacts {
+            theirs: found
+                .as_ref()
+                .is_some_and(|o| o.channel == chat.channel && o.chat_id == chat.chat_id),
+            delivered: found
+                .as_ref()
+                .is_some_and(|o| o.status == OrderStatus::Delivered),
+            rated: self.tx.feedback(order)?.is_some(),
+        })
+    }
+
+    /// Relays a customer's message into their open ticket, for the owners.
+    pub(super) fn relay(
+        &self,
+        chat: Chat<'_>,
+        ticket: i64,
+        text: &str,
+        history: bool,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<(), EngineError> {
+        if history {
+            self.tx.add_history(
+                chat.channel,
+                chat.chat_id,
+                "customer",
+                text,
+                self.now.as_second(),
+            )?;
+        }
+        if let Some(ticket) = self.tx.ticket(ticket)? {
+            notices.push(owner::relay_notice(&ticket, text));
+        }
+        Ok(())
+    }
+
+    /// What the shop keeps about a customer, for `/mydata`.
+    pub(super) fn my_data(&self, chat: Chat<'_>) -> Result<MyData, EngineError> {
+        let tx = self.tx;
+        Ok(MyData {
+            chat: format!("{} {}", chat.channel, chat.chat_id),
+            consent: tx.consent(chat.channel, chat.chat_id)?,
+            orders: tx
+                .orders_of(chat.channel, chat.chat_id)?
+                .into_iter()
+                .map(|o| MyOrder {
+                    number: o.number,
+                    status: o.status,
+                    total: o.total,
+                    fields: o.fields.into_iter().collect(),
+                })
+                .collect(),
+            tickets: tx.tickets_of(chat.channel, chat.chat_id)?,
+            history_lines: tx.history_count(chat.channel, chat.chat_id)?,
+            history_days: self.shop.file.shop.history_days,
+        })
+    }
+}

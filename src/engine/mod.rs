@@ -1,0 +1,339 @@
+//! Runs one turn: load the session, call the pure [`crate::conversation::run`], apply its
+//! effects, save the session and queue the replies in the outbox — all in one
+//! `BEGIN IMMEDIATE` transaction. Replies are sent only after the commit.
+//!
+//! `dispatch.rs` routes a turn (owner, customer, flooded), `effects.rs` applies
+//! the conversation's effects, `session.rs` loads the session and builds orders,
+//! `outbox.rs` queues and decodes messages.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{Input, Reply};
+use crate::flood::{FloodGuard, Verdict};
+use crate::owner::Command;
+use crate::shop::{Shop, StockLevels};
+use crate::store::{self, Store};
+pub use crate::store::{Order, OutboxRow, Stats};
+
+mod dispatch;
+mod effects;
+mod giveup;
+mod lookup;
+mod outbox;
+mod owner;
+mod reload;
+mod scheduler;
+mod session;
+pub use giveup::Origin;
+pub use outbox::{outgoing_of, reply_of};
+pub use scheduler::INBOX_KEEP_SECONDS;
+
+use dispatch::TurnCx;
+use effects::Exec;
+use outbox::queue_replies;
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot encode a reply: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Who a turn is for: the channel and the chat, as text (Matrix ids are strings).
+#[derive(Debug, Clone, Copy)]
+pub struct Chat<'a> {
+    pub channel: &'a str,
+    pub chat_id: &'a str,
+}
+
+/// Where an input came from on its platform.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Event<'a> {
+    /// Identifies the platform event (update, callback query, event id);
+    /// an event seen before changes nothing.
+    pub key: Option<&'a str>,
+    /// The platform id of the text message whose button was pressed. A turn that
+    /// answers with one message with buttons replaces that message instead of
+    /// adding one, so finder steps and cart changes do not flood the chat.
+    pub pressed: Option<&'a str>,
+    /// Who wrote or pressed: the platform's user id (Telegram's numeric id as
+    /// text, a Matrix user id). Owners are recognised by this alone.
+    pub sender: Option<&'a str>,
+    /// How the owner sees the sender: name and handle.
+    pub sender_name: Option<&'a str>,
+    /// The platform id of the message this one replies to.
+    pub reply_to: Option<&'a str>,
+    /// Forwarded from someone else: never an owner's command.
+    pub forwarded: bool,
+    /// A one-to-one chat with the bot (not a group or a shared room).
+    pub direct: bool,
+}
+
+/// A queued message: the reply, and the platform message it replaces, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    #[serde(flatten)]
+    pub reply: Reply,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
+    /// The number shown on this reply's first button: buttons are numbered across
+    /// all the replies of a turn, as the customer may type any of them.
+    #[serde(default = "one")]
+    pub first_number: usize,
+    /// For a notice to the owners: the ticket it belongs to, so that an owner's
+    /// reply to it reaches that ticket's customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<i64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// What a turn did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnResult {
+    /// The messages queued in the outbox, in order (to this chat, and to
+    /// others: owners, or customers an owner answered).
+    Replies(Vec<OutboxRow>),
+    /// The event was handled before (same event key): nothing changed.
+    Duplicate,
+}
+
+/// The engine shared by a channel's tasks; turns run one at a time.
+pub type SharedEngine = std::sync::Arc<std::sync::Mutex<Engine>>;
+
+/// The shop, its live stock, and the database: the one writer.
+pub struct Engine {
+    shop: Shop,
+    stock: StockLevels,
+    store: Store,
+    /// The channels that are running: owner notices go only where they can arrive.
+    channels: Vec<&'static str>,
+    flood: FloodGuard,
+}
+
+impl Engine {
+    /// Opens the database, applies migrations and brings stock in line with the shop file.
+    pub fn open(shop: Shop, db: &Path) -> Result<Self, EngineError> {
+        let mut store = Store::open(db)?;
+        store.sync_stock(&shop.configured_stock())?;
+        let stock = store.stock_levels()?;
+        Ok(Self {
+            shop,
+            stock,
+            store,
+            channels: Vec::new(),
+            flood: FloodGuard::default(),
+        })
+    }
+
+    /// Names the channels that are running (`telegram`, `matrix`): owner
+    /// notices are queued for these only.
+    pub fn set_channels(&mut self, channels: &[&'static str]) {
+        self.channels = channels.to_vec();
+    }
+
+    pub fn shop(&self) -> &Shop {
+        &self.shop
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn stock(&self) -> &StockLevels {
+        &self.stock
+    }
+
+    /// Whether `sender` is one of the shop's owners on `channel`.
+    pub fn is_owner(&self, channel: &str, sender: &str) -> bool {
+        owner::is_owner(&self.shop, channel, sender)
+    }
+
+    /// The button id behind button `index` of outbox row `row`, if that row was
+    /// sent to this very chat on this channel. Anything else (another customer's
+    /// row, a row that never existed) is `None`: a forged or stale button. A
+    /// database that cannot be read is an error, never an expired button.
+    pub fn button_of(
+        &self,
+        chat: Chat<'_>,
+        row: i64,
+        index: usize,
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self
+            .sent_to(chat, row)?
+            .and_then(|out| out.reply.buttons.into_iter().nth(index).map(|b| b.id)))
+    }
+
+    /// The message of outbox row `row`, if that row was written for this very chat.
+    fn sent_to(&self, chat: Chat<'_>, row: i64) -> Result<Option<Outgoing>, EngineError> {
+        match self.store.outbox_row(row)? {
+            Some(row) if row.channel == chat.channel && row.chat_id == chat.chat_id => {
+                Ok(Some(outgoing_of(&row)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether an order can still be paid for `amount` cents in `currency`: it
+    /// exists, awaits payment and costs exactly that. Checked before the platform
+    /// charges the customer; a database error is an error, not a refusal.
+    pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> Result<bool, EngineError> {
+        Ok(self.store.order(order)?.is_some_and(|o| {
+            o.status.awaits_payment() && o.total.cents() == amount && o.currency == currency
+        }))
+    }
+
+    /// The button shown with number `number` on platform message `message_id`
+    /// of this chat (a Matrix reaction 3️⃣ on a message means its button 3), if
+    /// that message is one of ours and has such a button.
+    pub fn button_on_message(
+        &self,
+        chat: Chat<'_>,
+        message_id: &str,
+        number: usize,
+    ) -> Result<Option<String>, EngineError> {
+        Ok(self.message(chat, message_id)?.and_then(|out| {
+            let index = number.checked_sub(out.first_number)?;
+            out.reply.buttons.into_iter().nth(index).map(|b| b.id)
+        }))
+    }
+
+    /// Whether platform message `message_id` of this chat is one the bot sent.
+    pub fn is_our_message(&self, chat: Chat<'_>, message_id: &str) -> Result<bool, EngineError> {
+        Ok(self.message(chat, message_id)?.is_some())
+    }
+
+    fn message(&self, chat: Chat<'_>, message_id: &str) -> Result<Option<Outgoing>, EngineError> {
+        match self
+            .store
+            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
+        {
+            Some(row) => self.sent_to(chat, row),
+            None => Ok(None),
+        }
+    }
+
+    /// Shares the engine between a channel's tasks.
+    pub fn shared(self) -> SharedEngine {
+        std::sync::Arc::new(std::sync::Mutex::new(self))
+    }
+
+    /// Whether this chat has talked to the shop before.
+    pub fn has_session(&mut self, chat: Chat<'_>) -> Result<bool, EngineError> {
+        Ok(self
+            .store
+            .write(|tx| tx.load_session(chat.channel, chat.chat_id))?
+            .is_some())
+    }
+
+    /// Handles one input of one chat, in one transaction.
+    pub fn run_turn(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        input: &Input,
+        now: Timestamp,
+    ) -> Result<TurnResult, EngineError> {
+        let is_owner = event
+            .sender
+            .is_some_and(|s| owner::is_owner(&self.shop, chat.channel, s));
+        let command = match input {
+            Input::Text(text) if is_owner && !event.forwarded => owner::command::parse(text),
+            Input::Button(id) if is_owner => owner::command::parse_button(id),
+            _ => None,
+        };
+        if command == Some(Command::Reload) {
+            return self.reload(chat, event, now);
+        }
+        // Platform chats only: the terminal is the seller themselves.
+        let guarded = !is_owner
+            && self.channels.contains(&chat.channel)
+            && matches!(
+                input,
+                Input::Text(_)
+                    | Input::Button(_)
+                    | Input::Stale
+                    | Input::Unsupported
+                    | Input::Unreadable
+            );
+        let mut fresh_stock: Option<StockLevels> = None;
+        let mut forgotten = false;
+        let mut taken = None;
+        let Self {
+            shop,
+            stock,
+            store,
+            channels,
+            flood,
+        } = self;
+        let result = store.write_with(|tx| -> Result<TurnResult, EngineError> {
+            // A redelivered event changes nothing, the flood guard included.
+            if let Some(key) = event.key {
+                if tx.inbox_seen(chat.channel, key)? {
+                    return Ok(TurnResult::Duplicate);
+                }
+                tx.inbox_record(chat.channel, chat.chat_id, key, now.as_second())?;
+            }
+            let verdict = if guarded {
+                let (verdict, before) = flood.take(chat.channel, chat.chat_id, now);
+                taken = Some(before);
+                verdict
+            } else {
+                Verdict::Pass
+            };
+            tx.clear_unreachable(chat.channel, chat.chat_id)?;
+            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
+            let rows = if let Verdict::Drop {
+                tell_customer,
+                tell_owners,
+            } = verdict
+            {
+                turn.flooded(chat, event, tell_customer, tell_owners)?
+            } else if is_owner {
+                turn.owner_turn(chat, event, input, command)?
+            } else {
+                turn.customer_turn(chat, event, input)?
+            };
+            forgotten = turn.forgotten;
+            Ok(TurnResult::Replies(rows))
+        });
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                // Nothing of the turn happened: its message will come again.
+                if let Some(taken) = taken {
+                    self.flood.give_back(taken);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(stock) = fresh_stock {
+            self.stock = stock;
+        }
+        if forgotten {
+            // The log must not keep the erased pages either. The turn is committed
+            // whatever happens here: a log that cannot be emptied now is said, not
+            // turned into a failed turn.
+            match self.store.checkpoint() {
+                Ok(true) => {}
+                Ok(false) => tracing::info!(
+                    "after /forget the write-ahead log is still held by a reader \
+                     (Litestream?): its old pages go as the log is reused"
+                ),
+                Err(e) => tracing::warn!("after /forget the write-ahead log was not emptied: {e}"),
+            }
+        }
+        Ok(result)
+    }
+}
