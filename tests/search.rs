@@ -255,7 +255,7 @@ fn search_with_price_bounds() {
     let (file, index) = shop();
     let hits = index.search(&file, "castle under 50").unwrap();
     assert_eq!(ids(&file, &hits), ["small-castle", "dragon"]);
-    assert_eq!(hits.price_max, Some(Money(5000)));
+    assert_eq!(hits.price_max, Some(Money::from_cents(5000)));
     assert_eq!(hits.price_min, None);
     assert_eq!(found("castillo por menos de 50"), ["small-castle"]);
     assert_eq!(found("castel sub 50 lei"), ["small-castle"]);

@@ -140,7 +140,11 @@ fn the_figures_are_exact_per_channel() {
         (2, 1, 1, 1, 1, 1, 1)
     );
     assert_eq!(telegram.orders, 1);
-    assert_eq!(telegram.revenue.0, 4_990, "castle 45.00 + courier 4.90");
+    assert_eq!(
+        telegram.revenue.cents(),
+        4_990,
+        "castle 45.00 + courier 4.90"
+    );
     let f = matrix.funnel;
     assert_eq!(
         (
@@ -154,7 +158,7 @@ fn the_figures_are_exact_per_channel() {
         (1, 0, 1, 1, 0, 0)
     );
     assert_eq!(stats.total.funnel.conversations, 3);
-    assert_eq!(stats.total.revenue.0, 4_990);
+    assert_eq!(stats.total.revenue.cents(), 4_990);
     assert!((telegram.conversion() - 50.0).abs() < 1e-9);
     assert_eq!(stats.per_day.len(), 7);
     let today = stats.per_day.last().unwrap();

@@ -179,7 +179,12 @@ fn placing_an_order_decrements_stock_and_stores_everything() {
     assert_eq!(got.fields, new.fields);
     assert_eq!(
         (got.subtotal, got.discount, got.delivery_price, got.total),
-        (Money(4499), Money(100), Money(500), Money(4899))
+        (
+            Money::from_cents(4499),
+            Money::from_cents(100),
+            Money::from_cents(500),
+            Money::from_cents(4899)
+        )
     );
     assert_eq!(got.coupon.as_deref(), Some("HELLO"));
     assert_eq!(

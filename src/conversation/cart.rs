@@ -75,9 +75,7 @@ pub fn order_lines(shop: &Shop, session: &Session) -> Vec<OrderLine> {
 pub fn totals(shop: &Shop, session: &Session, now: Timestamp) -> Totals {
     let subtotal = order_lines(shop, session)
         .iter()
-        .fold(Money::ZERO, |sum, l| {
-            Money(sum.0 + l.unit_price.times(l.qty).0)
-        });
+        .fold(Money::ZERO, |sum, l| sum + l.unit_price.times(l.qty));
     let discount = session
         .checkout
         .coupon
@@ -101,7 +99,7 @@ pub fn totals(shop: &Shop, session: &Session, now: Timestamp) -> Totals {
         subtotal,
         discount,
         delivery,
-        total: Money(subtotal.0 - discount.0 + delivery.0),
+        total: subtotal - discount + delivery,
     }
 }
 

@@ -130,7 +130,7 @@ impl Cx<'_> {
                     Some(free) if subtotal >= free => crate::shop::Money::ZERO,
                     _ => d.price,
                 };
-                let price = if price.0 == 0 {
+                let price = if price == crate::shop::Money::ZERO {
                     self.t().get(Phrase::Free).to_owned()
                 } else {
                     self.money(price)

@@ -208,7 +208,7 @@ pub struct Totals {
 impl Totals {
     /// The goods after the coupon, before delivery.
     pub fn goods_total(&self) -> Money {
-        Money(self.subtotal.0 - self.discount.0)
+        self.subtotal - self.discount
     }
 }
 

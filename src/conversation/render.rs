@@ -30,7 +30,7 @@ fn line_views(shop: &Shop, t: &Texts, lines: &[OrderLine]) -> Vec<LineView> {
 }
 
 fn discount_line(shop: &Shop, t: &Texts, totals: &Totals, coupon: Option<&str>) -> Option<String> {
-    (totals.discount.0 > 0).then(|| {
+    (totals.discount > Money::ZERO).then(|| {
         t.fill(
             Phrase::DiscountLine,
             &[
@@ -173,7 +173,7 @@ pub fn summary(
         .as_deref()
         .and_then(|d| shop.delivery(d))
         .map_or_else(String::new, |d| {
-            let price = if totals.delivery.0 == 0 {
+            let price = if totals.delivery == Money::ZERO {
                 t.get(Phrase::Free).to_owned()
             } else {
                 money(shop, t, totals.delivery)

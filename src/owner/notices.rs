@@ -264,10 +264,10 @@ pub(super) fn order_body(shop: &Shop, order: &Order) -> String {
             "{} × {} — {}",
             line.qty,
             line.name,
-            money(shop, Money(line.unit_price.0 * i64::from(line.qty)))
+            money(shop, line.unit_price.times(line.qty))
         );
     }
-    if order.discount.0 != 0 {
+    if order.discount != Money::ZERO {
         let _ = writeln!(
             text,
             "Coupon {}: −{}",

@@ -1,17 +1,25 @@
 //! Money as whole cents, never floats.
 
 use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Sub};
 
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// An amount in cents (hundredths of the shop's currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(transparent)]
-pub struct Money(pub i64);
+pub struct Money(i64);
 
 impl Money {
     pub const ZERO: Self = Self(0);
+
+    /// An amount of `cents` hundredths of the currency.
+    pub const fn from_cents(cents: i64) -> Self {
+        Self(cents)
+    }
 
     pub fn cents(self) -> i64 {
         self.0
@@ -78,6 +86,46 @@ impl Money {
     }
 }
 
+/// Sums and differences saturate instead of overflowing, like [`Money::times`].
+impl Add for Money {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Self(self.0.saturating_add(other.0))
+    }
+}
+
+impl AddAssign for Money {
+    fn add_assign(&mut self, other: Self) {
+        *self = *self + other;
+    }
+}
+
+impl Sub for Money {
+    type Output = Self;
+    fn sub(self, other: Self) -> Self {
+        Self(self.0.saturating_sub(other.0))
+    }
+}
+
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::ZERO, Add::add)
+    }
+}
+
+/// Stored as whole cents (an INTEGER column).
+impl ToSql for Money {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0))
+    }
+}
+
+impl FromSql for Money {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(Self)
+    }
+}
+
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MoneyVisitor;
@@ -120,30 +168,53 @@ mod tests {
 
     #[test]
     fn parses_and_displays() {
-        assert_eq!(Money::parse("12"), Some(Money(1200)));
-        assert_eq!(Money::parse("12,5"), Some(Money(1250)));
-        assert_eq!(Money::parse("0.05"), Some(Money(5)));
+        assert_eq!(Money::parse("12"), Some(Money::from_cents(1200)));
+        assert_eq!(Money::parse("12,5"), Some(Money::from_cents(1250)));
+        assert_eq!(Money::parse("0.05"), Some(Money::from_cents(5)));
         assert_eq!(Money::parse("1.234"), None);
         assert_eq!(Money::parse("-1"), None);
-        assert_eq!(Money(4999).display("EUR"), "€49.99");
-        assert_eq!(Money(-500).display("CHF"), "-5.00 CHF");
+        assert_eq!(Money::from_cents(4999).display("EUR"), "€49.99");
+        assert_eq!(Money::from_cents(-500).display("CHF"), "-5.00 CHF");
         assert_eq!(
-            Money(4999).format("EUR", "{amount} {symbol}", ","),
+            Money::from_cents(4999).format("EUR", "{amount} {symbol}", ","),
             "49,99 €"
         );
         assert_eq!(
-            Money(500).format("RON", "{amount} {symbol}", ","),
+            Money::from_cents(500).format("RON", "{amount} {symbol}", ","),
             "5,00 lei"
         );
-        assert_eq!(Money(1999).percent(10), Money(200));
+        assert_eq!(Money::from_cents(1999).percent(10), Money::from_cents(200));
     }
 
     #[test]
     fn a_negative_amount_under_one_keeps_its_sign() {
         // The CSV export printed -50 cents as "0.50".
-        assert_eq!(Money(-50).decimal("."), "-0.50");
-        assert_eq!(Money(-5).display("EUR"), "€-0.05");
-        assert_eq!(Money(123_405).decimal(","), "1234,05");
-        assert_eq!(Money(i64::MIN).decimal("."), "-92233720368547758.08");
+        assert_eq!(Money::from_cents(-50).decimal("."), "-0.50");
+        assert_eq!(Money::from_cents(-5).display("EUR"), "€-0.05");
+        assert_eq!(Money::from_cents(123_405).decimal(","), "1234,05");
+        assert_eq!(
+            Money::from_cents(i64::MIN).decimal("."),
+            "-92233720368547758.08"
+        );
+    }
+
+    #[test]
+    fn arithmetic_saturates_and_sums() {
+        let max = Money::from_cents(i64::MAX);
+        assert_eq!(max + Money::from_cents(1), max);
+        assert_eq!(
+            Money::from_cents(i64::MIN) - Money::from_cents(1),
+            Money::from_cents(i64::MIN)
+        );
+        assert_eq!(
+            Money::from_cents(500) - Money::from_cents(550),
+            Money::from_cents(-50)
+        );
+        let total: Money = [1, 2, 3].into_iter().map(Money::from_cents).sum();
+        assert_eq!(total, Money::from_cents(6));
+        let mut running = Money::ZERO;
+        running += max;
+        running += max;
+        assert_eq!(running, max);
     }
 }

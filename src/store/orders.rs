@@ -378,10 +378,10 @@ fn order_row(row: &Row<'_>) -> rusqlite::Result<(Order, String)> {
         chat_id: row.get(3)?,
         status: row.get(4)?,
         lines: Vec::new(),
-        subtotal: Money(row.get(5)?),
-        discount: Money(row.get(6)?),
-        delivery_price: Money(row.get(7)?),
-        total: Money(row.get(8)?),
+        subtotal: row.get(5)?,
+        discount: row.get(6)?,
+        delivery_price: row.get(7)?,
+        total: row.get(8)?,
         currency: row.get(9)?,
         coupon: row.get(10)?,
         delivery_id: row.get(11)?,
@@ -411,7 +411,7 @@ fn lines_of(conn: &Connection, order_id: i64) -> Result<Vec<OrderLine>> {
                 product_id: row.get(0)?,
                 variant: row.get(1)?,
                 name: row.get(2)?,
-                unit_price: Money(row.get(3)?),
+                unit_price: row.get(3)?,
                 // Out-of-range values are an error from rusqlite, not a wrap.
                 qty: row.get(4)?,
             })

@@ -87,7 +87,7 @@ impl DayFigures {
     }
 
     pub fn total_revenue(&self) -> Money {
-        Money(self.revenue.values().map(|m| m.0).sum())
+        self.revenue.values().copied().sum()
     }
 }
 
@@ -189,7 +189,7 @@ fn compute(
         .query_map(params![since, until, OrderStatus::Cancelled], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
+                r.get::<_, Money>(1)?,
                 r.get::<_, i64>(2)?,
             ))
         })?
@@ -197,13 +197,13 @@ fn compute(
     for (channel, total, at) in orders {
         let entry = channel_entry(&mut channels, &channel);
         entry.orders += 1;
-        entry.revenue.0 += total;
+        entry.revenue += total;
         let date = Timestamp::from_second(at)
             .map(|t| t.to_zoned(tz.clone()).date().to_string())
             .unwrap_or_default();
         if let Some(day) = per_day.iter_mut().find(|d| d.date == date) {
             *day.orders.entry(channel.clone()).or_insert(0) += 1;
-            day.revenue.entry(channel).or_insert(Money(0)).0 += total;
+            *day.revenue.entry(channel).or_default() += total;
         }
     }
 
@@ -221,7 +221,7 @@ fn compute(
         t.orders += f.orders;
         t.escalations += f.escalations;
         total.orders += c.orders;
-        total.revenue.0 += c.revenue.0;
+        total.revenue += c.revenue;
     }
 
     let best_sellers = best_sellers(conn, since, until)?;
@@ -257,7 +257,7 @@ fn best_sellers(conn: &Connection, since: i64, until: i64) -> Result<Vec<Seller>
                 product_id: r.get(0)?,
                 name: r.get(1)?,
                 units: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                revenue: Money(r.get(3)?),
+                revenue: r.get(3)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -43,22 +43,22 @@ pub fn line(product: &str, variant: Option<&str>, price: i64, qty: u32) -> Order
         name: format!("{product} {}", variant.unwrap_or(""))
             .trim()
             .to_owned(),
-        unit_price: Money(price),
+        unit_price: Money::from_cents(price),
         qty,
     }
 }
 
 pub fn order(key: &str, chat_id: &str, lines: Vec<OrderLine>) -> NewOrder {
-    let subtotal = Money(lines.iter().map(|l| l.unit_price.times(l.qty).0).sum());
+    let subtotal = lines.iter().map(|l| l.unit_price.times(l.qty)).sum();
     NewOrder {
         idempotency_key: key.to_owned(),
         channel: "telegram".to_owned(),
         chat_id: chat_id.to_owned(),
         lines,
         subtotal,
-        discount: Money(100),
-        delivery_price: Money(500),
-        total: Money(subtotal.0 - 100 + 500),
+        discount: Money::from_cents(100),
+        delivery_price: Money::from_cents(500),
+        total: subtotal - Money::from_cents(100) + Money::from_cents(500),
         currency: "EUR".to_owned(),
         coupon: Some("HELLO".to_owned()),
         delivery_id: "courier".to_owned(),

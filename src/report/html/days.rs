@@ -17,7 +17,7 @@ impl Measure {
     fn value(self, day: &DayFigures, channel: &str) -> i64 {
         match self {
             Self::Orders => to_i64(day.orders.get(channel).copied().unwrap_or(0)),
-            Self::Revenue => day.revenue.get(channel).map_or(0, |m| m.0),
+            Self::Revenue => day.revenue.get(channel).map_or(0, |m| m.cents()),
         }
     }
 
@@ -25,7 +25,7 @@ impl Measure {
     fn amount(self, shop: &Shop, v: i64) -> String {
         match self {
             Self::Orders => v.to_string(),
-            Self::Revenue => money(shop, Money(v)),
+            Self::Revenue => money(shop, Money::from_cents(v)),
         }
     }
 
@@ -34,7 +34,7 @@ impl Measure {
         match self {
             Self::Orders if v == 1 => "1 order".to_owned(),
             Self::Orders => format!("{v} orders"),
-            Self::Revenue => money(shop, Money(v)),
+            Self::Revenue => money(shop, Money::from_cents(v)),
         }
     }
 
