@@ -35,9 +35,14 @@ impl TurnCx<'_, '_> {
                     .map(|o| OrderBrief {
                         number: o.number,
                         status: o.status,
-                        total: o.total,
-                        created_at: o.created_at,
-                        items: o.lines.into_iter().map(|l| (l.name, l.qty)).collect(),
+                        total: o.placed.total,
+                        created_at: o.placed.created_at,
+                        items: o
+                            .placed
+                            .lines
+                            .into_iter()
+                            .map(|l| (l.name, l.qty))
+                            .collect(),
                     })
                     .collect();
                 Some(Input::Orders(orders))
@@ -282,8 +287,8 @@ impl TurnCx<'_, '_> {
                 .map(|o| MyOrder {
                     number: o.number,
                     status: o.status,
-                    total: o.total,
-                    fields: o.fields.into_iter().collect(),
+                    total: o.placed.total,
+                    fields: o.placed.fields.into_iter().collect(),
                 })
                 .collect(),
             tickets: tx.tickets_of(chat.channel, chat.chat_id)?,

@@ -189,7 +189,7 @@ fn order(
         );
     }
     OwnerTurn {
-        about: vec![(o.channel, o.chat_id)],
+        about: vec![(o.placed.channel, o.placed.chat_id)],
         ..OwnerTurn::say(text)
     }
 }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::conversation::{Session, TicketWait};
 use crate::shop::Money;
-use crate::store::{HistoryLine, OrderLine};
+use crate::store::{HistoryLine, NewOrder, OrderLine};
 
 fn shop() -> Shop {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shops");
@@ -40,27 +40,31 @@ fn order(number: &str, status: OrderStatus) -> Order {
     Order {
         id: 1,
         number: number.to_owned(),
-        channel: "matrix".to_owned(),
-        chat_id: "!room:example.org".to_owned(),
         status,
-        lines: vec![OrderLine {
-            product_id: "castle".to_owned(),
-            variant: None,
-            name: "Knight's Castle".to_owned(),
-            unit_price: money("45.00"),
-            qty: 2,
-        }],
-        subtotal: money("90.00"),
-        discount: Money::default(),
-        delivery_price: Money::default(),
-        total: money("90.00"),
-        currency: "EUR".to_owned(),
-        coupon: None,
-        delivery_id: "pickup".to_owned(),
-        payment_id: "cash".to_owned(),
-        fields: BTreeMap::from([("name".to_owned(), "Ana".to_owned())]),
-        created_at: 0,
         tracking: None,
+        placed: NewOrder {
+            idempotency_key: format!("matrix:!room:example.org:s:{number}"),
+            channel: "matrix".to_owned(),
+            chat_id: "!room:example.org".to_owned(),
+            lines: vec![OrderLine {
+                product_id: "castle".to_owned(),
+                variant: None,
+                name: "Knight's Castle".to_owned(),
+                unit_price: money("45.00"),
+                qty: 2,
+            }],
+            subtotal: money("90.00"),
+            discount: Money::default(),
+            delivery_price: Money::default(),
+            total: money("90.00"),
+            currency: "EUR".to_owned(),
+            coupon: None,
+            delivery_id: "pickup".to_owned(),
+            payment_id: "cash".to_owned(),
+            fields: BTreeMap::from([("name".to_owned(), "Ana".to_owned())]),
+            language: "en".to_owned(),
+            created_at: 0,
+        },
     }
 }
 
@@ -256,7 +260,7 @@ fn a_status_change_tells_the_customer_or_nobody_once_forgotten() {
     );
 
     let mut forgotten = order("A1", OrderStatus::New);
-    forgotten.chat_id = format!("{}abc", crate::store::FORGOTTEN);
+    forgotten.placed.chat_id = format!("{}abc", crate::store::FORGOTTEN);
     let view = OwnerView {
         order: Some(forgotten),
         ..OwnerView::default()

@@ -21,7 +21,7 @@ pub struct OrderLine {
 }
 
 /// An order about to be placed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewOrder {
     /// Unique per checkout: placing the same key twice gives the first order back.
     pub idempotency_key: String,
@@ -61,27 +61,24 @@ pub enum PlaceOutcome {
     },
 }
 
-/// A stored order, for listings.
+/// A stored order: what was placed (every field of [`NewOrder`], reached
+/// through `Deref`), its number and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: i64,
     pub number: String,
-    pub channel: String,
-    pub chat_id: String,
     pub status: OrderStatus,
-    pub lines: Vec<OrderLine>,
-    pub subtotal: Money,
-    pub discount: Money,
-    pub delivery_price: Money,
-    pub total: Money,
-    pub currency: String,
-    pub coupon: Option<String>,
-    pub delivery_id: String,
-    pub payment_id: String,
-    pub fields: BTreeMap<String, String>,
-    pub created_at: i64,
     /// The parcel's tracking reference, once shipped.
     pub tracking: Option<String>,
+    #[serde(flatten)]
+    pub placed: NewOrder,
+}
+
+impl std::ops::Deref for Order {
+    type Target = NewOrder;
+    fn deref(&self) -> &NewOrder {
+        &self.placed
+    }
 }
 
 impl Order {
@@ -311,7 +308,8 @@ fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutc
 }
 
 const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, discount, \
-     delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking";
+     delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking, \
+     idempotency_key, language";
 
 /// Every order, newest first, optionally only those with `status`.
 fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
@@ -362,8 +360,8 @@ fn query_orders(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(mut order, fields)| {
-            order.fields = parse_fields(order.id, &fields)?;
-            order.lines = lines_of(conn, order.id)?;
+            order.placed.fields = parse_fields(order.id, &fields)?;
+            order.placed.lines = lines_of(conn, order.id)?;
             Ok(order)
         })
         .collect()
@@ -374,21 +372,25 @@ fn order_row(row: &Row<'_>) -> rusqlite::Result<(Order, String)> {
     let order = Order {
         id: row.get(0)?,
         number: row.get(1)?,
-        channel: row.get(2)?,
-        chat_id: row.get(3)?,
         status: row.get(4)?,
-        lines: Vec::new(),
-        subtotal: row.get(5)?,
-        discount: row.get(6)?,
-        delivery_price: row.get(7)?,
-        total: row.get(8)?,
-        currency: row.get(9)?,
-        coupon: row.get(10)?,
-        delivery_id: row.get(11)?,
-        payment_id: row.get(12)?,
-        fields: BTreeMap::new(),
-        created_at: row.get(14)?,
         tracking: row.get(15)?,
+        placed: NewOrder {
+            idempotency_key: row.get(16)?,
+            channel: row.get(2)?,
+            chat_id: row.get(3)?,
+            lines: Vec::new(),
+            subtotal: row.get(5)?,
+            discount: row.get(6)?,
+            delivery_price: row.get(7)?,
+            total: row.get(8)?,
+            currency: row.get(9)?,
+            coupon: row.get(10)?,
+            delivery_id: row.get(11)?,
+            payment_id: row.get(12)?,
+            fields: BTreeMap::new(),
+            language: row.get(17)?,
+            created_at: row.get(14)?,
+        },
     };
     Ok((order, row.get(13)?))
 }
