@@ -520,3 +520,29 @@ fn bundled_example_questions_search_coupon_and_checkout_through_the_engine() {
     );
     assert_eq!(count(&db.path, "SELECT COUNT(*) FROM orders"), 1);
 }
+
+/// `/mydata` and `/forget` after an order and a ticket: the in-memory world
+/// answers these effects as the database does.
+fn my_data_and_forget(d: &mut impl Driver) {
+    d.to_confirm("m", &["add:racer"]);
+    d.press("m", "confirm");
+    d.say("m", "do you sell spaceships to mars");
+    d.press("m", "human");
+    d.say("m", "/end");
+    let r = d.say("m", "/mydata");
+    assert!(text_of(&r).contains("#1001"), "{}", text_of(&r));
+    d.say("m", "/forget");
+    d.press("m", "forget");
+    let r = d.say("m", "/mydata");
+    assert!(!text_of(&r).contains("#1001"), "{}", text_of(&r));
+}
+
+#[test]
+fn my_data_and_forget_through_the_engine_and_the_pure_core_agree() {
+    let db = temp_db();
+    let mut engine = Recorded::new(Engine::open(small_shop(), &db.path).unwrap());
+    my_data_and_forget(&mut engine);
+    let mut pure = Recorded::new(Pure::new(small_shop()));
+    my_data_and_forget(&mut pure);
+    assert_eq!(engine.seen, pure.seen);
+}
