@@ -2,6 +2,8 @@
 //! scripted terminal conversations with a fixed clock.
 #![allow(dead_code)]
 
+pub mod pure;
+
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
