@@ -109,7 +109,7 @@ pub struct Invoice {
 /// A button under a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
-    /// Stable id, see [`Action`].
+    /// Stable id, see [`super::Action`].
     pub id: String,
     pub label: String,
 }

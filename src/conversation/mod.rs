@@ -2,6 +2,16 @@
 //!
 //! No I/O, no clock, no database, no platform types: everything a customer can do
 //! is decided here and returned as replies and effects, which the engine applies.
+//! [`run`] carries a turn's effects out through an [`Executor`] (the engine's
+//! SQLite one, or a test's in-memory one) and feeds the answers back in.
+//!
+//! - `io.rs`: what goes in and comes out ([`Input`], [`Reply`], [`Effect`], [`Turn`]).
+//! - `dispatch.rs`: where an input goes (commands, buttons, typed text, answers).
+//! - `aside.rs`: messages that bypass the conversation (relay into an open
+//!   ticket, owner-only buttons and replies).
+//! - `finder.rs`, `catalog.rs`, `cart.rs`, `checkout.rs`, `freetext.rs`,
+//!   `later.rs` (feedback, `/mydata`, `/forget`): the journeys.
+//! - `render.rs`: texts and cards; `session.rs`, `action.rs`: state and button ids.
 
 mod action;
 mod aside;

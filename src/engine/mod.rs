@@ -2,9 +2,14 @@
 //! effects, save the session and queue the replies in the outbox — all in one
 //! `BEGIN IMMEDIATE` transaction. Replies are sent only after the commit.
 //!
+//! The engine decides nothing: it loads, calls the pure code, applies, commits.
 //! `dispatch.rs` routes a turn (owner, customer, flooded), `effects.rs` applies
-//! the conversation's effects, `session.rs` loads the session and builds orders,
-//! `outbox.rs` queues and decodes messages.
+//! the conversation's effects (the SQLite [`crate::conversation::Executor`]),
+//! `owner.rs` loads an owner command's view and applies its writes,
+//! `session.rs` loads the session and builds orders, `outbox.rs` queues and
+//! decodes messages, `lookup.rs` is all a channel adapter may ask,
+//! `scheduler.rs` runs follow-ups and purges, `reload.rs` is `/reload`,
+//! `giveup.rs` ends a poison event.
 
 use std::path::Path;
 
