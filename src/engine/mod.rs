@@ -11,6 +11,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Input, Reply};
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::Command;
@@ -45,10 +46,18 @@ pub enum EngineError {
 }
 
 /// Who a turn is for: the channel and the chat, as text (Matrix ids are strings).
+/// Borrowed for one turn; [`ChatKey`] is the owned name of a chat.
 #[derive(Debug, Clone, Copy)]
 pub struct Chat<'a> {
-    pub channel: &'a str,
+    pub channel: Channel,
     pub chat_id: &'a str,
+}
+
+impl Chat<'_> {
+    /// The owned key of this chat.
+    pub fn key(self) -> ChatKey {
+        ChatKey::new(self.channel, self.chat_id)
+    }
 }
 
 /// Where an input came from on its platform.
@@ -114,7 +123,7 @@ pub struct Engine {
     stock: StockLevels,
     store: Store,
     /// The channels that are running: owner notices go only where they can arrive.
-    channels: Vec<&'static str>,
+    channels: Vec<Channel>,
     flood: FloodGuard,
 }
 
@@ -135,7 +144,7 @@ impl Engine {
 
     /// Names the channels that are running (`telegram`, `matrix`): owner
     /// notices are queued for these only.
-    pub fn set_channels(&mut self, channels: &[&'static str]) {
+    pub fn set_channels(&mut self, channels: &[Channel]) {
         self.channels = channels.to_vec();
     }
 
@@ -156,7 +165,7 @@ impl Engine {
     }
 
     /// Whether `sender` is one of the shop's owners on `channel`.
-    pub fn is_owner(&self, channel: &str, sender: &str) -> bool {
+    pub fn is_owner(&self, channel: Channel, sender: &str) -> bool {
         owner::is_owner(&self.shop, channel, sender)
     }
 

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use shopbot::channel::Channel;
 use shopbot::channels::terminal;
 use shopbot::conversation::{Input, Reply};
 use shopbot::engine::{Chat, Engine, Event, TurnResult, reply_of};
@@ -44,7 +45,7 @@ pub fn chat(engine: &mut Engine, chat_id: &str, script: &[&str]) -> String {
 #[allow(clippy::needless_pass_by_value)]
 pub fn turn(engine: &mut Engine, chat_id: &str, input: Input) -> Vec<Reply> {
     let chat = Chat {
-        channel: "test",
+        channel: Channel::Terminal,
         chat_id,
     };
     match engine
