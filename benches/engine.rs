@@ -13,6 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use shopbot::channel::Channel;
 use shopbot::conversation::{self, Input, Session};
 use shopbot::engine::{Chat, Engine, Event};
 use shopbot::shop::{Shop, StockLevels};
@@ -78,7 +79,7 @@ fn engine_turns(turns: usize) {
     for i in 0..turns {
         let chat_id = format!("c{}", i % 200);
         let chat = Chat {
-            channel: "bench",
+            channel: Channel::Terminal,
             chat_id: &chat_id,
         };
         let input = Input::Button(buttons[i % buttons.len()].to_owned());
@@ -108,7 +109,7 @@ fn checkouts(count: usize) {
     for i in 0..count {
         let chat_id = format!("buyer{i}");
         let chat = Chat {
-            channel: "bench",
+            channel: Channel::Terminal,
             chat_id: &chat_id,
         };
         // Restock so every checkout can succeed.

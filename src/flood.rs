@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
+use crate::channel::{Channel, ChatKey};
+
 /// Messages a chat may send at once.
 pub const BURST: f64 = 12.0;
 /// Messages a chat earns back per second.
@@ -41,7 +43,7 @@ struct Bucket {
 /// Per-chat buckets, in memory (a restart forgives everyone).
 #[derive(Debug, Default)]
 pub struct FloodGuard {
-    buckets: HashMap<(String, String), Bucket>,
+    buckets: HashMap<ChatKey, Bucket>,
     last_notice_ms: Option<i64>,
 }
 
@@ -49,15 +51,15 @@ pub struct FloodGuard {
 /// that message's turn did not happen (it failed and will be tried again).
 #[derive(Debug, Clone)]
 pub struct Taken {
-    key: (String, String),
+    key: ChatKey,
     bucket: Option<Bucket>,
     last_notice_ms: Option<i64>,
 }
 
 impl FloodGuard {
     /// Takes one message of `chat` at `now`, remembering how things stood before.
-    pub fn take(&mut self, channel: &str, chat: &str, now: Timestamp) -> (Verdict, Taken) {
-        let key = (channel.to_owned(), chat.to_owned());
+    pub fn take(&mut self, channel: Channel, chat: &str, now: Timestamp) -> (Verdict, Taken) {
+        let key = ChatKey::new(channel, chat);
         let taken = Taken {
             bucket: self.buckets.get(&key).copied(),
             key,
@@ -80,14 +82,14 @@ impl FloodGuard {
     }
 
     /// Takes one message of `chat` at `now`.
-    pub fn check(&mut self, channel: &str, chat: &str, now: Timestamp) -> Verdict {
+    pub fn check(&mut self, channel: Channel, chat: &str, now: Timestamp) -> Verdict {
         let now_ms = now.as_millisecond();
         if self.buckets.len() >= KEEP {
             self.forget_idle(now_ms);
         }
         let bucket = self
             .buckets
-            .entry((channel.to_owned(), chat.to_owned()))
+            .entry(ChatKey::new(channel, chat))
             .or_insert(Bucket {
                 tokens: BURST,
                 at_ms: now_ms,
@@ -136,7 +138,7 @@ fn refill(bucket: &mut Bucket, now_ms: i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{FloodGuard, Verdict};
+    use super::{Channel, ChatKey, FloodGuard, Verdict};
     use jiff::Timestamp;
 
     fn at(ms: i64) -> Timestamp {
@@ -147,17 +149,17 @@ mod tests {
     fn a_burst_passes_a_flood_is_slowed_and_reported_once_a_minute() {
         let mut guard = FloodGuard::default();
         for i in 0..12 {
-            assert_eq!(guard.check("telegram", "1", at(i)), Verdict::Pass);
+            assert_eq!(guard.check(Channel::Telegram, "1", at(i)), Verdict::Pass);
         }
         assert_eq!(
-            guard.check("telegram", "1", at(20)),
+            guard.check(Channel::Telegram, "1", at(20)),
             Verdict::Drop {
                 tell_customer: true,
                 tell_owners: Some(1)
             }
         );
         for i in 0..100 {
-            let verdict = guard.check("telegram", "1", at(30 + i));
+            let verdict = guard.check(Channel::Telegram, "1", at(30 + i));
             assert_eq!(
                 verdict,
                 Verdict::Drop {
@@ -167,22 +169,29 @@ mod tests {
             );
         }
         // A message whose turn failed is given back: its retry costs nothing more.
-        let (verdict, taken) = guard.take("telegram", "1", at(40));
+        let (verdict, taken) = guard.take(Channel::Telegram, "1", at(40));
         assert!(matches!(verdict, Verdict::Drop { .. }));
         guard.give_back(taken);
-        let (_, taken) = guard.take("telegram", "2", at(40));
+        let (_, taken) = guard.take(Channel::Telegram, "2", at(40));
         guard.give_back(taken);
-        assert!(!guard.buckets.contains_key(&("telegram".into(), "2".into())));
+        assert!(
+            !guard
+                .buckets
+                .contains_key(&ChatKey::new(Channel::Telegram, "2"))
+        );
         // Another chat is not affected.
-        assert_eq!(guard.check("matrix", "!r", at(200)), Verdict::Pass);
+        assert_eq!(guard.check(Channel::Matrix, "!r", at(200)), Verdict::Pass);
         // One second later one more message passes.
-        assert_eq!(guard.check("telegram", "1", at(1_200)), Verdict::Pass);
+        assert_eq!(
+            guard.check(Channel::Telegram, "1", at(1_200)),
+            Verdict::Pass
+        );
         // A minute on, a new flood is reported again, with the running count.
         for _ in 0..12 {
-            guard.check("telegram", "1", at(61_000));
+            guard.check(Channel::Telegram, "1", at(61_000));
         }
         assert!(matches!(
-            guard.check("telegram", "1", at(61_001)),
+            guard.check(Channel::Telegram, "1", at(61_001)),
             Verdict::Drop {
                 tell_owners: Some(n),
                 ..

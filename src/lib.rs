@@ -4,6 +4,7 @@
 //! the [`engine`] runs the pure [`conversation::handle`] and commits its effects and
 //! replies in one transaction, and the channel sends what the outbox holds.
 
+pub mod channel;
 pub mod channels;
 pub mod cli;
 pub mod conversation;

@@ -22,6 +22,7 @@ mod support;
 #[path = "support/synapse.rs"]
 mod synapse;
 
+use shopbot::channel::Channel;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -361,7 +362,7 @@ fn lookups_against_a_failing_store_are_errors_not_wrong_answers() {
     let mut engine =
         shopbot::engine::Engine::open(support::small_shop(), &db.path).expect("engine");
     let chat = Chat {
-        channel: "telegram",
+        channel: Channel::Telegram,
         chat_id: "42",
     };
     let TurnResult::Replies(rows) = engine
@@ -384,7 +385,7 @@ fn lookups_against_a_failing_store_are_errors_not_wrong_answers() {
     assert!(button.is_some());
     engine
         .store_mut()
-        .mark_sent_as(row, 0, "telegram", "42", &["900".to_owned()])
+        .mark_sent_as(row, 0, Channel::Telegram, "42", &["900".to_owned()])
         .expect("sent");
     assert!(engine.is_our_message(chat, "900").expect("lookup"));
     assert!(!engine.can_pay("1001", 100, "EUR").expect("lookup"));

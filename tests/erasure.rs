@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::types::Value;
+use shopbot::channel::Channel;
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event};
 use shopbot::shop::Shop;
@@ -28,7 +29,7 @@ fn open(db: &support::TempDb) -> Engine {
     let path = db.dir.path().join("shop.toml");
     std::fs::write(&path, text).unwrap();
     let mut engine = Engine::open(Shop::load(&path).unwrap(), &db.path).unwrap();
-    engine.set_channels(&["telegram"]);
+    engine.set_channels(&[Channel::Telegram]);
     engine
 }
 
@@ -59,7 +60,7 @@ impl<'a> Customer<'a> {
             ..Event::default()
         };
         let chat = Chat {
-            channel: "telegram",
+            channel: Channel::Telegram,
             chat_id: self.chat,
         };
         // A message a second, as a person taps: the flood guard stays out of it.

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 use proptest::prelude::*;
+use shopbot::channel::Channel;
 use shopbot::conversation::{self, Input, Session};
 use shopbot::shop::{EXAMPLE_TOML, Shop, StockLevels};
 
@@ -121,7 +122,7 @@ proptest! {
         let shop = Shop::example();
         let stock = StockLevels::from_shop(&shop);
         let mut session = Session::new(shop.default_language(), "fuzz");
-        session.channel = "telegram".to_owned();
+        session.channel = Some(Channel::Telegram);
         for input in &inputs {
             let turn = conversation::handle(&shop, &stock, &session, input, noon());
             prop_assert!(

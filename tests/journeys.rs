@@ -398,7 +398,7 @@ fn a_duplicate_event_changes_nothing() {
     let db = temp_db();
     let mut engine = Engine::open(small_shop(), &db.path).unwrap();
     let chat = Chat {
-        channel: "test",
+        channel: shopbot::channel::Channel::Terminal,
         chat_id: "d",
     };
     let first = engine

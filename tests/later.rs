@@ -8,6 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
+use shopbot::channel::Channel;
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event, Outgoing, TurnResult, outgoing_of};
 use shopbot::shop::Shop;
@@ -32,7 +33,7 @@ fn shop_path(dir: &Path) -> PathBuf {
 fn open(db: &support::TempDb) -> Engine {
     let shop = Shop::load(&shop_path(db.dir.path())).unwrap();
     let mut engine = Engine::open(shop, &db.path).unwrap();
-    engine.set_channels(&["telegram"]);
+    engine.set_channels(&[Channel::Telegram]);
     engine
 }
 
@@ -55,7 +56,7 @@ fn turn(engine: &mut Engine, chat: &str, input: &Input, at: Timestamp) -> Vec<(S
         ..Event::default()
     };
     let chat_ref = Chat {
-        channel: "telegram",
+        channel: Channel::Telegram,
         chat_id: chat,
     };
     match engine.run_turn(chat_ref, event, input, at).unwrap() {
@@ -498,7 +499,7 @@ fn inbox_keys_and_sent_messages_are_purged_after_their_time_but_nothing_unsent()
             ..Event::default()
         };
         let chat = Chat {
-            channel: "telegram",
+            channel: Channel::Telegram,
             chat_id: chat,
         };
         engine

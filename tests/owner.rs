@@ -9,6 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use shopbot::channel::Channel::{self, Matrix, Telegram};
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event, Outgoing, TurnResult, outgoing_of};
 use shopbot::shop::Shop;
@@ -21,7 +22,7 @@ const OWNER_MX: &str = "@boss:example.org";
 #[derive(Debug, Clone)]
 struct Sent {
     row: i64,
-    channel: String,
+    channel: Channel,
     chat: String,
     out: Outgoing,
 }
@@ -60,7 +61,7 @@ impl Bot {
     fn new(db: &support::TempDb, extra: &str) -> Self {
         let shop = Shop::load(&shop_file(db.dir.path(), extra)).expect("shop loads");
         let mut engine = Engine::open(shop, &db.path).unwrap();
-        engine.set_channels(&["telegram", "matrix"]);
+        engine.set_channels(&[Telegram, Matrix]);
         Self {
             engine,
             db: db.path.clone(),
@@ -69,7 +70,7 @@ impl Bot {
         }
     }
 
-    fn turn(&mut self, channel: &str, chat: &str, event: Event<'_>, input: &Input) -> Vec<Sent> {
+    fn turn(&mut self, channel: Channel, chat: &str, event: Event<'_>, input: &Input) -> Vec<Sent> {
         let chat = Chat {
             channel,
             chat_id: chat,
@@ -82,7 +83,7 @@ impl Bot {
                 .iter()
                 .map(|r| Sent {
                     row: r.id,
-                    channel: r.channel.clone(),
+                    channel: r.channel,
                     chat: r.chat_id.clone(),
                     out: outgoing_of(r).unwrap(),
                 })
@@ -92,7 +93,7 @@ impl Bot {
     }
 
     /// A message typed by `sender` in a one-to-one chat.
-    fn say(&mut self, channel: &str, chat: &str, sender: &str, text: &str) -> Vec<Sent> {
+    fn say(&mut self, channel: Channel, chat: &str, sender: &str, text: &str) -> Vec<Sent> {
         let event = Event {
             sender: Some(sender),
             sender_name: Some("Ana Pop (@ana)"),
@@ -102,7 +103,7 @@ impl Bot {
         self.turn(channel, chat, event, &Input::Text(text.to_owned()))
     }
 
-    fn press(&mut self, channel: &str, chat: &str, sender: &str, id: &str) -> Vec<Sent> {
+    fn press(&mut self, channel: Channel, chat: &str, sender: &str, id: &str) -> Vec<Sent> {
         let event = Event {
             sender: Some(sender),
             sender_name: Some("Ana Pop (@ana)"),
@@ -115,7 +116,7 @@ impl Bot {
     /// The owner replies (a platform reply) to platform message `message`.
     fn reply(
         &mut self,
-        channel: &str,
+        channel: Channel,
         chat: &str,
         sender: &str,
         message: &str,
@@ -134,7 +135,7 @@ impl Bot {
     fn shown_as(&mut self, sent: &Sent, message: &str) {
         self.engine
             .store_mut()
-            .record_platform_message(&sent.channel, &sent.chat, message, sent.row)
+            .record_platform_message(sent.channel, &sent.chat, message, sent.row)
             .unwrap();
     }
 
@@ -156,13 +157,13 @@ impl Bot {
     }
 }
 
-fn to<'a>(sent: &'a [Sent], channel: &str, chat: &str) -> Vec<&'a Sent> {
+fn to<'a>(sent: &'a [Sent], channel: Channel, chat: &str) -> Vec<&'a Sent> {
     sent.iter()
         .filter(|s| s.channel == channel && s.chat == chat)
         .collect()
 }
 
-fn texts_to(sent: &[Sent], channel: &str, chat: &str) -> String {
+fn texts_to(sent: &[Sent], channel: Channel, chat: &str) -> String {
     to(sent, channel, chat)
         .iter()
         .map(|s| s.text())
@@ -175,20 +176,20 @@ fn a_matrix_customers_ticket_is_answered_from_telegram_and_the_reverse() {
     let db = temp_db();
     let mut bot = Bot::new(&db, "");
     // The Matrix owner writes to the bot once: their room is remembered.
-    let hello = bot.say("matrix", "!boss-dm:example.org", OWNER_MX, "/tickets");
-    assert!(texts_to(&hello, "matrix", "!boss-dm:example.org").contains("No open tickets."));
+    let hello = bot.say(Matrix, "!boss-dm:example.org", OWNER_MX, "/tickets");
+    assert!(texts_to(&hello, Matrix, "!boss-dm:example.org").contains("No open tickets."));
 
     // A Matrix customer asks a question the bot cannot answer, then asks for a person.
     let cust = "!ana:example.org";
     bot.say(
-        "matrix",
+        Matrix,
         cust,
         "@ana:example.org",
         "do you sell spaceships to mars",
     );
-    let sent = bot.press("matrix", cust, "@ana:example.org", "human");
-    assert!(texts_to(&sent, "matrix", cust).contains("Ticket #1"));
-    let notice = to(&sent, "telegram", OWNER_TG);
+    let sent = bot.press(Matrix, cust, "@ana:example.org", "human");
+    assert!(texts_to(&sent, Matrix, cust).contains("Ticket #1"));
+    let notice = to(&sent, Telegram, OWNER_TG);
     assert_eq!(notice.len(), 1, "{sent:#?}");
     let notice = notice[0].clone();
     assert!(
@@ -204,21 +205,21 @@ fn a_matrix_customers_ticket_is_answered_from_telegram_and_the_reverse() {
     assert!(notice.text().contains("» do you sell spaceships to mars"));
     assert_eq!(notice.out.ticket, Some(1));
     assert_eq!(notice.out.reply.buttons[0].id, "o:close:1");
-    assert_eq!(to(&sent, "matrix", "!boss-dm:example.org").len(), 1);
+    assert_eq!(to(&sent, Matrix, "!boss-dm:example.org").len(), 1);
 
     // While the ticket is open the customer's words go to the owners, not the bot.
-    let sent = bot.say("matrix", cust, "@ana:example.org", "It is for my son");
-    assert!(to(&sent, "matrix", cust).is_empty(), "{sent:#?}");
-    let relay = to(&sent, "telegram", OWNER_TG)[0].clone();
+    let sent = bot.say(Matrix, cust, "@ana:example.org", "It is for my son");
+    assert!(to(&sent, Matrix, cust).is_empty(), "{sent:#?}");
+    let relay = to(&sent, Telegram, OWNER_TG)[0].clone();
     assert!(relay.text().starts_with("💬 #1 · "), "{}", relay.text());
     assert!(relay.text().ends_with("It is for my son"));
 
     // The Telegram owner answers by replying to the relayed message.
     bot.shown_as(&relay, "501");
-    let sent = bot.reply("telegram", OWNER_TG, OWNER_TG, "501", "Not yet, sorry!");
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("✓ Sent to ticket #1"));
+    let sent = bot.reply(Telegram, OWNER_TG, OWNER_TG, "501", "Not yet, sorry!");
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("✓ Sent to ticket #1"));
     assert_eq!(
-        texts_to(&sent, "matrix", cust),
+        texts_to(&sent, Matrix, cust),
         "💬 Test Bricks: Not yet, sorry!"
     );
     assert_eq!(
@@ -230,30 +231,30 @@ fn a_matrix_customers_ticket_is_answered_from_telegram_and_the_reverse() {
     );
 
     // A reply to a message of the bot's that belongs to no ticket is not guessed.
-    let listing = bot.say("telegram", OWNER_TG, OWNER_TG, "/orders");
+    let listing = bot.say(Telegram, OWNER_TG, OWNER_TG, "/orders");
     bot.shown_as(&listing[0], "502");
-    let sent = bot.reply("telegram", OWNER_TG, OWNER_TG, "502", "hello?");
+    let sent = bot.reply(Telegram, OWNER_TG, OWNER_TG, "502", "hello?");
     assert_eq!(sent.len(), 1);
     assert!(sent[0].text().contains("I can't tell which ticket"));
 
     // A Telegram customer's ticket, answered from Matrix with /reply and closed.
     let tg = "222";
-    bot.say("telegram", tg, tg, "/start");
-    let sent = bot.press("telegram", tg, tg, "human");
-    assert!(texts_to(&sent, "telegram", tg).contains("Ticket #2"));
+    bot.say(Telegram, tg, tg, "/start");
+    let sent = bot.press(Telegram, tg, tg, "human");
+    assert!(texts_to(&sent, Telegram, tg).contains("Ticket #2"));
     let sent = bot.say(
-        "matrix",
+        Matrix,
         "!boss-dm:example.org",
         OWNER_MX,
         "/reply 2 Hello from Matrix",
     );
     assert_eq!(
-        texts_to(&sent, "telegram", tg),
+        texts_to(&sent, Telegram, tg),
         "💬 Test Bricks: Hello from Matrix"
     );
-    let sent = bot.say("matrix", "!boss-dm:example.org", OWNER_MX, "/close 2");
-    assert!(texts_to(&sent, "matrix", "!boss-dm:example.org").contains("Ticket #2 closed."));
-    let back = to(&sent, "telegram", tg);
+    let sent = bot.say(Matrix, "!boss-dm:example.org", OWNER_MX, "/close 2");
+    assert!(texts_to(&sent, Matrix, "!boss-dm:example.org").contains("Ticket #2 closed."));
+    let back = to(&sent, Telegram, tg);
     assert!(
         back[0].text().contains("back with the shop bot"),
         "{back:#?}"
@@ -263,16 +264,16 @@ fn a_matrix_customers_ticket_is_answered_from_telegram_and_the_reverse() {
             .any(|s| s.out.reply.buttons.iter().any(|b| b.id == "finder"))
     );
     // Back with the bot: the customer's words are the bot's again.
-    let sent = bot.say("telegram", tg, tg, "castle");
-    assert!(to(&sent, "telegram", OWNER_TG).is_empty());
-    assert!(!to(&sent, "telegram", tg).is_empty());
+    let sent = bot.say(Telegram, tg, tg, "castle");
+    assert!(to(&sent, Telegram, OWNER_TG).is_empty());
+    assert!(!to(&sent, Telegram, tg).is_empty());
 
     // The Matrix customer ends their own ticket; the owners hear of it.
-    let sent = bot.press("matrix", cust, "@ana:example.org", "endticket");
-    assert!(texts_to(&sent, "matrix", cust).contains("back with the shop bot"));
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("Ticket #1 closed by the customer"));
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/tickets");
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("No open tickets."));
+    let sent = bot.press(Matrix, cust, "@ana:example.org", "endticket");
+    assert!(texts_to(&sent, Matrix, cust).contains("back with the shop bot"));
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("Ticket #1 closed by the customer"));
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/tickets");
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("No open tickets."));
 }
 
 #[test]
@@ -281,7 +282,7 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
     let mut bot = Bot::new(&db, "");
     let cust = "222";
     to_confirm_as(&mut bot, cust);
-    bot.press("telegram", cust, cust, "confirm");
+    bot.press(Telegram, cust, cust, "confirm");
     assert_eq!(bot.status("1001"), "new");
     let castle = bot.stock("castle");
 
@@ -296,12 +297,12 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
         "/pause",
     ];
     for attempt in attempts {
-        let sent = bot.say("telegram", cust, cust, attempt);
+        let sent = bot.say(Telegram, cust, cust, attempt);
         assert!(
-            texts_to(&sent, "telegram", cust).contains("only for the shop's team"),
+            texts_to(&sent, Telegram, cust).contains("only for the shop's team"),
             "{attempt}: {sent:#?}"
         );
-        assert!(to(&sent, "telegram", OWNER_TG).is_empty(), "{attempt}");
+        assert!(to(&sent, Telegram, OWNER_TG).is_empty(), "{attempt}");
     }
     // The owner's display name means nothing: only the id counts.
     let event = Event {
@@ -311,7 +312,7 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
         ..Event::default()
     };
     let sent = bot.turn(
-        "telegram",
+        Telegram,
         "-100500",
         event,
         &Input::Text("/status 1001 cancelled".into()),
@@ -325,7 +326,7 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
         ..Event::default()
     };
     let sent = bot.turn(
-        "telegram",
+        Telegram,
         cust,
         event,
         &Input::Text("/stock castle 0".into()),
@@ -338,16 +339,16 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
         ..Event::default()
     };
     bot.turn(
-        "telegram",
+        Telegram,
         OWNER_TG,
         event,
         &Input::Text("/stock castle 0".into()),
     );
     // An owner's button pressed by a customer.
-    let sent = bot.press("telegram", cust, cust, "o:cancelled:1001");
+    let sent = bot.press(Telegram, cust, cust, "o:cancelled:1001");
     assert!(sent[0].text().contains("only for the shop's team"));
     // A Matrix user is not a Telegram owner even with the same digits.
-    let sent = bot.say("matrix", "!x:example.org", OWNER_TG, "/stock castle 0");
+    let sent = bot.say(Matrix, "!x:example.org", OWNER_TG, "/stock castle 0");
     assert!(sent[0].text().contains("only for the shop's team"));
 
     assert_eq!(bot.status("1001"), "new");
@@ -356,7 +357,7 @@ fn owner_commands_from_anyone_else_are_refused_and_change_nothing() {
 }
 
 fn to_confirm_as(bot: &mut Bot, cust: &str) {
-    bot.say("telegram", cust, cust, "/start");
+    bot.say(Telegram, cust, cust, "/start");
     for (kind, what) in [
         ("press", "add:castle"),
         ("press", "checkout"),
@@ -369,9 +370,9 @@ fn to_confirm_as(bot: &mut Bot, cust: &str) {
         ("press", "pay:cash"),
     ] {
         if kind == "press" {
-            bot.press("telegram", cust, cust, what);
+            bot.press(Telegram, cust, cust, what);
         } else {
-            bot.say("telegram", cust, cust, what);
+            bot.say(Telegram, cust, cust, what);
         }
     }
 }
@@ -383,8 +384,8 @@ fn orders_are_announced_and_each_status_change_is_told_to_the_customer() {
     let cust = "222";
     let castle = bot.stock("castle");
     to_confirm_as(&mut bot, cust);
-    let sent = bot.press("telegram", cust, cust, "confirm");
-    let notice = to(&sent, "telegram", OWNER_TG)[0].clone();
+    let sent = bot.press(Telegram, cust, cust, "confirm");
+    let notice = to(&sent, Telegram, OWNER_TG)[0].clone();
     assert!(
         notice
             .text()
@@ -424,45 +425,45 @@ fn orders_are_announced_and_each_status_change_is_told_to_the_customer() {
     );
     assert_eq!(bot.stock("castle"), castle - 1);
 
-    let sent = bot.press("telegram", OWNER_TG, OWNER_TG, "o:paid:1001");
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("Order #1001: paid — customer told."));
+    let sent = bot.press(Telegram, OWNER_TG, OWNER_TG, "o:paid:1001");
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("Order #1001: paid — customer told."));
     assert_eq!(
-        texts_to(&sent, "telegram", cust),
+        texts_to(&sent, Telegram, cust),
         "Order #1001 is paid — thank you!"
     );
     let sent = bot.say(
-        "telegram",
+        Telegram,
         OWNER_TG,
         OWNER_TG,
         "/status 1001 shipped DHL 12345",
     );
     assert_eq!(
-        texts_to(&sent, "telegram", cust),
+        texts_to(&sent, Telegram, cust),
         "Order #1001 is on its way. Tracking: DHL 12345"
     );
-    let sent = bot.press("telegram", OWNER_TG, OWNER_TG, "o:delivered:1001");
+    let sent = bot.press(Telegram, OWNER_TG, OWNER_TG, "o:delivered:1001");
     assert_eq!(
-        texts_to(&sent, "telegram", cust),
+        texts_to(&sent, Telegram, cust),
         "Order #1001 was delivered. Enjoy!"
     );
     assert_eq!(bot.status("1001"), "delivered");
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/status 1001 cancelled");
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("cannot change any more"));
-    assert!(to(&sent, "telegram", cust).is_empty());
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/order 1001");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/status 1001 cancelled");
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("cannot change any more"));
+    assert!(to(&sent, Telegram, cust).is_empty());
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/order 1001");
     assert!(
-        texts_to(&sent, "telegram", OWNER_TG)
+        texts_to(&sent, Telegram, OWNER_TG)
             .contains("Order #1001 — delivered · Telegram · tracking DHL 12345")
     );
 
     // A second order, cancelled: its stock is back on sale.
     to_confirm_as(&mut bot, cust);
-    bot.press("telegram", cust, cust, "confirm");
+    bot.press(Telegram, cust, cust, "confirm");
     assert_eq!(bot.stock("castle"), castle - 2);
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/status #1002 cancel");
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("stock is back on sale"));
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/status #1002 cancel");
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("stock is back on sale"));
     assert_eq!(
-        texts_to(&sent, "telegram", cust),
+        texts_to(&sent, Telegram, cust),
         "Order #1002 was cancelled."
     );
     assert_eq!(bot.stock("castle"), castle - 1);
@@ -472,10 +473,10 @@ fn orders_are_announced_and_each_status_change_is_told_to_the_customer() {
         "the live stock follows"
     );
     // The customer's own list shows it.
-    let sent = bot.press("telegram", cust, cust, "orders");
-    assert!(texts_to(&sent, "telegram", cust).contains("cancelled"));
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/orders cancelled");
-    let listing = texts_to(&sent, "telegram", OWNER_TG);
+    let sent = bot.press(Telegram, cust, cust, "orders");
+    assert!(texts_to(&sent, Telegram, cust).contains("cancelled"));
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/orders cancelled");
+    let listing = texts_to(&sent, Telegram, OWNER_TG);
     assert!(
         listing.contains("#1002 · cancelled") && !listing.contains("#1001"),
         "{listing}"
@@ -486,18 +487,18 @@ fn orders_are_announced_and_each_status_change_is_told_to_the_customer() {
 fn stock_is_set_from_the_phone() {
     let db = temp_db();
     let mut bot = Bot::new(&db, "");
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/stock castle 0");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/stock castle 0");
     assert!(
         sent[0].text().starts_with("Stock of Knight's Castle: 0"),
         "{}",
         sent[0].text()
     );
     assert_eq!(bot.stock("castle"), 0);
-    let sent = bot.press("telegram", "222", "222", "add:castle");
-    assert!(texts_to(&sent, "telegram", "222").contains("sold out"));
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/stock nothing 3");
+    let sent = bot.press(Telegram, "222", "222", "add:castle");
+    assert!(texts_to(&sent, Telegram, "222").contains("sold out"));
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/stock nothing 3");
     assert!(sent[0].text().contains("No product `nothing`"));
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/stock castle many");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/stock castle many");
     assert!(sent[0].text().contains("Write it as: /stock"));
 }
 
@@ -509,8 +510,8 @@ fn business_hours_and_holiday_mode_set_what_the_customer_expects() {
         &db,
         "\n[hours]\nmon = \"09:00-14:00\"\ntue = \"09:00-14:00\"\nwed = \"09:00-14:00\"\n",
     );
-    let sent = bot.press("telegram", "222", "222", "human");
-    let text = texts_to(&sent, "telegram", "222");
+    let sent = bot.press(Telegram, "222", "222", "human");
+    let text = texts_to(&sent, Telegram, "222");
     assert!(
         text.contains("Ticket #1") && !text.contains("closed now"),
         "{text}"
@@ -519,24 +520,24 @@ fn business_hours_and_holiday_mode_set_what_the_customer_expects() {
     // Wednesday 15:00 in Madrid: closed until Monday 09:00.
     bot.frozen = true;
     bot.now = "2026-11-25T14:00:00Z".parse().unwrap();
-    let sent = bot.press("telegram", "223", "223", "human");
-    let text = texts_to(&sent, "telegram", "223");
+    let sent = bot.press(Telegram, "223", "223", "human");
+    let text = texts_to(&sent, Telegram, "223");
     assert!(
         text.contains("We're closed now; expect an answer from Mon 2026-11-30 09:00 CET."),
         "{text}"
     );
-    assert!(texts_to(&sent, "telegram", OWNER_TG).contains("Outside business hours"));
+    assert!(texts_to(&sent, Telegram, OWNER_TG).contains("Outside business hours"));
 
     // Holiday mode, whatever the hours say.
     bot.now = noon();
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/pause");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/pause");
     assert!(sent[0].text().starts_with("Paused"));
-    let sent = bot.press("telegram", "224", "224", "human");
-    assert!(texts_to(&sent, "telegram", "224").contains("The team is away"));
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/resume");
+    let sent = bot.press(Telegram, "224", "224", "human");
+    assert!(texts_to(&sent, Telegram, "224").contains("The team is away"));
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/resume");
     assert!(sent[0].text().starts_with("Resumed"));
-    let sent = bot.press("telegram", "225", "225", "human");
-    assert!(!texts_to(&sent, "telegram", "225").contains("away"));
+    let sent = bot.press(Telegram, "225", "225", "human");
+    assert!(!texts_to(&sent, Telegram, "225").contains("away"));
 }
 
 #[test]
@@ -547,7 +548,7 @@ fn reload_takes_a_good_file_and_refuses_a_broken_one() {
     let path = db.dir.path().join("shop.toml");
     let good = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, good.replace("price = 45.00", "price = \"lots\"")).unwrap();
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/reload");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/reload");
     let text = sent[0].text();
     assert!(text.contains("keeps running as before"), "{text}");
     assert!(
@@ -556,20 +557,20 @@ fn reload_takes_a_good_file_and_refuses_a_broken_one() {
     );
     assert_eq!(bot.engine.shop().products().len(), products);
     // The shop still sells what it sold.
-    let sent = bot.press("telegram", "222", "222", "p:castle");
-    assert!(texts_to(&sent, "telegram", "222").contains("€45.00"));
+    let sent = bot.press(Telegram, "222", "222", "p:castle");
+    assert!(texts_to(&sent, Telegram, "222").contains("€45.00"));
 
     let more = format!(
         "{}\n[[products]]\nid = \"boat\"\nname = \"Pirate Boat\"\nprice = 30\nstock = 2\ncategory = \"cars\"\n",
         good.replace("price = 45.00", "price = 40.00")
     );
     std::fs::write(&path, more).unwrap();
-    let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/reload");
+    let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/reload");
     assert!(sent[0].text().starts_with("Reloaded"), "{}", sent[0].text());
     assert_eq!(bot.engine.shop().products().len(), products + 1);
     assert_eq!(bot.stock("boat"), 2);
-    let sent = bot.press("telegram", "222", "222", "p:castle");
-    assert!(texts_to(&sent, "telegram", "222").contains("€40.00"));
+    let sent = bot.press(Telegram, "222", "222", "p:castle");
+    assert!(texts_to(&sent, Telegram, "222").contains("€40.00"));
 }
 
 #[test]
@@ -581,22 +582,22 @@ fn a_flooding_customer_is_slowed_and_the_owners_hear_once() {
     let mut notices = 0;
     let mut answered = 0;
     for i in 0..100 {
-        let sent = bot.say("telegram", "666", "666", &format!("spam {i}"));
-        if !to(&sent, "telegram", "666").is_empty() {
+        let sent = bot.say(Telegram, "666", "666", &format!("spam {i}"));
+        if !to(&sent, Telegram, "666").is_empty() {
             answered += 1;
         }
-        to_flooder += to(&sent, "telegram", "666")
+        to_flooder += to(&sent, Telegram, "666")
             .iter()
             .filter(|s| s.text().contains("too fast"))
             .count();
-        notices += to(&sent, "telegram", OWNER_TG)
+        notices += to(&sent, Telegram, OWNER_TG)
             .iter()
             .filter(|s| s.text().contains("Flood guard"))
             .count();
         // Someone else in the same second is not slowed down.
         if i % 10 == 0 {
-            let other = bot.say("telegram", "777", "777", "castle");
-            assert!(!to(&other, "telegram", "777").is_empty());
+            let other = bot.say(Telegram, "777", "777", "castle");
+            assert!(!to(&other, Telegram, "777").is_empty());
         }
     }
     assert_eq!(to_flooder, 1);
@@ -604,11 +605,11 @@ fn a_flooding_customer_is_slowed_and_the_owners_hear_once() {
     assert_eq!(answered, 13, "12 answered, then one warning");
     // A second later one more message is read.
     bot.now = "2026-11-25T12:00:01.5Z".parse().unwrap();
-    let sent = bot.say("telegram", "666", "666", "castle");
-    assert!(!texts_to(&sent, "telegram", "666").contains("too fast"));
+    let sent = bot.say(Telegram, "666", "666", "castle");
+    assert!(!texts_to(&sent, Telegram, "666").contains("too fast"));
     // The owner is never slowed down.
     for _ in 0..30 {
-        let sent = bot.say("telegram", OWNER_TG, OWNER_TG, "/tickets");
+        let sent = bot.say(Telegram, OWNER_TG, OWNER_TG, "/tickets");
         assert!(sent[0].text().contains("No open tickets."));
     }
 }
@@ -630,14 +631,9 @@ fn a_redelivered_update_costs_the_customer_no_flood_tokens() {
                 direct: true,
                 ..Event::default()
             };
-            let sent = bot.turn(
-                "telegram",
-                "666",
-                event,
-                &Input::Text(format!("castle {i}")),
-            );
+            let sent = bot.turn(Telegram, "666", event, &Input::Text(format!("castle {i}")));
             if delivery == 0 {
-                let text = texts_to(&sent, "telegram", "666");
+                let text = texts_to(&sent, Telegram, "666");
                 assert!(
                     !text.is_empty() && !text.contains("too fast"),
                     "message {i} not answered as a search: {text}"

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use shopbot::channel::Channel;
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event};
 use shopbot::shop::Shop;
@@ -31,7 +32,7 @@ fn at(text: &str) -> Timestamp {
 /// A customer on one channel, with a clock that moves a second per message.
 struct Customer<'a> {
     engine: &'a mut Engine,
-    channel: &'static str,
+    channel: Channel,
     chat: &'static str,
     now: Timestamp,
 }
@@ -78,7 +79,7 @@ impl Customer<'_> {
 
 fn customer<'a>(
     engine: &'a mut Engine,
-    channel: &'static str,
+    channel: Channel,
     chat: &'static str,
     start: &str,
 ) -> Customer<'a> {
@@ -100,9 +101,9 @@ fn customer<'a>(
 /// - matrix m2, Nov 25: a race car in the cart, no checkout.
 fn scripted_week(db: &TempDb) -> Engine {
     let mut engine = Engine::open(small_shop(), &db.path).expect("engine opens");
-    engine.set_channels(&["telegram", "matrix"]);
+    engine.set_channels(&[Channel::Telegram, Channel::Matrix]);
 
-    let mut t1 = customer(&mut engine, "telegram", "t1", "2026-11-23T09:00:00Z");
+    let mut t1 = customer(&mut engine, Channel::Telegram, "t1", "2026-11-23T09:00:00Z");
     t1.press("finder");
     t1.press("fa:who:kid");
     t1.press("fa:budget:low");
@@ -110,19 +111,19 @@ fn scripted_week(db: &TempDb) -> Engine {
     t1.press("add:tower");
     t1.order();
 
-    let mut m1 = customer(&mut engine, "matrix", "m1", "2026-11-24T10:00:00Z");
+    let mut m1 = customer(&mut engine, Channel::Matrix, "m1", "2026-11-24T10:00:00Z");
     m1.press("add:racer");
     m1.order();
 
-    let mut t2 = customer(&mut engine, "telegram", "t2", "2026-11-25T08:00:00Z");
+    let mut t2 = customer(&mut engine, Channel::Telegram, "t2", "2026-11-25T08:00:00Z");
     t2.press("add:castle");
     t2.order();
 
-    let mut t3 = customer(&mut engine, "telegram", "t3", "2026-11-25T09:00:00Z");
+    let mut t3 = customer(&mut engine, Channel::Telegram, "t3", "2026-11-25T09:00:00Z");
     t3.say("do you sell spaceships to mars");
     t3.press("human");
 
-    let mut m2 = customer(&mut engine, "matrix", "m2", "2026-11-25T10:00:00Z");
+    let mut m2 = customer(&mut engine, Channel::Matrix, "m2", "2026-11-25T10:00:00Z");
     m2.press("add:racer");
 
     engine
@@ -323,8 +324,8 @@ fn hostile_text_is_escaped() {
         .expect("the hostile shop loads");
     assert_eq!(shop.name(), hostile);
     let mut engine = Engine::open(shop, &db.path).expect("engine opens");
-    engine.set_channels(&["telegram", "matrix"]);
-    let mut c = customer(&mut engine, "telegram", "h", "2026-11-25T08:00:00Z");
+    engine.set_channels(&[Channel::Telegram, Channel::Matrix]);
+    let mut c = customer(&mut engine, Channel::Telegram, "h", "2026-11-25T08:00:00Z");
     c.say("<img src=x onerror=alert(1)> \"quoted\" 'single' مرحبا 🙂");
     c.press("add:racer");
     c.order();

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use jiff::{SignedDuration, Timestamp};
+use shopbot::channel::Channel;
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event, TurnResult, outgoing_of};
 use shopbot::shop::Shop;
@@ -24,13 +25,13 @@ fn open_engine(db: &Path, dir: &Path) -> Engine {
     let path = dir.join("shop.toml");
     std::fs::write(&path, text).unwrap();
     let mut engine = Engine::open(Shop::load(&path).unwrap(), db).unwrap();
-    engine.set_channels(&["telegram", "matrix"]);
+    engine.set_channels(&[Channel::Telegram, Channel::Matrix]);
     engine
 }
 
 /// Runs one input; returns the texts queued for `chat` itself.
 #[allow(clippy::needless_pass_by_value)] // inputs are built in place
-fn run(engine: &mut Engine, channel: &str, chat: &str, input: Input, at: Timestamp) -> String {
+fn run(engine: &mut Engine, channel: Channel, chat: &str, input: Input, at: Timestamp) -> String {
     let event = Event {
         sender: Some(chat),
         direct: true,
@@ -54,16 +55,16 @@ fn run(engine: &mut Engine, channel: &str, chat: &str, input: Input, at: Timesta
 /// A scripted day: two Telegram customers and one Matrix customer.
 fn script(engine: &mut Engine) {
     let at = std::cell::Cell::new(noon());
-    let step = |engine: &mut Engine, channel: &str, chat: &str, input: Input| {
+    let step = |engine: &mut Engine, channel: Channel, chat: &str, input: Input| {
         at.set(at.get() + SignedDuration::from_secs(5));
         run(engine, channel, chat, input, at.get())
     };
     let press = |id: &str| Input::Button(id.to_owned());
     let say = |text: &str| Input::Text(text.to_owned());
     // Telegram 1: the finder to the end, then an order of a castle.
-    step(engine, "telegram", "1", Input::Start);
+    step(engine, Channel::Telegram, "1", Input::Start);
     for id in ["finder", "fa:who:kid", "fa:budget:any", "fa:likes:castles"] {
-        step(engine, "telegram", "1", press(id));
+        step(engine, Channel::Telegram, "1", press(id));
     }
     for (kind, what) in [
         ("p", "add:castle"),
@@ -78,27 +79,27 @@ fn script(engine: &mut Engine) {
         ("p", "confirm"),
     ] {
         let input = if kind == "p" { press(what) } else { say(what) };
-        step(engine, "telegram", "1", input);
+        step(engine, Channel::Telegram, "1", input);
     }
     // Telegram 2: a question the bot does not know (twice, differently cased),
     // then a person; the owner answers two minutes later.
-    step(engine, "telegram", "2", Input::Start);
+    step(engine, Channel::Telegram, "2", Input::Start);
     step(
         engine,
-        "telegram",
+        Channel::Telegram,
         "2",
         say("Do you sell spaceships to Mars"),
     );
     step(
         engine,
-        "telegram",
+        Channel::Telegram,
         "2",
         say("do you sell spaceships to mars "),
     );
-    let opened = step(engine, "telegram", "2", press("human"));
+    let opened = step(engine, Channel::Telegram, "2", press("human"));
     assert!(opened.contains("Ticket #1"), "{opened}");
     at.set(at.get() + SignedDuration::from_secs(115));
-    step(engine, "telegram", OWNER, say("/reply 1 No, sorry!"));
+    step(engine, Channel::Telegram, OWNER, say("/reply 1 No, sorry!"));
     // Matrix: a cart and a checkout, abandoned.
     for input in [
         Input::Start,
@@ -106,7 +107,7 @@ fn script(engine: &mut Engine) {
         press("checkout"),
         press("cancel"),
     ] {
-        step(engine, "matrix", "!c:example.org", input);
+        step(engine, Channel::Matrix, "!c:example.org", input);
     }
 }
 
@@ -198,7 +199,7 @@ fn the_figures_are_exact_per_channel() {
     // The owner's /stats shows the same figures.
     let text = run(
         &mut engine,
-        "telegram",
+        Channel::Telegram,
         OWNER,
         Input::Text("/stats 7".into()),
         later,
@@ -271,7 +272,7 @@ fn a_backup_taken_under_write_load_is_consistent() {
                 let chat = format!("load-{}", n % 50);
                 run(
                     &mut engine,
-                    "telegram",
+                    Channel::Telegram,
                     &chat,
                     Input::Text(format!("castle {n}")),
                     noon(),

@@ -5,6 +5,7 @@ mod support;
 
 use std::sync::Barrier;
 
+use shopbot::channel::Channel;
 use shopbot::shop::Money;
 use shopbot::store::{PlaceOutcome, SCHEMA_VERSION, Store, StoreError, Tx};
 use support::{assert_integrity, count, db, line, order, place, raw, stock, synced, user_version};
@@ -15,7 +16,7 @@ fn reopening_keeps_data_and_schema_version() {
     {
         let mut store = synced(&path, &[("mug", 3)]);
         store
-            .write(|tx| tx.save_session("telegram", "42", r#"{"step":"cart"}"#, 10))
+            .write(|tx| tx.save_session(Channel::Telegram, "42", r#"{"step":"cart"}"#, 10))
             .expect("save");
     }
     assert_eq!(user_version(&path), SCHEMA_VERSION);
@@ -23,7 +24,7 @@ fn reopening_keeps_data_and_schema_version() {
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     assert_eq!(stock(&store, "mug"), Some(3));
     let data = store
-        .write(|tx| tx.load_session("telegram", "42"))
+        .write(|tx| tx.load_session(Channel::Telegram, "42"))
         .expect("load");
     assert_eq!(data.as_deref(), Some(r#"{"step":"cart"}"#));
     let mode: String = raw(&path)
@@ -56,17 +57,17 @@ fn sessions_save_load_and_overwrite() {
     let mut store = Store::open(&path).expect("open");
     store
         .write(|tx| {
-            assert_eq!(tx.load_session("telegram", "1")?, None);
-            tx.save_session("telegram", "1", r#"{"v":1}"#, 1)?;
-            tx.save_session("matrix", "1", r#"{"v":"m"}"#, 1)?;
-            tx.save_session("telegram", "1", r#"{"v":2}"#, 2)
+            assert_eq!(tx.load_session(Channel::Telegram, "1")?, None);
+            tx.save_session(Channel::Telegram, "1", r#"{"v":1}"#, 1)?;
+            tx.save_session(Channel::Matrix, "1", r#"{"v":"m"}"#, 1)?;
+            tx.save_session(Channel::Telegram, "1", r#"{"v":2}"#, 2)
         })
         .expect("write");
     let (tg, mx) = store
         .write(|tx| {
             Ok((
-                tx.load_session("telegram", "1")?,
-                tx.load_session("matrix", "1")?,
+                tx.load_session(Channel::Telegram, "1")?,
+                tx.load_session(Channel::Matrix, "1")?,
             ))
         })
         .expect("read");
@@ -80,8 +81,8 @@ fn write_rolls_back_when_the_closure_fails() {
     let (_dir, path) = db();
     let mut store = Store::open(&path).expect("open");
     let failed = store.write(|tx| {
-        tx.save_session("telegram", "1", "{}", 1)?;
-        tx.push_outbox("telegram", "1", "{}", 1, &[])?;
+        tx.save_session(Channel::Telegram, "1", "{}", 1)?;
+        tx.push_outbox(Channel::Telegram, "1", "{}", 1, &[])?;
         Err::<(), _>(StoreError::Corrupt {
             what: "test".to_owned(),
             detail: "forced".to_owned(),
@@ -98,18 +99,18 @@ fn inbox_dedupes_events_per_channel() {
     let mut store = Store::open(&path).expect("open");
     let first = store
         .write(|tx| {
-            let seen = tx.inbox_seen("telegram", "update-7")?;
-            tx.inbox_record("telegram", "9", "update-7", 5)?;
+            let seen = tx.inbox_seen(Channel::Telegram, "update-7")?;
+            tx.inbox_record(Channel::Telegram, "9", "update-7", 5)?;
             Ok(seen)
         })
         .expect("first");
     assert!(!first);
     let (again, other) = store
         .write(|tx| {
-            tx.inbox_record("telegram", "9", "update-7", 6)?; // recording twice is harmless
+            tx.inbox_record(Channel::Telegram, "9", "update-7", 6)?; // recording twice is harmless
             Ok((
-                tx.inbox_seen("telegram", "update-7")?,
-                tx.inbox_seen("matrix", "update-7")?,
+                tx.inbox_seen(Channel::Telegram, "update-7")?,
+                tx.inbox_seen(Channel::Matrix, "update-7")?,
             ))
         })
         .expect("second");
@@ -232,7 +233,7 @@ fn a_short_line_sells_nothing() {
         .write(|tx| {
             let outcome = tx.place_order(&new)?;
             // The rest of the transaction still commits.
-            tx.push_outbox("telegram", "42", r#"{"text":"sold out"}"#, 1, &[])?;
+            tx.push_outbox(Channel::Telegram, "42", r#"{"text":"sold out"}"#, 1, &[])?;
             Ok(outcome)
         })
         .expect("write");
@@ -345,12 +346,12 @@ fn customer_orders_are_the_latest_ten() {
         &mut store,
         &order("b", "2", vec![line("mug", None, 100, 1)]),
     );
-    let mine = store.orders_of("telegram", "1").expect("orders_of");
+    let mine = store.orders_of(Channel::Telegram, "1").expect("orders_of");
     assert_eq!(mine.len(), 10);
     assert!(mine.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     assert!(mine.iter().all(|o| o.chat_id == "1"));
     let in_tx = store
-        .write(|tx: &Tx<'_>| tx.orders_of("telegram", "1"))
+        .write(|tx: &Tx<'_>| tx.orders_of(Channel::Telegram, "1"))
         .expect("tx");
     assert_eq!(in_tx, mine);
     assert_eq!(store.orders(None).expect("all").len(), 13);
@@ -363,14 +364,20 @@ fn outbox_keeps_order_and_marks_sent() {
     let ids = store
         .write(|tx| {
             Ok([
-                tx.push_outbox("telegram", "1", r#"{"n":1}"#, 1, &[])?.id,
-                tx.push_outbox("matrix", "1", r#"{"n":2}"#, 1, &[])?.id,
-                tx.push_outbox("telegram", "2", r#"{"n":3}"#, 2, &[])?.id,
-                tx.push_outbox("telegram", "1", r#"{"n":4}"#, 3, &[])?.id,
+                tx.push_outbox(Channel::Telegram, "1", r#"{"n":1}"#, 1, &[])?
+                    .id,
+                tx.push_outbox(Channel::Matrix, "1", r#"{"n":2}"#, 1, &[])?
+                    .id,
+                tx.push_outbox(Channel::Telegram, "2", r#"{"n":3}"#, 2, &[])?
+                    .id,
+                tx.push_outbox(Channel::Telegram, "1", r#"{"n":4}"#, 3, &[])?
+                    .id,
             ])
         })
         .expect("push");
-    let pending = store.pending_outbox("telegram", 10).expect("pending");
+    let pending = store
+        .pending_outbox(Channel::Telegram, 10)
+        .expect("pending");
     let got: Vec<_> = pending.iter().map(|r| r.id).collect();
     assert_eq!(got, [ids[0], ids[2], ids[3]]);
     // Each row has its own random transaction id, kept with it.
@@ -383,17 +390,29 @@ fn outbox_keeps_order_and_marks_sent() {
     );
     assert_eq!(pending[1].chat_id, "2");
     assert_eq!(pending[1].payload, r#"{"n":3}"#);
-    assert_eq!(store.pending_outbox("telegram", 2).expect("limit").len(), 2);
+    assert_eq!(
+        store
+            .pending_outbox(Channel::Telegram, 2)
+            .expect("limit")
+            .len(),
+        2
+    );
 
     store.mark_sent(ids[0], 9).expect("mark");
     let got: Vec<_> = store
-        .pending_outbox("telegram", 10)
+        .pending_outbox(Channel::Telegram, 10)
         .expect("pending")
         .iter()
         .map(|r| r.id)
         .collect();
     assert_eq!(got, [ids[2], ids[3]]);
-    assert_eq!(store.pending_outbox("matrix", 10).expect("matrix").len(), 1);
+    assert_eq!(
+        store
+            .pending_outbox(Channel::Matrix, 10)
+            .expect("matrix")
+            .len(),
+        1
+    );
     assert_integrity(&path);
 }
 
@@ -402,7 +421,7 @@ fn unanswered_questions_are_kept() {
     let (_dir, path) = db();
     let mut store = Store::open(&path).expect("open");
     store
-        .write(|tx| tx.record_unanswered("telegram", "do you ship to Mars?", "en", 4))
+        .write(|tx| tx.record_unanswered(Channel::Telegram, "do you ship to Mars?", "en", 4))
         .expect("record");
     assert_eq!(count(&path, "unanswered"), 1);
 }
@@ -434,7 +453,7 @@ fn corrupted_order_fields_are_an_error_not_a_panic() {
     raw(&path)
         .execute_batch("UPDATE orders SET fields = '{}'; UPDATE order_items SET qty = 9999999999")
         .expect("corrupt");
-    assert!(store.orders_of("telegram", "1").is_err());
+    assert!(store.orders_of(Channel::Telegram, "1").is_err());
 }
 
 #[test]
@@ -447,12 +466,12 @@ fn a_restored_backup_never_gives_a_new_message_an_old_transaction_id() {
     shopbot::store::backup(&path, &copy).expect("backup");
     let menu = r#"{"text":"What would you like to do?"}"#;
     let first = store
-        .write(|tx| tx.push_outbox("matrix", "!room", menu, 1, &[]))
+        .write(|tx| tx.push_outbox(Channel::Matrix, "!room", menu, 1, &[]))
         .expect("push");
     drop(store);
     let mut restored = Store::open(&copy).expect("open the backup");
     let again = restored
-        .write(|tx| tx.push_outbox("matrix", "!room", menu, 2, &[]))
+        .write(|tx| tx.push_outbox(Channel::Matrix, "!room", menu, 2, &[]))
         .expect("push");
     assert_eq!((again.id, &again.payload), (first.id, &first.payload));
     assert_ne!(again.txn, first.txn);

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::channel::Channel;
 use crate::engine::{Engine, EngineError, OutboxRow, SharedEngine};
 
 pub(crate) use retry::wait_or_stop;
@@ -116,7 +117,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// them is logged and reads as nothing to send (the next round tries again).
 pub(crate) async fn pending(
     engine: &SharedEngine,
-    channel: &'static str,
+    channel: Channel,
     limit: usize,
 ) -> Vec<OutboxRow> {
     match blocking(engine, move |engine| engine.pending_outbox(channel, limit)).await {
@@ -135,7 +136,7 @@ pub(crate) async fn pending(
 pub(crate) async fn record_delivery(
     engine: &SharedEngine,
     stop: &watch::Receiver<bool>,
-    channel: &'static str,
+    channel: Channel,
     write: impl Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync + 'static,
 ) -> bool {
     let write = Arc::new(write);

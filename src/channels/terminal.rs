@@ -10,11 +10,12 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use crate::channel::Channel;
 use crate::conversation::{Input, Reply};
 use crate::engine::{Chat, Engine, EngineError, Event, Outgoing, outgoing_of};
 
-/// The channel name in the database.
-pub const CHANNEL: &str = "terminal";
+/// This adapter's channel.
+pub const CHANNEL: Channel = Channel::Terminal;
 
 /// Talks to the shop until end of input or `/quit`; `clock` tells the time
 /// (`Timestamp::now` outside tests).

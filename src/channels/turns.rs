@@ -19,6 +19,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+use crate::channel::Channel;
 use crate::channels::retry::Policy;
 use crate::channels::{blocking, wait_or_stop};
 use crate::engine::{Origin, SharedEngine};
@@ -60,7 +61,7 @@ pub enum Settled {
 pub async fn settle<F, Fut>(
     engine: &SharedEngine,
     stop: &watch::Receiver<bool>,
-    channel: &'static str,
+    channel: Channel,
     origin: &Origin,
     attempt: F,
 ) -> Settled
@@ -76,7 +77,7 @@ pub async fn settle_paced<F, Fut>(
     pace: Pace,
     engine: &SharedEngine,
     stop: &watch::Receiver<bool>,
-    channel: &'static str,
+    channel: Channel,
     origin: &Origin,
     mut attempt: F,
 ) -> Settled
@@ -100,7 +101,7 @@ where
         tries = tries.saturating_add(1);
         let delay = backoff.next_delay();
         tracing::warn!(
-            channel,
+            %channel,
             chat = origin.chat_id.as_deref().unwrap_or("?"),
             tries,
             "a turn failed ({error}); trying again in {} ms",
@@ -118,7 +119,7 @@ where
 /// Probes the database; when it writes, gives up on the event. True if given up.
 async fn give_up(
     engine: &SharedEngine,
-    channel: &'static str,
+    channel: Channel,
     origin: &Origin,
     tries: u32,
     error: &str,
@@ -128,7 +129,7 @@ async fn give_up(
         Some(Ok(())) => {}
         Some(Err(e)) => {
             tracing::error!(
-                channel,
+                %channel,
                 "the database cannot write ({e}); waiting for it, nothing is skipped"
             );
             return false;
@@ -144,7 +145,7 @@ async fn give_up(
     match given_up {
         Some(Ok(_)) => {
             tracing::error!(
-                channel,
+                %channel,
                 chat = origin.chat_id.as_deref().unwrap_or("?"),
                 key = origin.key.as_deref().unwrap_or("?"),
                 tries,
@@ -155,7 +156,7 @@ async fn give_up(
         }
         Some(Err(e)) => {
             tracing::error!(
-                channel,
+                %channel,
                 "cannot record giving up on an event ({e}); trying again"
             );
             false
@@ -216,10 +217,17 @@ mod tests {
         let (_stop_tx, stop) = watch::channel(false);
         let tries = Arc::new(AtomicU32::new(0));
         let counted = Arc::clone(&tries);
-        let settled = settle_paced(QUICK, &engine, &stop, "telegram", &origin(), move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async { panic!("a poison message") }
-        })
+        let settled = settle_paced(
+            QUICK,
+            &engine,
+            &stop,
+            Channel::Telegram,
+            &origin(),
+            move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { panic!("a poison message") }
+            },
+        )
         .await;
         assert_eq!(settled, Settled::GaveUp);
         assert_eq!(tries.load(Ordering::SeqCst), QUICK.probe_after);
@@ -229,9 +237,14 @@ mod tests {
             "SELECT COUNT(*) FROM outbox WHERE chat_id = '42' AND payload LIKE '%went wrong%'";
         assert_eq!(count(dir.path(), sql), 1, "one apology");
         // Given up once: the same event again (a restart) apologises no more.
-        let again = settle_paced(QUICK, &engine, &stop, "telegram", &origin(), || async {
-            Err::<(), _>("still failing".to_owned())
-        })
+        let again = settle_paced(
+            QUICK,
+            &engine,
+            &stop,
+            Channel::Telegram,
+            &origin(),
+            || async { Err::<(), _>("still failing".to_owned()) },
+        )
         .await;
         assert_eq!(again, Settled::GaveUp);
         assert_eq!(count(dir.path(), sql), 1, "no second apology");
@@ -257,16 +270,23 @@ mod tests {
         let waiting = tokio::spawn({
             let engine = Arc::clone(&engine);
             async move {
-                settle_paced(QUICK, &engine, &stop, "matrix", &origin(), move || {
-                    let n = counted.fetch_add(1, Ordering::SeqCst);
-                    async move {
-                        if n < 30 {
-                            Err("database or disk is full".to_owned())
-                        } else {
-                            Ok(())
+                settle_paced(
+                    QUICK,
+                    &engine,
+                    &stop,
+                    Channel::Matrix,
+                    &origin(),
+                    move || {
+                        let n = counted.fetch_add(1, Ordering::SeqCst);
+                        async move {
+                            if n < 30 {
+                                Err("database or disk is full".to_owned())
+                            } else {
+                                Ok(())
+                            }
                         }
-                    }
-                })
+                    },
+                )
                 .await
             }
         });
@@ -292,9 +312,14 @@ mod tests {
             ..QUICK
         };
         let waiting = tokio::spawn(async move {
-            settle_paced(pace, &engine, &stop, "telegram", &origin(), || async {
-                Err::<(), _>("busy".to_owned())
-            })
+            settle_paced(
+                pace,
+                &engine,
+                &stop,
+                Channel::Telegram,
+                &origin(),
+                || async { Err::<(), _>("busy".to_owned()) },
+            )
             .await
         });
         tokio::time::sleep(Duration::from_millis(50)).await;

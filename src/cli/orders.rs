@@ -79,7 +79,7 @@ pub(super) fn write_csv(out: &mut impl Write, orders: &[Order]) -> Result<()> {
             o.number.clone(),
             date_of(o.created_at, None),
             o.status.to_string(),
-            o.channel.clone(),
+            o.channel.to_string(),
             o.chat_id.clone(),
             field("name"),
             field("phone"),

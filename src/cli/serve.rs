@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::{db_path, open_engine};
+use crate::channel::Channel;
 use crate::shop::Shop;
 
 /// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
@@ -14,10 +15,10 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let matrix = shop.file.matrix.clone();
     let mut names = Vec::new();
     if telegram.is_some() {
-        names.push("telegram");
+        names.push(Channel::Telegram);
     }
     if matrix.is_some() {
-        names.push("matrix");
+        names.push(Channel::Matrix);
     }
     if names.is_empty() {
         bail!(
@@ -41,10 +42,11 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     }
     let mut engine = open_engine(shop, Some(&db))?;
     engine.set_channels(&names);
+    let listed: Vec<&str> = names.iter().map(|c| c.as_str()).collect();
     eprintln!(
         "shopbot: \"{name}\", {products} products; database {}; channels: {}; ready in {} ms",
         db.display(),
-        names.join(", "),
+        listed.join(", "),
         started.elapsed().as_millis()
     );
     let engine = engine.shared();

@@ -3,6 +3,7 @@
 
 use super::cart::{coupon_problem, order_lines, totals};
 use super::{Action, Button, CheckoutDraft, Cx, Effect, Invoice, OrderDraft, Reply, Step, render};
+use crate::channel::Channel;
 use crate::shop::{CheckoutField, FieldKind, Payment, PaymentKind, Phrase, Shop};
 
 /// Checks one checkout answer; the error is a phrase key.
@@ -51,11 +52,11 @@ pub fn check_field(kind: FieldKind, value: &str) -> Result<String, Phrase> {
 
 /// The payment methods a customer on `channel` can use: Telegram Payments only on
 /// Telegram (all of them if that would leave none).
-fn payment_methods<'s>(shop: &'s Shop, channel: &str) -> Vec<&'s Payment> {
+fn payment_methods(shop: &Shop, channel: Option<Channel>) -> Vec<&Payment> {
     let all = &shop.file.payment;
     let usable: Vec<_> = all
         .iter()
-        .filter(|p| p.kind != PaymentKind::Telegram || channel == "telegram")
+        .filter(|p| p.kind != PaymentKind::Telegram || channel == Some(Channel::Telegram))
         .collect();
     if usable.is_empty() {
         all.iter().collect()
@@ -252,7 +253,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn ask_payment(&mut self) {
-        let methods = payment_methods(self.shop, &self.s.channel);
+        let methods = payment_methods(self.shop, self.s.channel);
         if let [only] = methods.as_slice() {
             self.s.checkout.payment = Some(only.id.clone());
             self.ask_confirm();
@@ -273,7 +274,7 @@ impl Cx<'_> {
 
     pub(super) fn payment_chosen(&mut self, id: &str) {
         if self.s.step != Step::ChoosePayment
-            || !payment_methods(self.shop, &self.s.channel)
+            || !payment_methods(self.shop, self.s.channel)
                 .iter()
                 .any(|p| p.id == id)
         {

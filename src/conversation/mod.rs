@@ -3,7 +3,7 @@
 //! No I/O, no clock, no database, no platform types: everything a customer can do
 //! is decided here and returned as replies and effects, which the engine applies.
 //! [`run`] carries a turn's effects out through an [`Executor`] (the engine's
-//! SQLite one, or a test's in-memory one) and feeds the answers back in.
+//! `SQLite` one, or a test's in-memory one) and feeds the answers back in.
 //!
 //! - `io.rs`: what goes in and comes out ([`Input`], [`Reply`], [`Effect`], [`Turn`]).
 //! - `dispatch.rs`: where an input goes (commands, buttons, typed text, answers).

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::channel::Channel;
+
 /// One customer's conversation: where they are, their cart and their checkout so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -12,8 +14,8 @@ pub struct Session {
     pub id: String,
     /// The channel the customer uses (set by the engine): some payment methods
     /// exist on one channel only.
-    #[serde(default)]
-    pub channel: String,
+    #[serde(default, with = "crate::channel::word_or_empty")]
+    pub channel: Option<Channel>,
     /// The customer's language.
     pub lang: String,
     pub step: Step,
@@ -43,7 +45,7 @@ impl Session {
     pub fn new(lang: &str, id: &str) -> Self {
         Self {
             id: id.to_owned(),
-            channel: String::new(),
+            channel: None,
             lang: lang.to_owned(),
             step: Step::Menu,
             cart: Vec::new(),

@@ -7,6 +7,7 @@ use super::outbox::{push, queue_replies, queue_replies_about};
 use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
+use crate::channel::Channel;
 use crate::conversation::{self, Aside, Facts, Input, Reply, Session, Turn};
 use crate::owner::Command;
 use crate::shop::{Phrase, Shop, StockLevels};
@@ -16,7 +17,7 @@ use crate::store::{OutboxRow, Tx};
 pub(super) struct TurnCx<'t, 'c> {
     pub(super) tx: &'t Tx<'c>,
     pub(super) shop: &'t Shop,
-    pub(super) channels: &'t [&'static str],
+    pub(super) channels: &'t [Channel],
     pub(super) now: Timestamp,
     pub(super) cached: &'t StockLevels,
     pub(super) fresh_stock: &'t mut Option<StockLevels>,
@@ -28,7 +29,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
     pub(super) fn new(
         tx: &'t Tx<'c>,
         shop: &'t Shop,
-        channels: &'t [&'static str],
+        channels: &'t [Channel],
         now: Timestamp,
         cached: &'t StockLevels,
         fresh_stock: &'t mut Option<StockLevels>,
@@ -60,15 +61,22 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         notice: &owner::Notice,
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let mut rows = Vec::new();
-        for (channel, chat_id) in owner::destinations(self.tx, self.shop, self.channels)? {
+        for to in owner::destinations(self.tx, self.shop, self.channels)? {
             let out = Outgoing {
                 reply: notice.reply.clone(),
                 edit: None,
                 first_number: 1,
                 ticket: notice.ticket,
             };
-            let about = [(about.channel, about.chat_id)];
-            rows.push(push(self.tx, &channel, &chat_id, &out, self.now, &about)?);
+            let about = [about.key()];
+            rows.push(push(
+                self.tx,
+                to.channel,
+                &to.chat_id,
+                &out,
+                self.now,
+                &about,
+            )?);
         }
         Ok(rows)
     }
@@ -107,20 +115,21 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             pressed: None,
             ..event
         };
-        let about: Vec<(&str, &str)> = outcome
-            .about
-            .iter()
-            .map(|(channel, chat_id)| (channel.as_str(), chat_id.as_str()))
-            .collect();
-        let mut rows =
-            queue_replies_about(self.tx, chat, event, outcome.replies, self.now, &about)?;
+        let mut rows = queue_replies_about(
+            self.tx,
+            chat,
+            event,
+            outcome.replies,
+            self.now,
+            &outcome.about,
+        )?;
         if outcome.stock_changed {
             self.refresh_stock()?;
         }
         for to in outcome.customers {
             let customer = Chat {
-                channel: &to.channel,
-                chat_id: &to.chat_id,
+                channel: to.customer.channel,
+                chat_id: &to.customer.chat_id,
             };
             rows.extend(self.converse(customer, Event::default(), &to.input)?);
         }
@@ -263,7 +272,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         fresh: bool,
     ) -> Result<Vec<OutboxRow>, EngineError> {
         let (shop, tx, now) = (self.shop, self.tx, self.now);
-        chat.channel.clone_into(&mut session.channel);
+        session.channel = Some(chat.channel);
         record_input(tx, chat, &session, input, now)?;
         let mut notices = Vec::new();
         let mut exec = Exec {

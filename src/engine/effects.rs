@@ -186,7 +186,7 @@ impl TurnCx<'_, '_> {
     pub(super) fn forget(&mut self, chat: Chat<'_>) -> Result<(), EngineError> {
         let orders = self.tx.forget(chat.channel, chat.chat_id)?;
         tracing::info!(
-            channel = chat.channel,
+            channel = %chat.channel,
             orders,
             "a customer's data was erased"
         );

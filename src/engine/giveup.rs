@@ -7,6 +7,7 @@
 use jiff::Timestamp;
 
 use super::{Chat, Engine, EngineError, Event, TurnCx};
+use crate::channel::Channel;
 use crate::owner;
 use crate::shop::Phrase;
 use crate::store::OutboxRow;
@@ -43,7 +44,7 @@ impl Engine {
     /// messages queued.
     pub fn give_up(
         &mut self,
-        channel: &str,
+        channel: Channel,
         origin: &Origin,
         tries: u32,
         error: &str,

@@ -4,7 +4,7 @@
 //!
 //! The engine decides nothing: it loads, calls the pure code, applies, commits.
 //! `dispatch.rs` routes a turn (owner, customer, flooded), `effects.rs` applies
-//! the conversation's effects (the SQLite [`crate::conversation::Executor`]),
+//! the conversation's effects (the `SQLite` [`crate::conversation::Executor`]),
 //! `owner.rs` loads an owner command's view and applies its writes,
 //! `session.rs` loads the session and builds orders, `outbox.rs` queues and
 //! decodes messages, `lookup.rs` is all a channel adapter may ask,
@@ -16,6 +16,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Input, Reply};
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::Command;
@@ -50,10 +51,18 @@ pub enum EngineError {
 }
 
 /// Who a turn is for: the channel and the chat, as text (Matrix ids are strings).
+/// Borrowed for one turn; [`ChatKey`] is the owned name of a chat.
 #[derive(Debug, Clone, Copy)]
 pub struct Chat<'a> {
-    pub channel: &'a str,
+    pub channel: Channel,
     pub chat_id: &'a str,
+}
+
+impl Chat<'_> {
+    /// The owned key of this chat.
+    pub fn key(self) -> ChatKey {
+        ChatKey::new(self.channel, self.chat_id)
+    }
 }
 
 /// Where an input came from on its platform.
@@ -119,7 +128,7 @@ pub struct Engine {
     stock: StockLevels,
     store: Store,
     /// The channels that are running: owner notices go only where they can arrive.
-    channels: Vec<&'static str>,
+    channels: Vec<Channel>,
     flood: FloodGuard,
 }
 
@@ -140,7 +149,7 @@ impl Engine {
 
     /// Names the channels that are running (`telegram`, `matrix`): owner
     /// notices are queued for these only.
-    pub fn set_channels(&mut self, channels: &[&'static str]) {
+    pub fn set_channels(&mut self, channels: &[Channel]) {
         self.channels = channels.to_vec();
     }
 
@@ -161,7 +170,7 @@ impl Engine {
     }
 
     /// Whether `sender` is one of the shop's owners on `channel`.
-    pub fn is_owner(&self, channel: &str, sender: &str) -> bool {
+    pub fn is_owner(&self, channel: Channel, sender: &str) -> bool {
         owner::is_owner(&self.shop, channel, sender)
     }
 

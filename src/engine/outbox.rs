@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 
 use super::{Chat, Engine, EngineError, Event, Outgoing};
+use crate::channel::{Channel, ChatKey};
 use crate::conversation::Reply;
 use crate::store::{OutboxRow, Tx};
 
@@ -12,7 +13,7 @@ impl Engine {
     /// Up to `limit` unsent outbox rows of `channel`, oldest first.
     pub fn pending_outbox(
         &self,
-        channel: &str,
+        channel: Channel,
         limit: usize,
     ) -> Result<Vec<OutboxRow>, EngineError> {
         Ok(self.store.pending_outbox(channel, limit)?)
@@ -21,7 +22,7 @@ impl Engine {
     /// Up to `limit` unsent outbox rows of one chat, oldest first.
     pub fn pending_outbox_of(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         limit: usize,
     ) -> Result<Vec<OutboxRow>, EngineError> {
@@ -40,7 +41,7 @@ impl Engine {
         &mut self,
         id: i64,
         now: i64,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         shown: &[String],
     ) -> Result<(), EngineError> {
@@ -55,7 +56,7 @@ impl Engine {
     /// Notes that a customer cannot be reached (they blocked the bot, say).
     pub fn mark_unreachable(
         &mut self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         reason: &str,
         now: i64,
@@ -68,11 +69,11 @@ impl Engine {
 /// quotes when that is someone else (an owner notice).
 pub(super) fn push(
     tx: &Tx<'_>,
-    channel: &str,
+    channel: Channel,
     chat_id: &str,
     out: &Outgoing,
     now: Timestamp,
-    about: &[(&str, &str)],
+    about: &[ChatKey],
 ) -> Result<OutboxRow, EngineError> {
     let payload = serde_json::to_string(out)?;
     Ok(tx.push_outbox(channel, chat_id, &payload, now.as_second(), about)?)
@@ -98,7 +99,7 @@ pub(super) fn queue_replies_about(
     event: Event<'_>,
     replies: Vec<Reply>,
     now: Timestamp,
-    about: &[(&str, &str)],
+    about: &[ChatKey],
 ) -> Result<Vec<OutboxRow>, EngineError> {
     let edit = match (event.pressed, replies.as_slice()) {
         (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {

@@ -7,6 +7,7 @@
 
 use jiff::Timestamp;
 
+use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Session, TicketWait};
 use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED};
 pub(crate) use crate::owner::{
@@ -40,14 +41,10 @@ pub(crate) fn unknown_reply() -> Outcome {
     core::unknown_reply().into_outcome(false)
 }
 
-/// Where owner notices go: `(channel, chat)` for each running channel.
-pub(crate) fn destinations(
-    tx: &Tx<'_>,
-    shop: &Shop,
-    channels: &[&str],
-) -> Result<Vec<(String, String)>> {
+/// Where owner notices go: one chat for each running channel's owners.
+pub(crate) fn destinations(tx: &Tx<'_>, shop: &Shop, channels: &[Channel]) -> Result<Vec<ChatKey>> {
     let rooms = if core::needs_matrix_rooms(shop, channels) {
-        tx.owner_rooms("matrix", &shop.file.owners.matrix)?
+        tx.owner_rooms(Channel::Matrix, &shop.file.owners.matrix)?
     } else {
         Vec::new()
     };
@@ -68,7 +65,7 @@ pub(crate) fn ticket_notice(
     session: &Session,
     wait: &TicketWait,
 ) -> Result<Notice> {
-    let history = tx.recent_history(&ticket.channel, &ticket.chat_id, core::CONTEXT_LINES)?;
+    let history = tx.recent_history(ticket.channel, &ticket.chat_id, core::CONTEXT_LINES)?;
     Ok(core::ticket_notice(shop, ticket, session, &history, wait))
 }
 

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::{Chat, Engine, EngineError, Event, TurnCx};
+use crate::channel::ChatKey;
 use crate::conversation::{Input, Session};
 
 /// How long an event's key is kept to recognise it delivered again: Telegram
@@ -15,8 +16,7 @@ pub const INBOX_KEEP_SECONDS: i64 = 7 * 86_400;
 struct DueFollowup {
     kind: &'static str,
     reference: String,
-    channel: String,
-    chat_id: String,
+    customer: ChatKey,
 }
 
 impl Engine {
@@ -40,7 +40,7 @@ impl Engine {
                 Ok(false) => {}
                 Err(e) => {
                     tracing::error!(
-                        channel = %due.channel,
+                        channel = %due.customer.channel,
                         kind = due.kind,
                         "a follow-up failed; it is tried again at the next round: {e}"
                     );
@@ -70,27 +70,23 @@ impl Engine {
                     let Ok(session) = serde_json::from_str::<Session>(&cart.data) else {
                         continue;
                     };
-                    if channels.contains(&cart.channel.as_str()) {
+                    if channels.contains(&cart.channel) {
                         due.push(DueFollowup {
                             kind: "cart",
                             reference: format!("{}:{}", session.id, session.checkouts),
-                            channel: cart.channel,
-                            chat_id: cart.chat_id,
+                            customer: ChatKey::new(cart.channel, cart.chat_id),
                         });
                     }
                 }
             }
             if let Some(hours) = feedback {
                 let due_before = at - i64::from(hours) * 3_600;
-                for (order, channel, chat_id) in
-                    tx.delivered_between(due_before - late, due_before)?
-                {
-                    if channels.contains(&channel.as_str()) {
+                for (order, customer) in tx.delivered_between(due_before - late, due_before)? {
+                    if channels.contains(&customer.channel) {
                         due.push(DueFollowup {
                             kind: "feedback",
                             reference: order,
-                            channel,
-                            chat_id,
+                            customer,
                         });
                     }
                 }
@@ -112,7 +108,7 @@ impl Engine {
             ..
         } = self;
         let sent = store.write_with(|tx| -> Result<bool, EngineError> {
-            let (channel, chat_id) = (due.channel.as_str(), due.chat_id.as_str());
+            let (channel, chat_id) = (due.customer.channel, due.customer.chat_id.as_str());
             if !tx.claim_followup(due.kind, channel, chat_id, &due.reference, now.as_second())? {
                 return Ok(false);
             }

@@ -29,7 +29,7 @@ pub(super) fn load_session_fresh(
     Ok(match parsed {
         Some(Ok(session)) => (session, false),
         Some(Err(e)) => {
-            tracing::warn!(channel = chat.channel, "unreadable session replaced: {e}");
+            tracing::warn!(channel = %chat.channel, "unreadable session replaced: {e}");
             (
                 Session::new(shop.default_language(), &session_id(now)),
                 false,
@@ -59,7 +59,7 @@ pub(super) fn new_order(
             "{}:{}:{}:{}",
             chat.channel, chat.chat_id, session.id, draft.checkout
         ),
-        channel: chat.channel.to_owned(),
+        channel: chat.channel,
         chat_id: chat.chat_id.to_owned(),
         lines: draft.lines,
         subtotal: draft.totals.subtotal,

@@ -65,9 +65,8 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
             let customers: Vec<ToCustomer> = view
                 .consenting
                 .into_iter()
-                .map(|(channel, chat_id)| ToCustomer {
-                    channel,
-                    chat_id,
+                .map(|customer| ToCustomer {
+                    customer,
                     input: Input::Marketing(text.clone()),
                 })
                 .collect();
@@ -93,10 +92,9 @@ fn close(number: i64, ticket: Option<Ticket>) -> OwnerTurn {
                 "Ticket #{number} closed. {} is back with the bot.",
                 t.customer
             ))],
-            about: vec![(t.channel.clone(), t.chat_id.clone())],
+            about: vec![t.key()],
             customers: vec![ToCustomer {
-                channel: t.channel,
-                chat_id: t.chat_id,
+                customer: t.key(),
                 input: Input::TicketClosed,
             }],
             effects: vec![OwnerEffect::CloseTicket(number)],
@@ -109,16 +107,13 @@ fn tickets(open: Vec<Ticket>) -> OwnerTurn {
         return OwnerTurn::say("No open tickets.");
     }
     let mut text = format!("Open tickets ({}):", open.len());
-    let about = open
-        .iter()
-        .map(|t| (t.channel.clone(), t.chat_id.clone()))
-        .collect();
+    let about = open.iter().map(Ticket::key).collect();
     for t in open {
         let _ = write!(
             text,
             "\n#{} · {} · {}",
             t.number,
-            channel_name(&t.channel),
+            channel_name(t.channel),
             t.customer
         );
         if let Some(q) = &t.question {
@@ -150,11 +145,7 @@ fn orders(shop: &Shop, orders: &[Order]) -> OwnerTurn {
     if orders.len() > 20 {
         text.push_str("\n… (`shopbot orders` lists them all)");
     }
-    let about = orders
-        .iter()
-        .take(20)
-        .map(|o| (o.channel.clone(), o.chat_id.clone()))
-        .collect();
+    let about = orders.iter().take(20).map(Order::key).collect();
     OwnerTurn {
         about,
         ..OwnerTurn::say(text)
@@ -174,7 +165,7 @@ fn order(
         "Order #{} — {} · {}",
         o.number,
         o.status,
-        channel_name(&o.channel)
+        channel_name(o.channel)
     );
     if let Some(t) = &o.tracking {
         let _ = write!(text, " · tracking {t}");
@@ -189,7 +180,7 @@ fn order(
         );
     }
     OwnerTurn {
-        about: vec![(o.placed.channel, o.placed.chat_id)],
+        about: vec![o.key()],
         ..OwnerTurn::say(text)
     }
 }
@@ -209,10 +200,9 @@ pub fn answer(number: i64, ticket: Option<Ticket>, text: &str) -> OwnerTurn {
     };
     OwnerTurn {
         replies: vec![Reply::plain(format!("✓ Sent to ticket #{number}{note}."))],
-        about: vec![(ticket.channel.clone(), ticket.chat_id.clone())],
+        about: vec![ticket.key()],
         customers: vec![ToCustomer {
-            channel: ticket.channel,
-            chat_id: ticket.chat_id,
+            customer: ticket.key(),
             input: Input::OwnerAnswer(text.to_owned()),
         }],
         effects: vec![OwnerEffect::TicketAnswered(number)],
@@ -272,10 +262,9 @@ pub fn status_turn(
         replies: vec![Reply::plain(format!(
             "Order #{number}: {status} — customer told.{returned}"
         ))],
-        about: vec![(before.channel.clone(), before.chat_id.clone())],
+        about: vec![before.key()],
         customers: vec![ToCustomer {
-            channel: before.channel.clone(),
-            chat_id: before.chat_id.clone(),
+            customer: before.key(),
             input: Input::OrderStatus {
                 number: number.to_owned(),
                 status,

@@ -12,6 +12,7 @@ mod notices;
 #[cfg(test)]
 mod tests;
 
+use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Input, Reply};
 use crate::shop::Shop;
 use crate::store::{Order, OrderStatus, Stats, Ticket};
@@ -29,14 +30,14 @@ pub const CONTEXT_LINES: usize = 10;
 pub const PAUSED: &str = "paused";
 
 /// Whether `sender` is one of the shop's owners on `channel`: by platform user id only.
-pub fn is_owner(shop: &Shop, channel: &str, sender: &str) -> bool {
+pub fn is_owner(shop: &Shop, channel: Channel, sender: &str) -> bool {
     let owners = &shop.file.owners;
     match channel {
-        "telegram" => sender
+        Channel::Telegram => sender
             .parse::<i64>()
             .is_ok_and(|id| owners.telegram.contains(&id)),
-        "matrix" => owners.matrix.iter().any(|o| o == sender),
-        _ => false,
+        Channel::Matrix => owners.matrix.iter().any(|o| o == sender),
+        Channel::Terminal => false,
     }
 }
 
@@ -59,8 +60,7 @@ impl Notice {
 /// A message to one customer's conversation, made by an owner's action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToCustomer {
-    pub channel: String,
-    pub chat_id: String,
+    pub customer: ChatKey,
     pub input: Input,
 }
 
@@ -74,7 +74,7 @@ pub struct Outcome {
     pub stock_changed: bool,
     /// The customers the replies quote (channel, chat): erasing one of them
     /// erases these replies too.
-    pub about: Vec<(String, String)>,
+    pub about: Vec<ChatKey>,
 }
 
 /// What the store holds that one owner command needs: the engine loads only
@@ -96,7 +96,7 @@ pub struct OwnerView {
     /// `/stock`: the live count of the key before the change, if counted.
     pub stock_before: Option<i64>,
     /// `/broadcast`: the customers who agreed to offers (channel, chat).
-    pub consenting: Vec<(String, String)>,
+    pub consenting: Vec<ChatKey>,
 }
 
 /// A write an owner's command asks for.
@@ -131,7 +131,7 @@ pub struct OwnerTurn {
     pub replies: Vec<Reply>,
     pub customers: Vec<ToCustomer>,
     /// The customers the replies quote (channel, chat).
-    pub about: Vec<(String, String)>,
+    pub about: Vec<ChatKey>,
     pub effects: Vec<OwnerEffect>,
 }
 
@@ -155,11 +155,12 @@ impl OwnerTurn {
     }
 }
 
-fn channel_name(channel: &str) -> &str {
+/// The channel as the owner's messages name it.
+fn channel_name(channel: Channel) -> &'static str {
     match channel {
-        "telegram" => "Telegram",
-        "matrix" => "Matrix",
-        other => other,
+        Channel::Telegram => "Telegram",
+        Channel::Matrix => "Matrix",
+        Channel::Terminal => Channel::Terminal.as_str(),
     }
 }
 

@@ -6,39 +6,36 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::{CONTEXT_LINES, Notice, channel_name, command, shorten};
+use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Button, Reply, Session, TicketWait, order_lines};
 use crate::report::money;
 use crate::shop::{Money, Shop};
 use crate::store::{HistoryLine, Order, OrderStatus, Ticket};
 
-/// Where owner notices go: `(channel, chat)` for each running channel.
+/// Where owner notices go: one chat for each running channel's owners.
 /// `matrix_rooms` are the owners' direct rooms the store knows, used when the
 /// shop names no Matrix room (see [`needs_matrix_rooms`]).
-pub fn destinations(
-    shop: &Shop,
-    channels: &[&str],
-    matrix_rooms: Vec<String>,
-) -> Vec<(String, String)> {
+pub fn destinations(shop: &Shop, channels: &[Channel], matrix_rooms: Vec<String>) -> Vec<ChatKey> {
     let owners = &shop.file.owners;
     let mut out = Vec::new();
-    if channels.contains(&"telegram") {
+    if channels.contains(&Channel::Telegram) {
         match owners.telegram_chat {
-            Some(group) => out.push(("telegram".to_owned(), group.to_string())),
+            Some(group) => out.push(ChatKey::new(Channel::Telegram, group.to_string())),
             None => out.extend(
                 owners
                     .telegram
                     .iter()
-                    .map(|id| ("telegram".to_owned(), id.to_string())),
+                    .map(|id| ChatKey::new(Channel::Telegram, id.to_string())),
             ),
         }
     }
-    if channels.contains(&"matrix") {
+    if channels.contains(&Channel::Matrix) {
         match &owners.matrix_room {
-            Some(room) => out.push(("matrix".to_owned(), room.clone())),
+            Some(room) => out.push(ChatKey::new(Channel::Matrix, room.clone())),
             None => out.extend(
                 matrix_rooms
                     .into_iter()
-                    .map(|room| ("matrix".to_owned(), room)),
+                    .map(|room| ChatKey::new(Channel::Matrix, room)),
             ),
         }
     }
@@ -46,8 +43,8 @@ pub fn destinations(
 }
 
 /// Whether [`destinations`] reads the owners' direct Matrix rooms.
-pub fn needs_matrix_rooms(shop: &Shop, channels: &[&str]) -> bool {
-    channels.contains(&"matrix") && shop.file.owners.matrix_room.is_none()
+pub fn needs_matrix_rooms(shop: &Shop, channels: &[Channel]) -> bool {
+    channels.contains(&Channel::Matrix) && shop.file.owners.matrix_room.is_none()
 }
 
 /// When a person will answer a ticket opened `now`; `paused` is holiday mode.
@@ -78,7 +75,7 @@ pub fn ticket_notice(
     let n = ticket.number;
     let mut text = format!(
         "🎫 Ticket #{n} — {} · {}\n",
-        channel_name(&ticket.channel),
+        channel_name(ticket.channel),
         ticket.customer
     );
     match &ticket.question {
@@ -187,7 +184,7 @@ pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
     let mut text = format!(
         "🛒 New order #{} — {} · {customer}\n",
         order.number,
-        channel_name(&order.channel)
+        channel_name(order.channel)
     );
     text.push_str(&order_body(shop, order));
     let buttons = OrderStatus::SETTABLE
@@ -215,7 +212,7 @@ pub fn paid_notice(order: &str) -> Notice {
 
 /// A message the bot could not handle however often it tried (a bug, or a
 /// message that always makes its turn fail): the customer got an apology.
-pub fn turn_failed_notice(channel: &str, customer: &str, tries: u32, error: &str) -> Notice {
+pub fn turn_failed_notice(channel: Channel, customer: &str, tries: u32, error: &str) -> Notice {
     let mut short: String = error.chars().take(300).collect();
     if short.len() < error.len() {
         short.push('…');
@@ -247,7 +244,7 @@ pub fn feedback_notice(
 }
 
 /// The flood guard slowed a customer down.
-pub fn flood_notice(channel: &str, customer: &str, ignored: u64) -> Notice {
+pub fn flood_notice(channel: Channel, customer: &str, ignored: u64) -> Notice {
     Notice::text(format!(
         "⚠️ Flood guard: a customer on {} ({customer}) is sending too many messages; \
          {ignored} ignored so far. At most one such notice a minute.",

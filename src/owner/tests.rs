@@ -27,7 +27,7 @@ fn money(text: &str) -> Money {
 fn ticket(number: i64, open: bool) -> Ticket {
     Ticket {
         number,
-        channel: "telegram".to_owned(),
+        channel: Channel::Telegram,
         chat_id: "42".to_owned(),
         customer: "Ana (@ana)".to_owned(),
         question: Some("Is the castle\nin stock?".to_owned()),
@@ -44,7 +44,7 @@ fn order(number: &str, status: OrderStatus) -> Order {
         tracking: None,
         placed: NewOrder {
             idempotency_key: format!("matrix:!room:example.org:s:{number}"),
-            channel: "matrix".to_owned(),
+            channel: Channel::Matrix,
             chat_id: "!room:example.org".to_owned(),
             lines: vec![OrderLine {
                 product_id: "castle".to_owned(),
@@ -101,7 +101,7 @@ fn tickets_lists_the_open_ones_and_quotes_their_customers() {
         text(&turn),
         "Open tickets (1):\n#3 · Telegram · Ana (@ana) — Is the castle in stock?"
     );
-    assert_eq!(turn.about, [("telegram".to_owned(), "42".to_owned())]);
+    assert_eq!(turn.about, [ChatKey::new(Channel::Telegram, "42")]);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn answering_a_ticket_keeps_odd_unicode_as_written() {
     assert_eq!(text(&turn), "✓ Sent to ticket #4.");
     assert_eq!(turn.effects, [OwnerEffect::TicketAnswered(4)]);
     assert_eq!(turn.customers[0].input, Input::OwnerAnswer(odd.to_owned()));
-    assert_eq!(turn.customers[0].chat_id, "42");
+    assert_eq!(turn.customers[0].customer.chat_id, "42");
 
     let turn = answer(4, Some(ticket(4, false)), odd);
     assert_eq!(
@@ -190,7 +190,7 @@ fn orders_and_one_order() {
         shown.ends_with("\nFeedback: ⭐⭐⭐⭐ — Lovely ✨"),
         "{shown}"
     );
-    assert_eq!(turn.about[0].0, "matrix");
+    assert_eq!(turn.about[0].channel, Channel::Matrix);
 }
 
 fn status(number: &str, to: OrderStatus, view: OwnerView) -> OwnerTurn {
@@ -347,8 +347,8 @@ fn pause_and_resume_are_one_setting() {
 fn broadcast_goes_to_the_consenting_only() {
     let view = OwnerView {
         consenting: vec![
-            ("telegram".to_owned(), "1".to_owned()),
-            ("matrix".to_owned(), "!r:x".to_owned()),
+            ChatKey::new(Channel::Telegram, "1"),
+            ChatKey::new(Channel::Matrix, "!r:x"),
         ],
         ..OwnerView::default()
     };
@@ -382,25 +382,28 @@ fn unknown_reply_sends_nothing() {
 fn destinations_use_the_known_rooms_only_without_a_matrix_room() {
     let mut shop = shop();
     shop.file.owners.telegram = vec![7, 8];
-    assert!(needs_matrix_rooms(&shop, &["telegram", "matrix"]));
-    assert!(!needs_matrix_rooms(&shop, &["telegram"]));
+    assert!(needs_matrix_rooms(
+        &shop,
+        &[Channel::Telegram, Channel::Matrix]
+    ));
+    assert!(!needs_matrix_rooms(&shop, &[Channel::Telegram]));
     let rooms = vec!["!dm:x".to_owned()];
     assert_eq!(
-        destinations(&shop, &["telegram", "matrix"], rooms.clone()),
+        destinations(&shop, &[Channel::Telegram, Channel::Matrix], rooms.clone()),
         [
-            ("telegram".to_owned(), "7".to_owned()),
-            ("telegram".to_owned(), "8".to_owned()),
-            ("matrix".to_owned(), "!dm:x".to_owned()),
+            ChatKey::new(Channel::Telegram, "7"),
+            ChatKey::new(Channel::Telegram, "8"),
+            ChatKey::new(Channel::Matrix, "!dm:x"),
         ]
     );
     shop.file.owners.telegram_chat = Some(-100);
     shop.file.owners.matrix_room = Some("!team:x".to_owned());
-    assert!(!needs_matrix_rooms(&shop, &["matrix"]));
+    assert!(!needs_matrix_rooms(&shop, &[Channel::Matrix]));
     assert_eq!(
-        destinations(&shop, &["telegram", "matrix"], rooms),
+        destinations(&shop, &[Channel::Telegram, Channel::Matrix], rooms),
         [
-            ("telegram".to_owned(), "-100".to_owned()),
-            ("matrix".to_owned(), "!team:x".to_owned()),
+            ChatKey::new(Channel::Telegram, "-100"),
+            ChatKey::new(Channel::Matrix, "!team:x"),
         ]
     );
     assert!(destinations(&shop, &[], Vec::new()).is_empty());

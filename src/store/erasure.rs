@@ -1,6 +1,7 @@
 //! Erasure across every table: `forget` (a customer's `/forget`, by their key)
 //! and `purge` (what is past its time).
 
+use crate::channel::Channel;
 use rusqlite::params;
 
 use super::{Result, Tx};
@@ -56,7 +57,7 @@ impl Tx<'_> {
     /// seller's accounts. Their events' keys stay, unattributed, until the purge.
     /// Nothing of another customer is touched. Returns how many orders were
     /// anonymised.
-    pub fn forget(&self, channel: &str, chat_id: &str) -> Result<usize> {
+    pub fn forget(&self, channel: Channel, chat_id: &str) -> Result<usize> {
         let chat = params![channel, chat_id];
         let theirs = "SELECT id FROM outbox WHERE channel = ?1 AND chat_id = ?2
              UNION SELECT row_id FROM outbox_about WHERE channel = ?1 AND chat_id = ?2";

@@ -1,6 +1,7 @@
 //! `history` (the lines of each conversation, which give a ticket its context)
 //! and `unanswered` (the questions the bot could not answer, for the seller).
 
+use crate::channel::Channel;
 use rusqlite::params;
 
 use super::{Result, Tx};
@@ -16,7 +17,7 @@ impl Tx<'_> {
     /// Keeps one line of a conversation, for a ticket's context.
     pub fn add_history(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         who: &str,
         text: &str,
@@ -33,7 +34,7 @@ impl Tx<'_> {
     /// The chat's last `limit` history lines, oldest first.
     pub fn recent_history(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         limit: usize,
     ) -> Result<Vec<HistoryLine>> {
@@ -55,7 +56,7 @@ impl Tx<'_> {
     }
 
     /// How many history lines a chat has.
-    pub fn history_count(&self, channel: &str, chat_id: &str) -> Result<i64> {
+    pub fn history_count(&self, channel: Channel, chat_id: &str) -> Result<i64> {
         Ok(self
             .tx
             .prepare_cached("SELECT COUNT(*) FROM history WHERE channel = ?1 AND chat_id = ?2")?
@@ -63,7 +64,13 @@ impl Tx<'_> {
     }
 
     /// Keeps a question the bot could not answer, for the seller to read.
-    pub fn record_unanswered(&self, channel: &str, text: &str, lang: &str, now: i64) -> Result<()> {
+    pub fn record_unanswered(
+        &self,
+        channel: Channel,
+        text: &str,
+        lang: &str,
+        now: i64,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO unanswered (channel, text, lang, created_at) VALUES (?1, ?2, ?3, ?4)",

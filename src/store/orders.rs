@@ -1,6 +1,7 @@
 //! `orders` and `order_items`: placing orders (stock decrement, idempotency),
 //! moving them through their statuses, and reading them back.
 
+use crate::channel::{Channel, ChatKey};
 use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -25,7 +26,7 @@ pub struct OrderLine {
 pub struct NewOrder {
     /// Unique per checkout: placing the same key twice gives the first order back.
     pub idempotency_key: String,
-    pub channel: String,
+    pub channel: Channel,
     pub chat_id: String,
     pub lines: Vec<OrderLine>,
     pub subtotal: Money,
@@ -82,6 +83,11 @@ impl std::ops::Deref for Order {
 }
 
 impl Order {
+    /// The customer's chat.
+    pub fn key(&self) -> ChatKey {
+        ChatKey::new(self.channel, self.chat_id.clone())
+    }
+
     /// Whether its customer erased their data (`/forget`): the order stays for the
     /// seller's accounts, but there is nobody to tell about it any more.
     pub fn customer_forgotten(&self) -> bool {
@@ -105,7 +111,7 @@ impl Store {
     }
 
     /// The customer's latest 10 orders, newest first.
-    pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+    pub fn orders_of(&self, channel: Channel, chat_id: &str) -> Result<Vec<Order>> {
         self.read(|conn| of_customer(conn, channel, chat_id))
     }
 
@@ -149,7 +155,7 @@ impl Tx<'_> {
     }
 
     /// The customer's latest 10 orders, newest first.
-    pub fn orders_of(&self, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+    pub fn orders_of(&self, channel: Channel, chat_id: &str) -> Result<Vec<Order>> {
         of_customer(&self.tx, channel, chat_id)
     }
 
@@ -210,8 +216,8 @@ impl Tx<'_> {
     }
 
     /// Orders delivered in `[from, to]` whose customer is still known: (number,
-    /// channel, chat).
-    pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, String, String)>> {
+    /// customer).
+    pub fn delivered_between(&self, from: i64, to: i64) -> Result<Vec<(String, ChatKey)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT number, channel, chat_id FROM orders
              WHERE status = ?4 AND status_at >= ?1 AND status_at <= ?2
@@ -219,7 +225,7 @@ impl Tx<'_> {
         )?;
         let rows = stmt
             .query_map(params![from, to, FORGOTTEN, OrderStatus::Delivered], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, ChatKey::new(r.get(1)?, r.get::<_, String>(2)?)))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -328,7 +334,7 @@ fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
 }
 
 /// The customer's latest orders, newest first.
-fn of_customer(conn: &Connection, channel: &str, chat_id: &str) -> Result<Vec<Order>> {
+fn of_customer(conn: &Connection, channel: Channel, chat_id: &str) -> Result<Vec<Order>> {
     query_orders(
         conn,
         &format!(

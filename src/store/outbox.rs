@@ -3,6 +3,7 @@
 //! `platform_messages` (which platform message shows which row) and
 //! `unreachable` (customers a send found unreachable).
 
+use crate::channel::{Channel, ChatKey};
 use rusqlite::{Connection, params};
 
 use super::{Result, Store, Tx};
@@ -11,7 +12,7 @@ use super::{Result, Store, Tx};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub chat_id: String,
     /// JSON of the reply.
     pub payload: String,
@@ -22,7 +23,7 @@ pub struct OutboxRow {
 
 impl Store {
     /// Up to `limit` unsent outbox rows of `channel`, oldest first.
-    pub fn pending_outbox(&self, channel: &str, limit: usize) -> Result<Vec<OutboxRow>> {
+    pub fn pending_outbox(&self, channel: Channel, limit: usize) -> Result<Vec<OutboxRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
@@ -39,7 +40,7 @@ impl Store {
     /// Up to `limit` unsent outbox rows of one chat, oldest first.
     pub fn pending_outbox_of(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         limit: usize,
     ) -> Result<Vec<OutboxRow>> {
@@ -67,7 +68,7 @@ impl Store {
         &mut self,
         id: i64,
         now: i64,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         shown: &[String],
     ) -> Result<()> {
@@ -99,7 +100,7 @@ impl Store {
     /// Remembers that platform message `message_id` shows outbox row `row_id`.
     pub fn record_platform_message(
         &mut self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         message_id: &str,
         row_id: i64,
@@ -110,7 +111,7 @@ impl Store {
     /// The outbox row a platform message shows, if it is one of ours.
     pub fn row_of_platform_message(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         message_id: &str,
     ) -> Result<Option<i64>> {
@@ -120,7 +121,7 @@ impl Store {
     /// Notes that a customer cannot be reached (they blocked the bot, say).
     pub fn mark_unreachable(
         &mut self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         reason: &str,
         now: i64,
@@ -143,11 +144,11 @@ impl Tx<'_> {
     /// notice's customer), so erasing that customer finds it by key.
     pub fn push_outbox(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         payload: &str,
         now: i64,
-        about: &[(&str, &str)],
+        about: &[ChatKey],
     ) -> Result<OutboxRow> {
         let row = self
             .tx
@@ -160,9 +161,9 @@ impl Tx<'_> {
         let mut note = self.tx.prepare_cached(
             "INSERT OR IGNORE INTO outbox_about (row_id, channel, chat_id) VALUES (?1, ?2, ?3)",
         )?;
-        for (about_channel, about_chat) in about {
-            if (*about_channel, *about_chat) != (channel, chat_id) {
-                note.execute(params![row.id, about_channel, about_chat])?;
+        for key in about {
+            if (key.channel, key.chat_id.as_str()) != (channel, chat_id) {
+                note.execute(params![row.id, key.channel, key.chat_id])?;
             }
         }
         Ok(row)
@@ -176,7 +177,7 @@ impl Tx<'_> {
     /// The outbox row a platform message shows, if it is one of ours.
     pub fn row_of_platform_message(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         message_id: &str,
     ) -> Result<Option<i64>> {
@@ -184,7 +185,7 @@ impl Tx<'_> {
     }
 
     /// The customer wrote again: they can be reached.
-    pub fn clear_unreachable(&self, channel: &str, chat_id: &str) -> Result<()> {
+    pub fn clear_unreachable(&self, channel: Channel, chat_id: &str) -> Result<()> {
         self.tx
             .prepare_cached("DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2")?
             .execute(params![channel, chat_id])?;
@@ -218,7 +219,7 @@ fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<()> {
 
 fn record_platform_message(
     conn: &Connection,
-    channel: &str,
+    channel: Channel,
     chat_id: &str,
     message_id: &str,
     row_id: i64,
@@ -233,7 +234,7 @@ fn record_platform_message(
 
 fn row_of_platform_message(
     conn: &Connection,
-    channel: &str,
+    channel: Channel,
     chat_id: &str,
     message_id: &str,
 ) -> Result<Option<i64>> {

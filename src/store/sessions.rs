@@ -1,5 +1,6 @@
 //! `sessions`: each chat's conversation state (JSON), and the carts left in them.
 
+use crate::channel::Channel;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Tx};
@@ -7,14 +8,14 @@ use super::{Result, Tx};
 /// A chat's session that may be due a cart reminder.
 #[derive(Debug, Clone)]
 pub struct IdleCart {
-    pub channel: String,
+    pub channel: Channel,
     pub chat_id: String,
     /// The session JSON.
     pub data: String,
 }
 
 impl Tx<'_> {
-    pub fn load_session(&self, channel: &str, chat_id: &str) -> Result<Option<String>> {
+    pub fn load_session(&self, channel: Channel, chat_id: &str) -> Result<Option<String>> {
         Ok(self
             .tx
             .prepare_cached("SELECT data FROM sessions WHERE channel = ?1 AND chat_id = ?2")?
@@ -22,7 +23,13 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    pub fn save_session(&self, channel: &str, chat_id: &str, data: &str, now: i64) -> Result<()> {
+    pub fn save_session(
+        &self,
+        channel: Channel,
+        chat_id: &str,
+        data: &str,
+        now: i64,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO sessions (channel, chat_id, data, updated_at) VALUES (?1, ?2, ?3, ?4)

@@ -1,6 +1,7 @@
 //! `settings` (shop-wide values the owners change from the chat) and
 //! `owner_rooms` (the direct room each owner writes to the bot from).
 
+use crate::channel::Channel;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Tx};
@@ -33,7 +34,13 @@ impl Tx<'_> {
     }
 
     /// Remembers the direct room an owner writes to the bot from.
-    pub fn set_owner_room(&self, channel: &str, user: &str, chat_id: &str, now: i64) -> Result<()> {
+    pub fn set_owner_room(
+        &self,
+        channel: Channel,
+        user: &str,
+        chat_id: &str,
+        now: i64,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO owner_rooms (channel, user_id, chat_id, since) VALUES (?1, ?2, ?3, ?4)
@@ -45,7 +52,7 @@ impl Tx<'_> {
     }
 
     /// The direct room of each of these owners on `channel` that has one.
-    pub fn owner_rooms(&self, channel: &str, users: &[String]) -> Result<Vec<String>> {
+    pub fn owner_rooms(&self, channel: Channel, users: &[String]) -> Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT chat_id FROM owner_rooms WHERE channel = ?1 AND user_id = ?2",
         )?;

@@ -1,5 +1,6 @@
 //! `tickets`: conversations handed to a person, from opening to closing.
 
+use crate::channel::{Channel, ChatKey};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -9,13 +10,20 @@ use super::{Result, Tx};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ticket {
     pub number: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub chat_id: String,
     /// The customer's name and handle, as their platform gave it.
     pub customer: String,
     pub question: Option<String>,
     pub open: bool,
     pub opened_at: i64,
+}
+
+impl Ticket {
+    /// The customer's chat.
+    pub fn key(&self) -> ChatKey {
+        ChatKey::new(self.channel, self.chat_id.clone())
+    }
 }
 
 const TICKET_COLUMNS: &str = "number, channel, chat_id, customer, question, status, opened_at";
@@ -47,7 +55,7 @@ fn one_ticket(
 
 impl Tx<'_> {
     /// The chat's open ticket, if any.
-    pub fn open_ticket_of(&self, channel: &str, chat_id: &str) -> Result<Option<Ticket>> {
+    pub fn open_ticket_of(&self, channel: Channel, chat_id: &str) -> Result<Option<Ticket>> {
         Ok(self
             .tx
             .prepare_cached(&format!(
@@ -61,7 +69,7 @@ impl Tx<'_> {
     /// Opens a ticket for the chat; `None` if one is open already.
     pub fn open_ticket(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
         customer: &str,
         question: Option<&str>,
@@ -100,7 +108,7 @@ impl Tx<'_> {
     /// The chat's tickets: (number, open, question).
     pub fn tickets_of(
         &self,
-        channel: &str,
+        channel: Channel,
         chat_id: &str,
     ) -> Result<Vec<(i64, bool, Option<String>)>> {
         let mut stmt = self.tx.prepare_cached(

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
+use shopbot::channel::Channel;
 use shopbot::conversation::Input;
 use shopbot::engine::{Chat, Engine, Event, TurnResult, outgoing_of};
 use shopbot::shop::Shop;
@@ -483,7 +484,13 @@ impl World {
             let message = format!("{}", 5000 + self.counter);
             self.engine()
                 .store_mut()
-                .mark_sent_as(row, now, &channel, &chat, std::slice::from_ref(&message))
+                .mark_sent_as(
+                    row,
+                    now,
+                    channel.parse().expect("a channel"),
+                    &chat,
+                    std::slice::from_ref(&message),
+                )
                 .unwrap();
             if let Some(who) = ACTORS
                 .iter()
@@ -731,7 +738,7 @@ impl World {
             direct: true,
         };
         let chat = Chat {
-            channel: actor.channel,
+            channel: actor.channel.parse().expect("a channel"),
             chat_id: actor.chat,
         };
         if let Some(f) = fault {
@@ -1186,7 +1193,7 @@ impl World {
 fn open(shop_path: &Path, db: &Path) -> Engine {
     let shop = Shop::load(shop_path).expect("the test shop loads");
     let mut engine = Engine::open(shop, db).expect("engine opens");
-    engine.set_channels(&["telegram", "matrix"]);
+    engine.set_channels(&[Channel::Telegram, Channel::Matrix]);
     engine
 }
 

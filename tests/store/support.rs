@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use shopbot::channel::Channel;
 use shopbot::shop::Money;
 use shopbot::store::{NewOrder, OrderLine, PlaceOutcome, Store};
 use tempfile::TempDir;
@@ -52,7 +53,7 @@ pub fn order(key: &str, chat_id: &str, lines: Vec<OrderLine>) -> NewOrder {
     let subtotal = lines.iter().map(|l| l.unit_price.times(l.qty)).sum();
     NewOrder {
         idempotency_key: key.to_owned(),
-        channel: "telegram".to_owned(),
+        channel: Channel::Telegram,
         chat_id: chat_id.to_owned(),
         lines,
         subtotal,

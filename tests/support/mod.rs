@@ -7,6 +7,7 @@ pub mod pure;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use shopbot::channel::Channel;
 use shopbot::channels::terminal;
 use shopbot::conversation::{Input, Reply};
 use shopbot::engine::{Chat, Engine, Event, TurnResult, reply_of};
@@ -46,7 +47,7 @@ pub fn chat(engine: &mut Engine, chat_id: &str, script: &[&str]) -> String {
 #[allow(clippy::needless_pass_by_value)]
 pub fn turn(engine: &mut Engine, chat_id: &str, input: Input) -> Vec<Reply> {
     let chat = Chat {
-        channel: "test",
+        channel: Channel::Terminal,
         chat_id,
     };
     match engine

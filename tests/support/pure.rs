@@ -11,6 +11,7 @@ use std::convert::Infallible;
 use std::io::{IsTerminal, Write};
 
 use jiff::Timestamp;
+use shopbot::channel::Channel;
 use shopbot::channels::terminal;
 use shopbot::conversation::{
     self, Effect, Executor, Facts, FeedbackFacts, Input, MyData, MyOrder, OrderBrief, OrderDraft,
@@ -24,7 +25,7 @@ use super::noon;
 use shopbot::store::FORGOTTEN;
 
 /// The channel of single turns, as the engine tests use it.
-const TEST: &str = "test";
+const TEST: Channel = Channel::Terminal;
 /// Order numbers start after this, as in the store (`1001`, `1002`, …).
 const NUMBER_BASE: usize = 1000;
 /// How many orders "my orders" lists, as in the store.
@@ -35,7 +36,7 @@ const CUSTOMER_ORDERS: usize = 10;
 pub struct PureOrder {
     pub number: String,
     pub key: String,
-    pub chat: (String, String),
+    pub chat: (Channel, String),
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
     pub discount: Money,
@@ -48,7 +49,7 @@ pub struct PureOrder {
 #[derive(Debug, Clone)]
 pub struct PureTicket {
     pub number: i64,
-    pub chat: (String, String),
+    pub chat: (Channel, String),
     pub question: Option<String>,
     pub open: bool,
 }
@@ -57,15 +58,15 @@ pub struct PureTicket {
 #[derive(Debug, Default)]
 pub struct World {
     pub stock: StockLevels,
-    pub sessions: HashMap<(String, String), Session>,
+    pub sessions: HashMap<(Channel, String), Session>,
     pub orders: Vec<PureOrder>,
     pub tickets: Vec<PureTicket>,
-    pub consents: HashMap<(String, String), (bool, i64)>,
+    pub consents: HashMap<(Channel, String), (bool, i64)>,
     /// Order number → (stars, comment).
     pub feedback: HashMap<String, (u8, Option<String>)>,
     pub unanswered: Vec<String>,
     /// Lines of conversation history kept per chat.
-    pub history: HashMap<(String, String), i64>,
+    pub history: HashMap<(Channel, String), i64>,
     /// Tickets ever opened (numbers are never reused).
     opened: i64,
     /// Orders ever written (numbers are never reused).
@@ -85,7 +86,7 @@ pub struct Pure {
 struct Exec<'a> {
     shop: &'a Shop,
     world: &'a mut World,
-    chat: (String, String),
+    chat: (Channel, String),
     now: Timestamp,
     /// The customer asked to be forgotten: nothing more is kept.
     forgotten: bool,
@@ -107,7 +108,7 @@ impl Pure {
     }
 
     /// One terminal turn, printed with buttons numbered across the turn.
-    fn show(&mut self, out: &mut Vec<u8>, chat: &(String, String), input: &Input) {
+    fn show(&mut self, out: &mut Vec<u8>, chat: &(Channel, String), input: &Input) {
         let replies = self.run(chat, input);
         let mut first_number = 1;
         for reply in &replies {
@@ -123,7 +124,7 @@ impl Pure {
 
     /// A customer's turn as the engine runs it for a chat without owners or
     /// flood guard: screened (relay, owner-only) or conversed.
-    fn run(&mut self, chat: &(String, String), input: &Input) -> Vec<Reply> {
+    fn run(&mut self, chat: &(Channel, String), input: &Input) -> Vec<Reply> {
         let facts = Facts {
             open_ticket: self
                 .world
@@ -155,7 +156,7 @@ impl Pure {
             }
             return aside.replies;
         }
-        chat.0.clone_into(&mut session.channel);
+        session.channel = Some(chat.0);
         exec.record_input(&session, input);
         let Ok(Turn {
             session, replies, ..
@@ -220,7 +221,7 @@ impl Driver for Engine {
 impl Driver for Pure {
     /// A customer's turn on channel `test`, as [`super::turn`] runs it.
     fn turn(&mut self, chat_id: &str, input: Input) -> Vec<Reply> {
-        self.run(&(TEST.to_owned(), chat_id.to_owned()), &input)
+        self.run(&(TEST, chat_id.to_owned()), &input)
     }
 
     /// Runs a scripted terminal conversation and returns what the customer saw,
@@ -231,7 +232,7 @@ impl Driver for Pure {
         let mut input = input.as_bytes();
         let mut out = Vec::new();
         let interactive = std::io::stdin().is_terminal();
-        let chat = (terminal::CHANNEL.to_owned(), chat_id.to_owned());
+        let chat = (terminal::CHANNEL, chat_id.to_owned());
         let first = terminal::opening(self.world.sessions.contains_key(&chat));
         self.show(&mut out, &chat, &first);
         while let Some(line) = terminal::read_input(&mut input, &mut out, interactive) {
@@ -272,12 +273,12 @@ impl<D: Driver> Driver for Recorded<D> {
 
 impl World {
     /// The index of the chat's open ticket.
-    fn open_ticket_of(&self, chat: &(String, String)) -> Option<usize> {
+    fn open_ticket_of(&self, chat: &(Channel, String)) -> Option<usize> {
         self.tickets.iter().position(|t| t.open && &t.chat == chat)
     }
 
     /// The chat's latest orders, newest first.
-    fn orders_of<'a>(&'a self, chat: &'a (String, String)) -> impl Iterator<Item = &'a PureOrder> {
+    fn orders_of<'a>(&'a self, chat: &'a (Channel, String)) -> impl Iterator<Item = &'a PureOrder> {
         self.orders
             .iter()
             .rev()

@@ -21,12 +21,13 @@ use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::encryption::{BackupDownloadStrategy, EncryptionSettings};
 use tokio::sync::{Notify, watch};
 
+use crate::channel::Channel;
 use crate::channels::{STOP_GRACE, SecretError, SecretKind, lock, secret};
 use crate::engine::SharedEngine;
 use crate::shop::{MatrixSettings, Shop};
 
-/// The channel name in the database.
-pub const CHANNEL: &str = "matrix";
+/// This adapter's channel.
+pub const CHANNEL: Channel = Channel::Matrix;
 
 /// Errors that stop the channel from starting.
 #[derive(Debug, thiserror::Error)]

@@ -22,11 +22,12 @@ use teloxide::types::BotCommand;
 use tokio::sync::{Notify, watch};
 
 use super::{STOP_GRACE, SecretError, SecretKind, lock};
+use crate::channel::Channel;
 use crate::engine::SharedEngine;
 use crate::shop::{Phrase, Shop};
 
-/// The channel name in the database.
-pub const CHANNEL: &str = "telegram";
+/// This adapter's channel.
+pub const CHANNEL: Channel = Channel::Telegram;
 
 /// Errors that stop the channel from starting.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::channel::Channel;
+
 /// A coordinate, written with at most two decimals (`12`, `12.5`, `12.25`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Num(pub f64);
@@ -79,21 +81,20 @@ pub struct Chart {
 }
 
 /// A channel's colour: Okabe–Ito colours, told apart by colour-blind readers
-/// and readable on white and in grey print.
+/// and readable on white and in grey print. The figures name channels by their
+/// stored word (`all` for all together); a word that is no channel gets one of
+/// the other colours by its place.
 pub fn colour(channel: &str, index: usize) -> &'static str {
-    const KNOWN: [(&str, &str); 3] = [
-        ("telegram", "#0072B2"),
-        ("matrix", "#D55E00"),
-        ("terminal", "#009E73"),
-    ];
     const OTHERS: [&str; 5] = ["#CC79A7", "#E69F00", "#56B4E9", "#7A5C00", "#444444"];
     if channel == "all" {
         return "#555555";
     }
-    KNOWN
-        .iter()
-        .find(|(name, _)| *name == channel)
-        .map_or(OTHERS[index % OTHERS.len()], |(_, c)| c)
+    match channel.parse::<Channel>() {
+        Ok(Channel::Telegram) => "#0072B2",
+        Ok(Channel::Matrix) => "#D55E00",
+        Ok(Channel::Terminal) => "#009E73",
+        Err(_) => OTHERS[index % OTHERS.len()],
+    }
 }
 
 /// A value axis from 0: the top value and the step between grid lines, both
