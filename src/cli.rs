@@ -14,6 +14,7 @@ use self::serve::run_channels;
 use crate::channels::terminal;
 use crate::engine::{Engine, Stats};
 use crate::shop::{EXAMPLE_TOML, Shop};
+use crate::store::OrderStatus;
 
 /// A self-hosted shop bot: your catalog in one shop.toml, your customers in Telegram,
 /// Matrix or the terminal.
@@ -70,7 +71,7 @@ enum Command {
         files: Files,
         /// Only orders with this status (new, paid, shipped, delivered, cancelled).
         #[arg(long)]
-        status: Option<String>,
+        status: Option<OrderStatus>,
         /// Print CSV instead of a table.
         #[arg(long)]
         csv: bool,
@@ -163,7 +164,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             let engine = open_engine(shop, files.db.as_deref())?;
-            let orders = engine.orders(status.as_deref())?;
+            let orders = engine.orders(status)?;
             let mut out = std::io::stdout().lock();
             if csv {
                 write_csv(&mut out, &orders)?;

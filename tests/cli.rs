@@ -68,6 +68,19 @@ fn chat_with_piped_input_places_an_order_and_orders_lists_it() {
         "",
     );
     assert!(text(&out.stdout).contains("No orders yet."));
+
+    // A misspelt status is said, not answered with "No orders yet.".
+    let out = shopbot(
+        &["orders", "--shop", SMALL, "--db", db, "--status", "shiped"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown order status \"shiped\"") && err.contains("shipped"),
+        "{err}"
+    );
+    assert!(!text(&out.stdout).contains("No orders yet."));
 }
 
 #[test]

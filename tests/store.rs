@@ -7,7 +7,7 @@ use std::sync::Barrier;
 
 use shopbot::channel::Channel;
 use shopbot::shop::Money;
-use shopbot::store::{PlaceOutcome, SCHEMA_VERSION, Store, StoreError, Tx};
+use shopbot::store::{OrderStatus, PlaceOutcome, SCHEMA_VERSION, Store, StoreError, Tx};
 use support::{assert_integrity, count, db, line, order, place, raw, stock, synced, user_version};
 
 #[test]
@@ -193,8 +193,13 @@ fn placing_an_order_decrements_stock_and_stores_everything() {
         ("telegram", "42")
     );
     assert_eq!(got.created_at, 1_700_000_000);
-    assert_eq!(store.orders(Some("new")).expect("new").len(), 1);
-    assert!(store.orders(Some("paid")).expect("paid").is_empty());
+    assert_eq!(store.orders(Some(OrderStatus::New)).expect("new").len(), 1);
+    assert!(
+        store
+            .orders(Some(OrderStatus::Paid))
+            .expect("paid")
+            .is_empty()
+    );
     assert_integrity(&path);
 }
 

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::{Engine, EngineError};
-use crate::store::{Order, Stats};
+use crate::store::{Order, OrderStatus, Stats};
 
 impl Engine {
     /// The setting `key`, if set.
@@ -19,7 +19,7 @@ impl Engine {
     }
 
     /// Every order, newest first, optionally only those with `status`.
-    pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>, EngineError> {
+    pub fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<Order>, EngineError> {
         Ok(self.store.orders(status)?)
     }
 

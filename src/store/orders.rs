@@ -99,15 +99,9 @@ impl Order {
 pub const FORGOTTEN: &str = "forgotten-";
 
 impl Store {
-    /// Every order, newest first, optionally only those with `status` (a word
-    /// such as `paid`, as the command line gives it: one that is no
-    /// [`OrderStatus`] matches no order).
-    pub fn orders(&self, status: Option<&str>) -> Result<Vec<Order>> {
-        match status.map(str::parse::<OrderStatus>) {
-            None => self.read(|conn| list(conn, None)),
-            Some(Ok(status)) => self.read(|conn| list(conn, Some(status))),
-            Some(Err(_)) => Ok(Vec::new()),
-        }
+    /// Every order, newest first, optionally only those with `status`.
+    pub fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<Order>> {
+        self.read(|conn| list(conn, status))
     }
 
     /// The customer's latest 10 orders, newest first.

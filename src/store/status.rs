@@ -100,7 +100,7 @@ impl PartialEq<&str> for OrderStatus {
 
 /// A word that is not an order status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown order status {0:?}")]
+#[error("unknown order status {0:?} (one of new, paid, shipped, delivered, cancelled)")]
 pub struct UnknownStatus(pub String);
 
 impl FromStr for OrderStatus {
