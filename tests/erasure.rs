@@ -307,3 +307,56 @@ fn forget_erases_by_key_and_every_other_customers_rows_stay_byte_identical() {
         .unwrap()
     );
 }
+
+/// Found by the state-machine test: a customer who types their phone number where
+/// the bot expects a question leaves it among the questions the bot did not
+/// understand, and the owner's `/stats` quotes that list. Both stayed after
+/// `/forget` (the questions were kept "without a link to the customer"): now the
+/// questions name their asker, and a listing quoting them is about them.
+#[test]
+fn forget_takes_their_unanswered_questions_and_the_stats_quoting_them() {
+    let db = temp_db();
+    let mut engine = open(&db);
+    let at = noon();
+    let mut ana = Customer::new("a", "Ana");
+    let mut bo = Customer::new("b", "Bo");
+    let mut owner = Customer::new(OWNER, "The Owner");
+    ana.say(
+        &mut engine,
+        "call me on +34 611 000 999 about the zebra",
+        at,
+    );
+    bo.say(&mut engine, "can the zebra sing?", at);
+    owner.say(&mut engine, "/stats", at + SignedDuration::from_secs(30));
+    let quoting =
+        "SELECT COUNT(*) FROM outbox WHERE chat_id = '111' AND payload LIKE '%611 000 999%'";
+    assert_eq!(support::count(&db.path, quoting), 1, "/stats quotes it");
+    assert_eq!(
+        support::count(&db.path, "SELECT COUNT(*) FROM unanswered"),
+        2,
+        "both questions were recorded"
+    );
+
+    let later = at + SignedDuration::from_mins(1);
+    ana.say(&mut engine, "/forget", later);
+    ana.press(&mut engine, "forget", later);
+
+    assert_eq!(support::count(&db.path, quoting), 0);
+    assert_eq!(
+        support::count(
+            &db.path,
+            "SELECT COUNT(*) FROM unanswered WHERE text LIKE '%611 000 999%'"
+        ),
+        0
+    );
+    let holders = files_hold(&db.path, "611 000 999");
+    assert!(holders.is_empty(), "still in {holders:?}");
+    // Bo's question stays for the seller.
+    assert_eq!(
+        support::count(
+            &db.path,
+            "SELECT COUNT(*) FROM unanswered WHERE text = 'can the zebra sing?' AND chat_id = 'b'"
+        ),
+        1
+    );
+}

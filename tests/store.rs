@@ -426,7 +426,7 @@ fn unanswered_questions_are_kept() {
     let (_dir, path) = db();
     let mut store = Store::open(&path).expect("open");
     store
-        .write(|tx| tx.record_unanswered(Channel::Telegram, "do you ship to Mars?", "en", 4))
+        .write(|tx| tx.record_unanswered(Channel::Telegram, "42", "do you ship to Mars?", "en", 4))
         .expect("record");
     assert_eq!(count(&path, "unanswered"), 1);
 }

@@ -48,7 +48,13 @@ impl TurnCx<'_, '_> {
                 Some(Input::Orders(orders))
             }
             Effect::RecordUnanswered { text } => {
-                tx.record_unanswered(chat.channel, &text, &session.lang, now.as_second())?;
+                tx.record_unanswered(
+                    chat.channel,
+                    chat.chat_id,
+                    &text,
+                    &session.lang,
+                    now.as_second(),
+                )?;
                 None
             }
             Effect::MarkPaid { order, reference } => {

@@ -58,7 +58,10 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
             ..OwnerTurn::say("Resumed: tickets are answered as usual.")
         },
         Command::Stats(_) => match view.stats {
-            Some(stats) => OwnerTurn::say(crate::report::text(shop, &stats)),
+            Some(stats) => OwnerTurn {
+                about: stats.askers.clone(),
+                ..OwnerTurn::say(crate::report::text(shop, &stats))
+            },
             None => OwnerTurn::say("No figures."),
         },
         Command::Broadcast(text) => {

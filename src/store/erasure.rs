@@ -73,6 +73,7 @@ impl Tx<'_> {
             "DELETE FROM consents WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM followups WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM unanswered WHERE channel = ?1 AND chat_id = ?2",
             // The keys of their events stay (no content; a Telegram key holds the
             // chat's number) until the week's purge, so an event delivered again
             // is still not handled twice; the rows no longer say whose they were.

@@ -63,19 +63,22 @@ impl Tx<'_> {
             .query_row(params![channel, chat_id], |r| r.get(0))?)
     }
 
-    /// Keeps a question the bot could not answer, for the seller to read.
+    /// Keeps a question the bot could not answer, for the seller to read, with
+    /// its asker (whose `/forget` takes it).
     pub fn record_unanswered(
         &self,
         channel: Channel,
+        chat_id: &str,
         text: &str,
         lang: &str,
         now: i64,
     ) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO unanswered (channel, text, lang, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO unanswered (channel, chat_id, text, lang, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![channel, text, lang, now])?;
+            .execute(params![channel, chat_id, text, lang, now])?;
         Ok(())
     }
 }

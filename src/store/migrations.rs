@@ -219,6 +219,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_by_time ON outbox (created_at) WHERE sent_at IS NOT NULL;
     CREATE INDEX platform_messages_by_row ON platform_messages (row_id);
     ",
+    // 9: a question the bot did not understand names its asker, so that `/forget`
+    // takes it (a customer may type their phone where a question was expected).
+    // Older rows name nobody.
+    "
+    ALTER TABLE unanswered ADD COLUMN chat_id TEXT;
+    CREATE INDEX unanswered_by_chat ON unanswered (channel, chat_id) WHERE chat_id IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -9,6 +9,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{OrderStatus, Result, Store, Tx};
+use crate::channel::ChatKey;
 use crate::shop::Money;
 
 /// How far customers got, step by step.
@@ -118,6 +119,10 @@ pub struct Stats {
     pub best_sellers: Vec<Seller>,
     /// Up to 10 questions the bot did not understand, most frequent first.
     pub unanswered: Vec<(String, u64)>,
+    /// Who asked those questions: a message quoting them is about these customers
+    /// (erased with any of them).
+    #[serde(skip)]
+    pub askers: Vec<ChatKey>,
     /// Tickets the owners answered in the period, and the median time to the first answer.
     pub answered_tickets: u64,
     pub median_answer_secs: Option<i64>,
@@ -226,6 +231,7 @@ fn compute(
 
     let best_sellers = best_sellers(conn, since, until)?;
     let unanswered = unanswered(conn, since, until)?;
+    let askers = askers(conn, since, until)?;
     let waits = answer_waits(conn, since, until)?;
     let median_answer_secs = median(&waits);
 
@@ -239,6 +245,7 @@ fn compute(
         per_day,
         best_sellers,
         unanswered,
+        askers,
         answered_tickets: waits.len() as u64,
         median_answer_secs,
     })
@@ -273,6 +280,26 @@ fn unanswered(conn: &Connection, since: i64, until: i64) -> Result<Vec<(String, 
     let rows = stmt
         .query_map(params![since, until], |r| {
             Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The customers who asked the questions [`unanswered`] lists.
+fn askers(conn: &Connection, since: i64, until: i64) -> Result<Vec<ChatKey>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH listed AS (
+             SELECT lower(trim(text)) AS question FROM unanswered
+             WHERE created_at >= ?1 AND created_at < ?2
+             GROUP BY question ORDER BY COUNT(*) DESC, question LIMIT 10)
+         SELECT DISTINCT channel, chat_id FROM unanswered
+         WHERE created_at >= ?1 AND created_at < ?2 AND chat_id IS NOT NULL
+           AND lower(trim(text)) IN (SELECT question FROM listed)
+         ORDER BY channel, chat_id",
+    )?;
+    let rows = stmt
+        .query_map(params![since, until], |r| {
+            Ok(ChatKey::new(r.get(0)?, r.get::<_, String>(1)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
