@@ -142,18 +142,10 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         chat: Chat<'_>,
         message_id: &str,
     ) -> Result<Option<Outgoing>, EngineError> {
-        let Some(row) = self
+        let row = self
             .tx
-            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
-        else {
-            return Ok(None);
-        };
-        match self.tx.outbox_row(row)? {
-            Some(row) if row.channel == chat.channel && row.chat_id == chat.chat_id => {
-                Ok(Some(outgoing_of(&row)?))
-            }
-            _ => Ok(None),
-        }
+            .message_row(chat.channel, chat.chat_id, message_id)?;
+        Ok(row.as_ref().map(outgoing_of).transpose()?)
     }
 
     /// A customer's message: the engine loads what the conversation needs to

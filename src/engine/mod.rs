@@ -229,13 +229,10 @@ impl Engine {
     }
 
     fn message(&self, chat: Chat<'_>, message_id: &str) -> Result<Option<Outgoing>, EngineError> {
-        match self
+        let row = self
             .store
-            .row_of_platform_message(chat.channel, chat.chat_id, message_id)?
-        {
-            Some(row) => self.sent_to(chat, row),
-            None => Ok(None),
-        }
+            .message_row(chat.channel, chat.chat_id, message_id)?;
+        Ok(row.as_ref().map(outgoing_of).transpose()?)
     }
 
     /// Shares the engine between a channel's tasks.

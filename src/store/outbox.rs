@@ -108,14 +108,15 @@ impl Store {
         self.write(|tx| record_platform_message(&tx.tx, channel, chat_id, message_id, row_id))
     }
 
-    /// The outbox row a platform message shows, if it is one of ours.
-    pub fn row_of_platform_message(
+    /// The outbox row platform message `message_id` of this chat shows, if the
+    /// bot sent it to this chat.
+    pub fn message_row(
         &self,
         channel: Channel,
         chat_id: &str,
         message_id: &str,
-    ) -> Result<Option<i64>> {
-        self.read(|conn| row_of_platform_message(conn, channel, chat_id, message_id))
+    ) -> Result<Option<OutboxRow>> {
+        self.read(|conn| message_row(conn, channel, chat_id, message_id))
     }
 
     /// Notes that a customer cannot be reached (they blocked the bot, say).
@@ -169,19 +170,14 @@ impl Tx<'_> {
         Ok(row)
     }
 
-    /// One outbox row, sent or not.
-    pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
-        by_id(&self.tx, id)
-    }
-
-    /// The outbox row a platform message shows, if it is one of ours.
-    pub fn row_of_platform_message(
+    /// [`Store::message_row`], inside a turn.
+    pub fn message_row(
         &self,
         channel: Channel,
         chat_id: &str,
         message_id: &str,
-    ) -> Result<Option<i64>> {
-        row_of_platform_message(&self.tx, channel, chat_id, message_id)
+    ) -> Result<Option<OutboxRow>> {
+        message_row(&self.tx, channel, chat_id, message_id)
     }
 
     /// The customer wrote again: they can be reached.
@@ -232,15 +228,20 @@ fn record_platform_message(
     Ok(())
 }
 
-fn row_of_platform_message(
+/// The outbox row a platform message of this chat shows, if it was sent to
+/// this chat (a row of another chat is none of this chat's business).
+fn message_row(
     conn: &Connection,
     channel: Channel,
     chat_id: &str,
     message_id: &str,
-) -> Result<Option<i64>> {
+) -> Result<Option<OutboxRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT row_id FROM platform_messages WHERE channel = ?1 AND chat_id = ?2 AND message_id = ?3",
     )?;
     let mut rows = stmt.query_map(params![channel, chat_id, message_id], |r| r.get(0))?;
-    Ok(rows.next().transpose()?)
+    let Some(id) = rows.next().transpose()? else {
+        return Ok(None);
+    };
+    Ok(by_id(conn, id)?.filter(|row| row.channel == channel && row.chat_id == chat_id))
 }
