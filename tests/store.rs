@@ -481,3 +481,56 @@ fn a_restored_backup_never_gives_a_new_message_an_old_transaction_id() {
     assert_eq!((again.id, &again.payload), (first.id, &first.payload));
     assert_ne!(again.txn, first.txn);
 }
+
+#[test]
+fn an_upload_is_kept_per_account_and_forgotten_only_as_it_was() {
+    use shopbot::store::MediaKey;
+    let (_dir, path) = db();
+    let mut store = Store::open(&path).expect("open");
+    let key = |account: &str, sha256: &str| MediaKey {
+        channel: Channel::Telegram,
+        account: account.to_owned(),
+        kind: "file_id".to_owned(),
+        sha256: sha256.to_owned(),
+    };
+    let (mine, other_bot) = (key("1", "ab"), key("2", "ab"));
+    assert_eq!(store.uploaded(&mine).expect("read"), None);
+    store
+        .write(|tx| tx.remember_upload(&mine, "id-1", 10))
+        .expect("remember");
+    assert_eq!(
+        store.uploaded(&mine).expect("read").as_deref(),
+        Some("id-1")
+    );
+    assert_eq!(
+        store.uploaded(&other_bot).expect("read"),
+        None,
+        "ids are per bot"
+    );
+    assert_eq!(
+        store.uploaded(&key("1", "cd")).expect("read"),
+        None,
+        "and per hash"
+    );
+    // Uploaded again by another sender: a refusal of the old id keeps the new one.
+    store
+        .write(|tx| tx.remember_upload(&mine, "id-2", 11))
+        .expect("replace");
+    assert!(
+        !store
+            .write(|tx| tx.forget_upload(&mine, "id-1"))
+            .expect("forget")
+    );
+    assert_eq!(
+        store.uploaded(&mine).expect("read").as_deref(),
+        Some("id-2")
+    );
+    assert!(
+        store
+            .write(|tx| tx.forget_upload(&mine, "id-2"))
+            .expect("forget")
+    );
+    assert_eq!(store.uploaded(&mine).expect("read"), None);
+    drop(store);
+    assert_integrity(&path);
+}

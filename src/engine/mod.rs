@@ -28,12 +28,14 @@ mod dispatch;
 mod effects;
 mod giveup;
 mod lookup;
+mod media;
 mod outbox;
 mod owner;
 mod reload;
 mod scheduler;
 mod session;
 pub use giveup::Origin;
+pub use media::MediaKey;
 pub use outbox::{outgoing_of, reply_of};
 pub use scheduler::INBOX_KEEP_SECONDS;
 

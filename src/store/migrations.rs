@@ -226,6 +226,22 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE unanswered ADD COLUMN chat_id TEXT;
     CREATE INDEX unanswered_by_chat ON unanswered (channel, chat_id) WHERE chat_id IS NOT NULL;
     ",
+    // 10: product images uploaded once. What a platform gave back for an image's
+    // bytes (a Telegram `file_id`, a Matrix `mxc://` URI, an encrypted upload's
+    // `EncryptedFile`), per account, keyed by the SHA-256 of the bytes: an image
+    // changed on disk hashes differently and is uploaded again. Shop data, no
+    // customer's: erasure has nothing to do here.
+    "
+    CREATE TABLE media (
+        channel  TEXT    NOT NULL,
+        account  TEXT    NOT NULL,
+        kind     TEXT    NOT NULL,
+        sha256   TEXT    NOT NULL,
+        ref      TEXT    NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (channel, account, kind, sha256)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -22,6 +22,7 @@
 //! - `consent.rs`: marketing consent; the log of follow-ups sent.
 //! - `feedback.rs`: the stars and comments of delivered orders.
 //! - `events.rs`: journey steps for the funnel.
+//! - `media.rs`: what each platform gave back for an uploaded image.
 //! - `settings.rs`: shop-wide settings; the owners' direct rooms.
 //! - `erasure.rs`: `/forget` (erasing a customer by key) and purging old data.
 //! - `stats.rs`: the shop's figures over a period.
@@ -35,6 +36,7 @@ mod events;
 mod feedback;
 mod history;
 mod inbox;
+mod media;
 mod migrations;
 mod orders;
 mod outbox;
@@ -55,6 +57,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use busy::{Backoff, retry_busy};
 pub use erasure::Purged;
 pub use history::HistoryLine;
+pub use media::MediaKey;
 pub use migrations::SCHEMA_VERSION;
 pub use orders::{FORGOTTEN, NewOrder, Order, OrderLine, PlaceOutcome};
 pub use outbox::OutboxRow;

@@ -96,6 +96,18 @@ impl FakeTelegram {
         self.shared.lock()
     }
 
+    /// Photo files received in multipart uploads: how many, and their bytes.
+    pub fn uploads(&self) -> (u64, u64) {
+        let st = self.lock();
+        (st.uploads, st.uploaded_bytes)
+    }
+
+    /// Forgets every `file_id` handed out so far, as Telegram may: sending one
+    /// afterwards is refused with 400 "wrong file identifier/HTTP URL specified".
+    pub fn forget_file_ids(&self) {
+        self.lock().files.clear();
+    }
+
     /// A private chat with a user who has started the bot before, so the bot may
     /// write first (chat id = user id). Calling it again returns the same chat.
     pub fn customer(&self, id: i64, first_name: &str) -> Customer {

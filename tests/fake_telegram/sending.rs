@@ -186,6 +186,9 @@ pub fn caption(st: &State, p: &Params) -> Result<(Option<String>, Vec<Value>), A
 }
 
 pub fn send_photo(st: &mut State, p: &Params) -> Res {
+    // Every file that came over the wire counts, sent or refused.
+    st.uploads += p.files.len() as u64;
+    st.uploaded_bytes += p.files.values().map(|f| f.data.len() as u64).sum::<u64>();
     let chat = chat_id(st, p, "chat_id")?;
     let (caption, entities) = caption(st, p)?;
     let spec = p.str("photo");

@@ -148,6 +148,9 @@ pub struct State {
     pub commands: HashMap<String, Value>,
     pub files: HashMap<String, Vec<Value>>,
     pub next_file: u64,
+    /// Files received in multipart uploads, and their bytes.
+    pub uploads: u64,
+    pub uploaded_bytes: u64,
 }
 
 impl State {
@@ -185,6 +188,8 @@ impl State {
             commands: HashMap::new(),
             files: HashMap::new(),
             next_file: 1,
+            uploads: 0,
+            uploaded_bytes: 0,
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod format;
 mod inbound;
 mod outbound;
+mod photos;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

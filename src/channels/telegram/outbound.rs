@@ -13,6 +13,7 @@ use teloxide::prelude::*;
 use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
+use super::photos;
 use super::{CHANNEL, Link};
 use crate::channels::retry::Policy;
 use crate::channels::{blocking, pending};
@@ -332,24 +333,21 @@ async fn send_part(
             caption,
             last,
         } => {
-            let file = if image.starts_with("http://") || image.starts_with("https://") {
-                match url::Url::parse(image) {
-                    Ok(url) => InputFile::url(url),
-                    Err(_) => InputFile::file(link.base_dir.join(image)),
+            // Uploaded once, then sent by the `file_id` Telegram gave back.
+            let markup = keyboard(*last);
+            let request = |file: InputFile| {
+                let mut request = link.sender.send_photo(chat, file);
+                if let Some(caption) = caption {
+                    request = request
+                        .caption(format::escape(caption))
+                        .parse_mode(ParseMode::Html);
                 }
-            } else {
-                InputFile::file(link.base_dir.join(image))
+                if let Some(kb) = markup.clone() {
+                    request = request.reply_markup(kb);
+                }
+                request
             };
-            let mut request = link.sender.send_photo(chat, file);
-            if let Some(caption) = caption {
-                request = request
-                    .caption(format::escape(caption))
-                    .parse_mode(ParseMode::Html);
-            }
-            if let Some(kb) = keyboard(*last) {
-                request = request.reply_markup(kb);
-            }
-            request.await.map(|m| Some(m.id))
+            photos::send(link, image, request).await.map(|m| Some(m.id))
         }
         Part::Invoice => {
             let Some(invoice) = &out.reply.invoice else {
