@@ -4,8 +4,12 @@
 #[path = "support/bot_process.rs"]
 mod bot_process;
 mod fake_telegram;
+#[path = "support/matrix_customer.rs"]
+mod matrix_customer;
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/synapse.rs"]
+mod synapse;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -219,4 +223,225 @@ async fn a_file_id_survives_kill_9() {
     assert_eq!(fake.uploads().0, 1, "no upload after the restart");
     bot.terminate();
     bot.wait_exit(T);
+}
+
+/// Matrix: the real bot on a real Synapse, customers with real (encrypting) clients.
+mod matrix {
+    use std::fmt::Write as _;
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
+    use matrix_sdk::ruma::events::room::MediaSource;
+    use matrix_sdk::ruma::events::room::message::ImageMessageEventContent;
+    use matrix_sdk::ruma::{OwnedRoomId, UserId};
+
+    use super::matrix_customer::{MatrixCustomer, SeenEvent};
+    use super::process::BotProcess;
+    use super::synapse::Synapse;
+
+    const T: Duration = Duration::from_mins(1);
+
+    fn shopbot_sha256(data: &[u8]) -> String {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(data)
+            .iter()
+            .fold(String::new(), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+    }
+
+    /// Files the account uploaded to the homeserver, and their bytes (Synapse's
+    /// own table of local media).
+    fn uploads_by(syn: &Synapse, user: &str) -> (i64, i64) {
+        let conn = rusqlite::Connection::open_with_flags(
+            syn.dir().join("homeserver.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("synapse db");
+        conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(media_length), 0) FROM local_media_repository
+             WHERE user_id = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("media count")
+    }
+
+    async fn start_bot(shop: &Path, db: &Path) -> BotProcess {
+        let bot = BotProcess::spawn(shop, db, &[]);
+        let deadline = Instant::now() + T;
+        while !bot.log_text().contains("matrix: listening") {
+            assert!(
+                Instant::now() < deadline,
+                "not connected\n{}",
+                bot.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bot
+    }
+
+    struct Chat {
+        customer: MatrixCustomer,
+        room: OwnedRoomId,
+    }
+
+    impl Chat {
+        async fn open(syn: &Synapse, bot: &UserId, encrypted: bool) -> Self {
+            let (user, password) = syn.register("customer");
+            let customer = MatrixCustomer::login(syn.url(), &user, &password).await;
+            let room = customer.create_dm(bot, encrypted).await;
+            Self { customer, room }
+        }
+
+        /// Searches `animal`; the card it gets, an image.
+        async fn card(&self, bot: &UserId, animal: &str, log: &BotProcess) -> SeenEvent {
+            let before = self.customer.messages(&self.room).len();
+            self.customer.send_text(&self.room, animal).await;
+            let deadline = Instant::now() + T;
+            loop {
+                let found = self
+                    .customer
+                    .messages(&self.room)
+                    .into_iter()
+                    .skip(before)
+                    .find(|m| m.sender == bot && m.body.contains(&format!("{animal} puzzle")));
+                if let Some(card) = found {
+                    assert!(card.is_image, "{card:?}");
+                    return card;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no card\n{}\n{}",
+                    self.customer.describe(&self.room),
+                    log.log_text()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// The image of `card` as this customer's client downloads (and decrypts) it.
+        async fn image_of(&self, card: &SeenEvent) -> (MediaSource, Vec<u8>) {
+            let content: ImageMessageEventContent =
+                serde_json::from_value(card.content.clone()).expect("m.image content");
+            let request = MediaRequestParameters {
+                source: content.source.clone(),
+                format: MediaFormat::File,
+            };
+            let bytes = self
+                .customer
+                .client()
+                .media()
+                .get_media_content(&request, false)
+                .await
+                .expect("download");
+            (content.source, bytes)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_image_is_uploaded_once_per_homeserver_and_reused_encrypted() {
+        let Some(syn) = Synapse::shared() else { return };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shop = super::shop(dir.path());
+        let (bot_id, password) = syn.register("shopbot");
+        std::fs::write(dir.path().join("matrix.password"), format!("{password}\n")).expect("pw");
+        let mut text = std::fs::read_to_string(&shop).expect("shop");
+        let _ = write!(
+            text,
+            "\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot_id}\"\npassword_file = \"matrix.password\"\n",
+            syn.url()
+        );
+        std::fs::write(&shop, text).expect("shop");
+        let db = dir.path().join("shop.db");
+        let bot = UserId::parse(bot_id.as_str()).expect("user id");
+        let mut log = start_bot(&shop, &db).await;
+
+        // Rooms in the clear: one upload per image, the same mxc in every room.
+        let plain = [
+            Chat::open(&syn, &bot, false).await,
+            Chat::open(&syn, &bot, false).await,
+            Chat::open(&syn, &bot, false).await,
+        ];
+        let zebra = std::fs::read(dir.path().join("images/zebra.png")).expect("zebra");
+        let mut sources = Vec::new();
+        for chat in &plain {
+            for animal in ["zebra", "giraffe", "zebra"] {
+                let card = chat.card(&bot, animal, &log).await;
+                assert!(!card.encrypted);
+                if animal == "zebra" {
+                    let (source, bytes) = chat.image_of(&card).await;
+                    let MediaSource::Plain(uri) = source else {
+                        panic!("not a plain upload: {source:?}")
+                    };
+                    assert!(bytes == zebra, "the customer sees the zebra");
+                    sources.push(uri);
+                }
+            }
+        }
+        assert!(
+            sources.windows(2).all(|w| w[0] == w[1]),
+            "one mxc: {sources:?}"
+        );
+        let (count, bytes) = uploads_by(&syn, bot.as_str());
+        assert_eq!(count, 2, "9 cards, 2 images, 2 uploads\n{}", log.log_text());
+        eprintln!("photos (matrix, clear): 9 cards, {count} uploads, {bytes} bytes");
+
+        // Encrypted rooms: the first card encrypts and uploads; the others send the
+        // same encrypted upload, its key inside each encrypted event.
+        let secret = [
+            Chat::open(&syn, &bot, true).await,
+            Chat::open(&syn, &bot, true).await,
+        ];
+        let pelican = std::fs::read(dir.path().join("images/pelican.png")).expect("pelican");
+        let mut urls = Vec::new();
+        for chat in &secret {
+            for _ in 0..2 {
+                let card = chat.card(&bot, "pelican", &log).await;
+                assert!(card.encrypted, "{card:?}");
+                let (source, bytes) = chat.image_of(&card).await;
+                let MediaSource::Encrypted(file) = source else {
+                    panic!("not an encrypted upload: {source:?}")
+                };
+                assert!(bytes == pelican, "the customer decrypts the pelican");
+                urls.push(file.url.clone());
+            }
+        }
+        assert!(
+            urls.windows(2).all(|w| w[0] == w[1]),
+            "one upload: {urls:?}"
+        );
+        let (count, bytes) = uploads_by(&syn, bot.as_str());
+        assert_eq!(
+            count,
+            3,
+            "4 encrypted cards, 1 more upload\n{}",
+            log.log_text()
+        );
+        eprintln!("photos (matrix, with encrypted): 13 cards, {count} uploads, {bytes} bytes");
+
+        // A kept mxc the homeserver no longer has: checked at the next start,
+        // and the image uploaded again.
+        log.terminate();
+        log.wait_exit(T);
+        let changed = rusqlite::Connection::open(&db)
+            .expect("db")
+            .execute(
+                "UPDATE media SET ref = 'mxc://localhost/gone' WHERE kind = 'mxc' AND sha256 = ?1",
+                [shopbot_sha256(&zebra)],
+            )
+            .expect("update");
+        assert_eq!(changed, 1);
+        let mut log = start_bot(&shop, &db).await;
+        let card = plain[0].card(&bot, "zebra", &log).await;
+        let (_, bytes) = plain[0].image_of(&card).await;
+        assert!(bytes == zebra, "the customer sees the zebra again");
+        assert_eq!(uploads_by(&syn, bot.as_str()).0, 4, "{}", log.log_text());
+        plain[1].card(&bot, "zebra", &log).await;
+        assert_eq!(uploads_by(&syn, bot.as_str()).0, 4, "and then reused");
+        log.terminate();
+        log.wait_exit(T);
+    }
 }

@@ -50,6 +50,8 @@ pub struct SeenEvent {
     pub encrypted: bool,
     /// `(sender, key)` of every reaction on it that is not redacted, in order.
     pub reactions: Vec<(OwnedUserId, String)>,
+    /// The (decrypted) content, as JSON.
+    pub content: Value,
 }
 
 impl SeenEvent {
@@ -496,6 +498,7 @@ fn messages_of(events: &[TimelineEvent]) -> Vec<SeenEvent> {
                     replaces,
                     encrypted: event.encryption_info().is_some(),
                     reactions: Vec::new(),
+                    content: v["content"].clone(),
                 });
             }
             Some("m.reaction") => {

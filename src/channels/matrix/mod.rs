@@ -8,6 +8,7 @@
 //! outbox as `m.notice` messages with numbered buttons and 1️⃣…🔟 reaction shortcuts.
 
 mod inbound;
+mod media;
 mod outbound;
 mod parse;
 

@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::Annotation;
-use matrix_sdk::ruma::events::room::message::{RoomMessageEventContent, TextMessageEventContent};
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
+use super::media::{self, ImageError};
 use super::{CHANNEL, Link};
 use crate::channels::retry::Policy;
 use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
@@ -146,30 +146,17 @@ async fn send(
     let (plain, html) = bodies(out);
     if let Some(image) = out.reply.image.as_deref().filter(|i| !i.contains("://")) {
         let path = link.base_dir.join(image);
-        match std::fs::read(&path) {
-            Ok(data) => {
-                let mime = match path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_ascii_lowercase)
-                    .as_deref()
-                {
-                    Some("jpg" | "jpeg") => mime::IMAGE_JPEG,
-                    Some("gif") => mime::IMAGE_GIF,
-                    _ => mime::IMAGE_PNG,
-                };
-                let name = path
-                    .file_name()
-                    .map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned());
-                let config = AttachmentConfig::new()
-                    .txn_id(txn_id.to_owned())
-                    .caption(Some(TextMessageEventContent::html(plain, html)));
+        // Uploaded once per homeserver, then the kept upload is sent again.
+        match media::image_message(link, room, &path, plain.clone(), html.clone()).await {
+            Ok(content) => {
                 return room
-                    .send_attachment(name, &mime, data, config)
+                    .send(content)
+                    .with_transaction_id(txn_id.to_owned())
                     .await
-                    .map(|r| r.event_id);
+                    .map(|r| r.response.event_id);
             }
-            Err(e) => tracing::warn!(
+            Err(ImageError::Sdk(e)) => return Err(e),
+            Err(ImageError::Unreadable(e)) => tracing::warn!(
                 "matrix: product image {} not readable ({e}); sending the text",
                 path.display()
             ),

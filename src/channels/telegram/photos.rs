@@ -5,83 +5,26 @@
 //! refuses is forgotten and the image uploaded again in the same delivery.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::IntoFuture;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::SystemTime;
 
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::types::{FileId, InputFile, Message};
 
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
+use crate::channels::media::{remember_hash, sha256};
 use crate::engine::MediaKey;
 
 /// The `kind` of a Telegram upload in the media table.
 const KIND: &str = "file_id";
 
-/// What identifies a file's contents without reading it: its path, modification
-/// time and size. Changed in any of these, it is hashed again.
-type Stamp = (PathBuf, Option<SystemTime>, u64);
-
-/// Hashes of image files by their stamp: a card does not re-read its image.
-static HASHES: LazyLock<Mutex<HashMap<PathBuf, (Stamp, String)>>> = LazyLock::new(Mutex::default);
-
 /// One lock per image being uploaded (by bot and hash).
 type Gates = HashMap<MediaKey, Arc<tokio::sync::Mutex<()>>>;
 static GATES: LazyLock<Mutex<Gates>> = LazyLock::new(Mutex::default);
-
-fn lower_hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
-/// The SHA-256 of `data`, in lower-case hex.
-pub(crate) fn sha256(data: &[u8]) -> String {
-    lower_hex(&Sha256::digest(data))
-}
-
-fn stamp(path: &Path) -> std::io::Result<Stamp> {
-    let meta = std::fs::metadata(path)?;
-    Ok((path.to_owned(), meta.modified().ok(), meta.len()))
-}
-
-/// The hash of the file at `path`, read only when its stamp changed.
-pub(crate) fn file_hash(path: &Path) -> std::io::Result<String> {
-    let stamp = stamp(path)?;
-    let cached = HASHES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(path)
-        .filter(|(known, _)| *known == stamp)
-        .map(|(_, hash)| hash.clone());
-    if let Some(hash) = cached {
-        return Ok(hash);
-    }
-    let data = std::fs::read(path)?;
-    let hash = sha256(&data);
-    remember_hash(path, &data, &hash);
-    Ok(hash)
-}
-
-/// Remembers the hash of bytes just read, if the file still has the stamp of
-/// these bytes (a file changing while read is hashed again next time).
-fn remember_hash(path: &Path, data: &[u8], hash: &str) {
-    if let Ok(stamp) = stamp(path)
-        && stamp.2 == data.len() as u64
-    {
-        HASHES
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(path.to_owned(), (stamp, hash.to_owned()));
-    }
-}
 
 /// The bot's id: the part of its token before the colon (a `file_id` is valid
 /// only for the bot that received it).
@@ -138,7 +81,7 @@ where
     let path = link.base_dir.join(image);
     let hashed = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || file_hash(&path)).await
+        tokio::task::spawn_blocking(move || crate::channels::media::file_hash(&path)).await
     };
     let sha256 = match hashed {
         Ok(Ok(hash)) => hash,
@@ -246,22 +189,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_file_is_hashed_again_only_when_it_changed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("a.png");
-        std::fs::write(&path, b"first").expect("write");
-        let first = file_hash(&path).expect("hash");
-        assert_eq!(first, sha256(b"first"));
-        assert_eq!(file_hash(&path).expect("hash"), first);
-        std::fs::write(&path, b"second, longer").expect("write");
-        assert_eq!(file_hash(&path).expect("hash"), sha256(b"second, longer"));
-        assert_eq!(
-            sha256(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-    }
 
     #[test]
     fn refused_ids_are_recognised() {
