@@ -3,6 +3,7 @@
 
 pub mod addressing;
 pub mod matrix;
+pub mod pace;
 pub mod retry;
 pub mod telegram;
 pub mod terminal;
