@@ -4,6 +4,7 @@
 pub mod addressing;
 pub mod matrix;
 pub(crate) mod media;
+pub mod pace;
 pub mod retry;
 pub mod telegram;
 pub mod terminal;

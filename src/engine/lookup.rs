@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::{Engine, EngineError};
+use crate::channel::Channel;
 use crate::store::{Order, OrderStatus, Stats};
 
 impl Engine {
@@ -32,5 +33,15 @@ impl Engine {
         currency: &str,
     ) -> Result<Stats, EngineError> {
         Ok(self.store.stats(days, now, tz, currency)?)
+    }
+
+    /// Up to `limit` chats of `channel` with unsent outbox rows, the oldest
+    /// waiting first (the sender's look at the outbox, without payloads).
+    pub fn pending_chats(
+        &self,
+        channel: Channel,
+        limit: usize,
+    ) -> Result<Vec<String>, EngineError> {
+        Ok(self.store.pending_chats(channel, limit)?)
     }
 }

@@ -245,3 +245,21 @@ fn message_row(
     };
     Ok(by_id(conn, id)?.filter(|row| row.channel == channel && row.chat_id == chat_id))
 }
+
+impl Store {
+    /// Up to `limit` chats of `channel` with unsent outbox rows, in the order of
+    /// their oldest unsent row: the sender's look at the outbox, without payloads.
+    pub fn pending_chats(&self, channel: Channel, limit: usize) -> Result<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT chat_id FROM outbox WHERE channel = ?1 AND sent_at IS NULL
+                 GROUP BY chat_id ORDER BY MIN(id) LIMIT ?2",
+            )?;
+            let chats = stmt
+                .query_map(params![channel, limit], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(chats)
+        })
+    }
+}

@@ -14,6 +14,7 @@ use matrix_sdk::ruma::{OwnedEventId, RoomId};
 
 use super::media::{self, ImageError};
 use super::{CHANNEL, Link};
+use crate::channels::pace::{Class, Limits, Pacer, or_stop};
 use crate::channels::retry::Policy;
 use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
 use crate::engine::OutboxRow;
@@ -49,16 +50,22 @@ pub(super) fn bodies(out: &Outgoing) -> (String, String) {
     (plain, html)
 }
 
+/// How long a pacing wait may go on after the stop (the drain's short waits finish).
+const PACE_GRACE: Duration = Duration::from_secs(2);
+
 /// Sends the outbox in order until stopped (and, when stopping, until it is empty
-/// or the stop's grace runs out).
+/// or the stop's grace runs out), paced to a homeserver's rate
+/// (`SHOPBOT_MATRIX_RATE_LIMIT=off`: not at all, for benchmarks).
 pub(super) async fn send_loop(link: Link) {
+    let unpaced = std::env::var("SHOPBOT_MATRIX_RATE_LIMIT").is_ok_and(|v| v == "off");
+    let pace = Pacer::new(Limits::matrix(), !unpaced);
     loop {
         let rows = pending(&link.engine, CHANNEL, 100).await;
         if rows.is_empty() && *link.stop.borrow() {
             return;
         }
         for row in rows {
-            if !deliver(&link, &row).await {
+            if !deliver(&link, &pace, &row).await {
                 break;
             }
         }
@@ -70,7 +77,7 @@ pub(super) async fn send_loop(link: Link) {
 }
 
 /// Sends one row; false if the channel is stopping (the row stays queued).
-async fn deliver(link: &Link, row: &OutboxRow) -> bool {
+async fn deliver(link: &Link, pace: &Pacer, row: &OutboxRow) -> bool {
     let out = match outgoing_of(row) {
         Ok(out) => out,
         Err(e) => {
@@ -88,6 +95,10 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
     };
     let mut backoff = Policy::SEND.backoff();
     let sent = loop {
+        // At once while under the homeserver's rate, else exactly as long as needed.
+        if or_stop(&link.stop, PACE_GRACE, pace.overall(Class::Later)).await {
+            return false;
+        }
         match send(link, &room, &out, &transaction_id(row)).await {
             Ok(id) => break Ok(id),
             Err(e) => {
@@ -119,6 +130,9 @@ async fn deliver(link: &Link, row: &OutboxRow) -> bool {
         for number in out.first_number..out.first_number + count {
             let Some(key) = keycap(number) else { break };
             let reaction = ReactionEventContent::new(Annotation::new(event_id.clone(), key));
+            if or_stop(&link.stop, PACE_GRACE, pace.overall(Class::Later)).await {
+                break;
+            }
             if let Err(e) = room.send(reaction).await {
                 tracing::debug!("matrix: reaction shortcut not sent: {e}");
             }

@@ -195,6 +195,8 @@ async fn pre_checkout(link: &Link, query: &PreCheckoutQuery) -> Result<(), Strin
 /// Answers a button press; once more after a 429 if Telegram asks to wait.
 async fn answer(link: &Link, query: &CallbackQuery) {
     for _ in 0..2 {
+        // From the overall budget, before waiting later messages; no chat wait.
+        link.pace.answer().await;
         match link.bot.answer_callback_query(query.id.clone()).await {
             Err(teloxide::RequestError::RetryAfter(wait)) => {
                 tokio::time::sleep(wait.duration().min(Duration::from_secs(5))).await;

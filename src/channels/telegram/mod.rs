@@ -3,8 +3,9 @@
 //! Every update becomes one engine turn keyed by its platform identity (the chat
 //! and message, or the callback query), so duplicates and re-sent presses change
 //! nothing. Replies are sent only from the outbox, after the turn committed, by
-//! one worker per chat (in order, paced to Telegram's limits, retried on 429 and
-//! network errors). The bot token is never logged: every error text that could
+//! one worker per chat (in order, paced to Telegram's limits by token buckets —
+//! at once while under them, a new customer's first answer before anyone's
+//! next — retried on 429 and network errors). The bot token is never logged: every error text that could
 //! carry it (request URLs) is redacted first.
 
 pub mod format;
@@ -16,12 +17,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::BotCommand;
 use tokio::sync::{Notify, watch};
 
+use super::pace::{Limits, Pacer};
 use super::{STOP_GRACE, SecretError, SecretKind, lock};
 use crate::channel::Channel;
 use crate::engine::SharedEngine;
@@ -104,7 +104,8 @@ fn provider_tokens(shop: &Shop) -> HashMap<String, String> {
 #[derive(Clone)]
 struct Link {
     bot: Bot,
-    sender: Throttle<Bot>,
+    /// Telegram's flood limits, for sends, edits and callback answers alike.
+    pace: Arc<Pacer>,
     engine: SharedEngine,
     redact: Redactor,
     /// Rings after each committed turn: the outbox has something new.
@@ -113,8 +114,6 @@ struct Link {
     base_dir: PathBuf,
     /// Payment provider tokens by payment method id.
     providers: Arc<HashMap<String, String>>,
-    /// No pacing at all (`SHOPBOT_TELEGRAM_RATE_LIMIT=off`).
-    unpaced: bool,
 }
 
 /// Runs the channel until `stop` turns true, then drains within [`STOP_GRACE`].
@@ -131,22 +130,6 @@ pub async fn run(
     }
     // Off only for benchmarks and crash tests: real Telegram would answer 429s.
     let unpaced = std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off");
-    let limits = if unpaced {
-        // Far above any real traffic; Throttle sizes its queues from these.
-        Limits {
-            messages_per_sec_chat: 10_000,
-            messages_per_min_chat: 100_000,
-            messages_per_min_channel_or_supergroup: 100_000,
-            messages_per_sec_overall: 10_000,
-        }
-    } else {
-        Limits {
-            messages_per_sec_chat: 1,
-            messages_per_min_chat: 60,
-            messages_per_min_channel_or_supergroup: 20,
-            messages_per_sec_overall: 30,
-        }
-    };
     let (base_dir, providers) = {
         let engine = lock(&engine);
         (
@@ -156,7 +139,7 @@ pub async fn run(
     };
     let redact = Redactor::new(std::iter::once(token).chain(providers.values().cloned()));
     let link = Link {
-        sender: Throttle::new_spawn(bot.clone(), limits),
+        pace: Arc::new(Pacer::new(Limits::telegram(), !unpaced)),
         bot,
         engine,
         redact,
@@ -164,7 +147,6 @@ pub async fn run(
         stop,
         base_dir,
         providers: Arc::new(providers),
-        unpaced,
     };
     let Some(me) = inbound::introduce(&link).await else {
         return Ok(());

@@ -2,7 +2,7 @@
 //! to Telegram's limits, retrying on 429 (after `retry_after`) and on network
 //! errors; a row is marked sent only once Telegram accepted all of it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,34 +15,49 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::photos;
 use super::{CHANNEL, Link};
+use crate::channels::blocking;
+use crate::channels::pace::or_stop;
 use crate::channels::retry::Policy;
-use crate::channels::{blocking, pending};
 use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
 
 /// Rows a worker takes at a time.
 const BATCH: usize = 20;
 
-/// Each chat's recent sends, kept between workers so a new worker of the same
-/// chat keeps the pace of the last one.
-type Paces = Arc<Mutex<HashMap<i64, Pace>>>;
+/// Chats looked at per wake of the sender.
+const CHATS: usize = 5000;
+
+/// How long a pacing wait may go on after the stop (the drain's short waits finish).
+const PACE_GRACE: Duration = Duration::from_secs(2);
+
+/// The chats with something to send, in the order of their oldest waiting row
+/// (a light query: no payloads; each worker reads its own chat's rows).
+async fn waiting_chats(link: &Link) -> Vec<String> {
+    match blocking(&link.engine, |engine| engine.pending_chats(CHANNEL, CHATS)).await {
+        Some(Ok(chats)) => chats,
+        Some(Err(e)) => {
+            tracing::error!("{CHANNEL}: cannot read the outbox: {e}");
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
 
 /// Watches the outbox and starts a worker for every chat with something to send.
 pub(super) async fn send_loop(link: Link) {
     let active: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let paces: Paces = Arc::default();
     let mut stop = link.stop.clone();
     let mut stopping_since: Option<Instant> = None;
     loop {
-        let rows = pending(&link.engine, CHANNEL, 1000).await;
+        let chats = waiting_chats(&link).await;
         let busy = !active
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_empty();
-        if stopping_since.is_some() && rows.is_empty() && !busy {
+        if stopping_since.is_some() && chats.is_empty() && !busy {
             return;
         }
-        for chat in chats_in_order(&rows) {
+        for chat in chats {
             let fresh = active
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -50,9 +65,8 @@ pub(super) async fn send_loop(link: Link) {
             if fresh {
                 let link = link.clone();
                 let active = Arc::clone(&active);
-                let paces = Arc::clone(&paces);
                 tokio::spawn(async move {
-                    worker(&link, &chat, &paces).await;
+                    worker(&link, &chat).await;
                     active
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -74,36 +88,16 @@ pub(super) async fn send_loop(link: Link) {
     }
 }
 
-/// Distinct chats, in the order of their oldest waiting row.
-fn chats_in_order(rows: &[OutboxRow]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    rows.iter()
-        .filter(|r| seen.insert(r.chat_id.clone()))
-        .map(|r| r.chat_id.clone())
-        .collect()
-}
-
 /// Sends one chat's rows until none is left.
-async fn worker(link: &Link, chat: &str, paces: &Paces) {
+async fn worker(link: &Link, chat: &str) {
     let Ok(chat_id) = chat.parse::<i64>().map(ChatId) else {
         tracing::error!("telegram: outbox row for a chat id that is not a number");
         return;
     };
-    let taken = paces
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&chat_id.0);
-    let mut pace = taken.unwrap_or_else(|| Pace::new(chat_id, link.unpaced));
-    send_rows(link, chat, chat_id, &mut pace).await;
-    let mut paces = paces
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // Chats quiet for a minute need no memory.
-    paces.retain(|_, p| p.recently_used());
-    paces.insert(chat_id.0, pace);
+    send_rows(link, chat, chat_id).await;
 }
 
-async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
+async fn send_rows(link: &Link, chat: &str, chat_id: ChatId) {
     loop {
         let owned = chat.to_owned();
         let rows = blocking(&link.engine, move |engine| {
@@ -115,7 +109,7 @@ async fn send_rows(link: &Link, chat: &str, chat_id: ChatId, pace: &mut Pace) {
             return;
         }
         for row in rows {
-            let outcome = deliver(link, chat_id, &row, pace).await;
+            let outcome = deliver(link, chat_id, &row).await;
             if !record(link, chat, row.id, outcome).await {
                 return;
             }
@@ -224,7 +218,7 @@ fn parts(out: &Outgoing) -> Vec<Part> {
     parts
 }
 
-async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) -> Delivery {
+async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
     let out = match outgoing_of(row) {
         Ok(out) => out,
         Err(e) => return Delivery::Failed(format!("unreadable outbox row: {e}")),
@@ -233,11 +227,11 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
     let mut shown = Vec::new();
     let mut backoff = Policy::SEND.backoff();
     while let Some(part) = queue.pop_front() {
-        if pace.wait(link).await {
+        // Sends and edits alike: at once while under Telegram's limits.
+        if or_stop(&link.stop, PACE_GRACE, link.pace.message(chat.0)).await {
             return Delivery::Stopped;
         }
         let result = send_part(link, chat, row.id, &out, &part).await;
-        pace.sent();
         match result {
             Ok(message) => {
                 shown.extend(message.map(|m| m.0.to_string()));
@@ -273,7 +267,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow, pace: &mut Pace) ->
                         wait.as_secs()
                     );
                     queue.push_front(part);
-                    if pace.sleep(link, wait).await {
+                    if sleep_or_stop(link, wait).await {
                         return Delivery::Stopped;
                     }
                 }
@@ -310,7 +304,7 @@ async fn send_part(
             last,
         } => {
             let mut request = link
-                .sender
+                .bot
                 .edit_message_text(chat, *message, format::escape(text))
                 .parse_mode(ParseMode::Html);
             if let Some(kb) = keyboard(*last) {
@@ -320,7 +314,7 @@ async fn send_part(
         }
         Part::Text { text, last } => {
             let mut request = link
-                .sender
+                .bot
                 .send_message(chat, format::escape(text))
                 .parse_mode(ParseMode::Html);
             if let Some(kb) = keyboard(*last) {
@@ -336,7 +330,7 @@ async fn send_part(
             // Uploaded once, then sent by the `file_id` Telegram gave back.
             let markup = keyboard(*last);
             let request = |file: InputFile| {
-                let mut request = link.sender.send_photo(chat, file);
+                let mut request = link.bot.send_photo(chat, file);
                 if let Some(caption) = caption {
                     request = request
                         .caption(format::escape(caption))
@@ -360,7 +354,7 @@ async fn send_part(
                 ))));
             };
             let amount = u32::try_from(invoice.amount).unwrap_or(u32::MAX);
-            link.sender
+            link.bot
                 .send_invoice(
                     chat,
                     clip(&invoice.title, 32),
@@ -431,63 +425,11 @@ fn classify(e: &RequestError, part: &Part) -> Next {
     }
 }
 
-/// Keeps one chat under Telegram's pace: at most one message a second, and in
-/// groups at most 20 a minute. Edits count too (Throttle only paces sends).
-struct Pace {
-    group: bool,
-    unpaced: bool,
-    recent: VecDeque<Instant>,
-}
-
-impl Pace {
-    fn new(chat: ChatId, unpaced: bool) -> Self {
-        Self {
-            group: chat.0 < 0,
-            unpaced,
-            recent: VecDeque::new(),
-        }
+/// Sleeps; true if stopping (a stop cuts long waits short; short ones still finish).
+async fn sleep_or_stop(link: &Link, wait: Duration) -> bool {
+    if *link.stop.borrow() && wait > PACE_GRACE {
+        return true;
     }
-
-    /// Waits for the next slot; true if the channel is stopping past its grace.
-    async fn wait(&mut self, link: &Link) -> bool {
-        if self.unpaced {
-            return false;
-        }
-        let now = Instant::now();
-        while self
-            .recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_mins(1))
-        {
-            self.recent.pop_front();
-        }
-        let mut until = self.recent.back().map(|t| *t + Duration::from_secs(1));
-        if self.group && self.recent.len() >= 20 {
-            let minute = self.recent[self.recent.len() - 20] + Duration::from_mins(1);
-            until = until.max(Some(minute));
-        }
-        match until {
-            Some(until) if until > now => self.sleep(link, until - now).await,
-            _ => false,
-        }
-    }
-
-    fn recently_used(&self) -> bool {
-        self.recent
-            .back()
-            .is_some_and(|t| t.elapsed() < Duration::from_mins(1))
-    }
-
-    fn sent(&mut self) {
-        self.recent.push_back(Instant::now());
-    }
-
-    /// Sleeps; true if stopping (a stop cuts long waits short; short ones still finish).
-    async fn sleep(&self, link: &Link, wait: Duration) -> bool {
-        if *link.stop.borrow() && wait > Duration::from_secs(2) {
-            return true;
-        }
-        tokio::time::sleep(wait).await;
-        false
-    }
+    tokio::time::sleep(wait).await;
+    false
 }
