@@ -106,3 +106,39 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// Runs `writes` (outside a turn: sent-marks of many chats) as one group:
+    /// each all-or-nothing in its own savepoint, all committed together. Says
+    /// for each whether it is committed (`Err` with why not; a failed commit
+    /// fails them all).
+    pub fn run_writes<I, E: Display>(
+        &mut self,
+        writes: impl IntoIterator<Item = I>,
+        mut run: impl FnMut(&mut Engine, I) -> Result<(), E>,
+    ) -> Vec<Result<(), String>> {
+        let writes: Vec<I> = writes.into_iter().collect();
+        if let Err(e) = self.store.begin_group() {
+            let e = e.to_string();
+            return writes.iter().map(|_| Err(e.clone())).collect();
+        }
+        let mut done = Vec::with_capacity(writes.len());
+        for write in writes {
+            let outcome = match self.store.enter_savepoint() {
+                Err(e) => Err(e.to_string()),
+                Ok(()) => match catch_unwind(AssertUnwindSafe(|| run(self, write))) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("the write panicked".to_owned()),
+                },
+            };
+            let kept = self.store.leave_savepoint(outcome.is_ok());
+            done.push(outcome.and(kept.map_err(|e| e.to_string())));
+        }
+        if let Err(e) = self.store.end_group(true) {
+            let e = e.to_string();
+            return done.iter().map(|_| Err(e.clone())).collect();
+        }
+        done
+    }
+}

@@ -249,6 +249,28 @@ impl Store {
         Ok(())
     }
 
+    /// Inside a group: opens a savepoint around several writes, ended by
+    /// [`Store::leave_savepoint`] (kept, or rolled back alone).
+    pub fn enter_savepoint(&mut self) -> Result<()> {
+        if !self.group || self.conn.is_autocommit() {
+            return Err(StoreError::GroupLost);
+        }
+        self.conn.execute_batch("SAVEPOINT several")?;
+        Ok(())
+    }
+
+    /// Ends the savepoint of [`Store::enter_savepoint`]: its writes stay in the
+    /// group when `keep`, are undone otherwise.
+    pub fn leave_savepoint(&mut self, keep: bool) -> Result<()> {
+        let sql = if keep {
+            "RELEASE several"
+        } else {
+            "ROLLBACK TO several; RELEASE several"
+        };
+        self.conn.execute_batch(sql)?;
+        Ok(())
+    }
+
     /// Whether a group is open.
     pub fn in_group(&self) -> bool {
         self.group
