@@ -11,7 +11,7 @@ pub mod terminal;
 pub(crate) mod turns;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -135,20 +135,46 @@ pub(crate) async fn pending(
 /// Writes what became of a sent message, waiting while the database cannot
 /// write (the message left already: sending it again would say it twice).
 /// False if the channel stopped first, or the work panicked.
+///
+/// The marks of many chats' workers are committed together: a mark waits in a
+/// queue, and whoever takes the engine next writes every queued mark in one
+/// transaction (see [`Engine::run_writes`]). Each caller returns only once its
+/// own mark is committed, so a chat's next message never leaves before it.
 pub(crate) async fn record_delivery(
     engine: &SharedEngine,
     stop: &watch::Receiver<bool>,
     channel: Channel,
     write: impl Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync + 'static,
 ) -> bool {
-    let write = Arc::new(write);
+    let write: Arc<MarkFn> = Arc::new(write);
     let mut backoff = retry::Policy::TURN.backoff();
     loop {
-        let attempt = Arc::clone(&write);
-        match blocking(engine, move |engine| attempt(engine)).await {
-            Some(Ok(())) => return true,
-            None => return false,
-            Some(Err(e)) => {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        marks_of(engine)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((Arc::clone(&write), done_tx));
+        let queue = marks_of(engine);
+        let drained = blocking(engine, move |engine| {
+            let marks = std::mem::take(&mut *queue.lock().unwrap_or_else(PoisonError::into_inner));
+            if marks.is_empty() {
+                return;
+            }
+            let (writes, senders): (Vec<_>, Vec<_>) = marks.into_iter().unzip();
+            let outcomes = engine.run_writes(writes, |engine, write| write(engine));
+            for (sender, outcome) in senders.into_iter().zip(outcomes) {
+                let _ = sender.send(outcome);
+            }
+        })
+        .await;
+        if drained.is_none() {
+            return false;
+        }
+        match done_rx.await {
+            Ok(Ok(())) => return true,
+            // The queue was dropped by a panic: nothing is known to be written.
+            Err(_) => return false,
+            Ok(Err(e)) => {
                 let delay = backoff.next_delay();
                 tracing::error!(
                     "{channel}: cannot record a delivery ({e}); trying again in {} s",
@@ -160,6 +186,41 @@ pub(crate) async fn record_delivery(
             }
         }
     }
+}
+
+/// One sent-mark's write.
+type MarkFn = dyn Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync;
+
+/// Sent-marks waiting to be committed, each with whom to tell.
+type MarkQueue = Arc<
+    Mutex<
+        Vec<(
+            Arc<MarkFn>,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>,
+    >,
+>;
+
+/// An engine (while it lives) and its queue of sent-marks.
+type EngineMarks = (std::sync::Weak<Mutex<Engine>>, MarkQueue);
+
+/// The queue of sent-marks of `engine` (one per engine).
+fn marks_of(engine: &SharedEngine) -> MarkQueue {
+    static QUEUES: std::sync::OnceLock<Mutex<Vec<EngineMarks>>> = std::sync::OnceLock::new();
+    let mut queues = QUEUES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    queues.retain(|(weak, _)| weak.strong_count() > 0);
+    if let Some((_, queue)) = queues
+        .iter()
+        .find(|(weak, _)| std::ptr::eq(weak.as_ptr(), Arc::as_ptr(engine)))
+    {
+        return Arc::clone(queue);
+    }
+    let queue = MarkQueue::default();
+    queues.push((Arc::downgrade(engine), Arc::clone(&queue)));
+    queue
 }
 
 /// Escapes text for HTML bodies: `&`, `<` and `>`.

@@ -9,7 +9,8 @@
 //! `session.rs` loads the session and builds orders, `outbox.rs` queues and
 //! decodes messages, `lookup.rs` is all a channel adapter may ask,
 //! `scheduler.rs` runs follow-ups and purges, `reload.rs` is `/reload`,
-//! `giveup.rs` ends a poison event.
+//! `giveup.rs` ends a poison event, `group.rs` commits turns that arrive
+//! together in one transaction (see [`Engine::run_turns`]).
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ pub use crate::store::{Order, OutboxRow, Stats};
 mod dispatch;
 mod effects;
 mod giveup;
+mod group;
 mod lookup;
 mod media;
 mod outbox;
@@ -50,6 +52,10 @@ pub enum EngineError {
     Store(#[from] store::StoreError),
     #[error("cannot encode a reply: {0}")]
     Json(#[from] serde_json::Error),
+    /// This turn changes more than the database (`/reload`): it runs alone,
+    /// never inside a group.
+    #[error("this turn runs alone, outside a group commit")]
+    RunsAlone,
 }
 
 /// Who a turn is for: the channel and the chat, as text (Matrix ids are strings).
@@ -132,6 +138,10 @@ pub struct Engine {
     /// The channels that are running: owner notices go only where they can arrive.
     channels: Vec<Channel>,
     flood: FloodGuard,
+    /// While a group is open: what its turns changed in memory.
+    ledger: Option<group::Ledger>,
+    /// Test-only fault point ([`group::ABORT_ENV`]).
+    abort_in_group: Option<usize>,
 }
 
 impl Engine {
@@ -146,6 +156,8 @@ impl Engine {
             store,
             channels: Vec::new(),
             flood: FloodGuard::default(),
+            ledger: None,
+            abort_in_group: group::abort_in_group(),
         })
     }
 
@@ -267,6 +279,9 @@ impl Engine {
             _ => None,
         };
         if command == Some(Command::Reload) {
+            if self.ledger.is_some() {
+                return Err(EngineError::RunsAlone);
+            }
             return self.reload(chat, event, now);
         }
         // Platform chats only: the terminal is the seller themselves.
@@ -289,6 +304,7 @@ impl Engine {
             store,
             channels,
             flood,
+            ..
         } = self;
         let result = store.write_with(|tx| -> Result<TurnResult, EngineError> {
             // A redelivered event changes nothing, the flood guard included.
@@ -332,21 +348,36 @@ impl Engine {
             }
         };
         if let Some(stock) = fresh_stock {
-            self.stock = stock;
+            let before = std::mem::replace(&mut self.stock, stock);
+            if let Some(ledger) = &mut self.ledger {
+                ledger.stock_before.get_or_insert(before);
+            }
+        }
+        if let Some(ledger) = &mut self.ledger {
+            // Durable only when the group commits: undone if it does not, and
+            // the log emptied after the commit.
+            ledger.taken.extend(taken);
+            ledger.forgotten |= forgotten;
+            return Ok(result);
         }
         if forgotten {
             // The log must not keep the erased pages either. The turn is committed
             // whatever happens here: a log that cannot be emptied now is said, not
             // turned into a failed turn.
-            match self.store.checkpoint() {
-                Ok(true) => {}
-                Ok(false) => tracing::info!(
-                    "after /forget the write-ahead log is still held by a reader \
-                     (Litestream?): its old pages go as the log is reused"
-                ),
-                Err(e) => tracing::warn!("after /forget the write-ahead log was not emptied: {e}"),
-            }
+            self.checkpoint_after_forget();
         }
         Ok(result)
+    }
+
+    /// After `/forget`: the write-ahead log must not keep the erased pages.
+    fn checkpoint_after_forget(&self) {
+        match self.store.checkpoint() {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                "after /forget the write-ahead log is still held by a reader \
+                 (Litestream?): its old pages go as the log is reused"
+            ),
+            Err(e) => tracing::warn!("after /forget the write-ahead log was not emptied: {e}"),
+        }
     }
 }

@@ -28,6 +28,21 @@
 //! - `stats.rs`: the shop's figures over a period.
 //! - `migrations.rs` (the schema), `status.rs` ([`OrderStatus`]), `busy.rs`
 //!   (waiting out another connection's lock).
+//!
+//! ## Group commit
+//!
+//! [`Store::begin_group`] opens one `BEGIN IMMEDIATE` transaction for several
+//! writes: until [`Store::end_group`], each [`Store::write`] is a `SAVEPOINT`,
+//! released when its closure returns `Ok` and rolled back alone (`ROLLBACK TO`)
+//! when it returns `Err` or panics. Nothing of the group is durable before
+//! `end_group` commits it: one fsync for many turns. Whoever opens a group
+//! acts on its writes (sends replies, confirms events) only after that commit.
+//!
+//! ## Test-only: a slow fsync
+//!
+//! `SHOPBOT_TEST_COMMIT_DELAY_MS=N`, read once by [`Store::open`], sleeps N ms
+//! before every commit, holding the write lock, as an SD card's fsync (10–30 ms)
+//! would. For tests and benchmarks only; never set it in production.
 
 mod busy;
 mod consent;
@@ -52,7 +67,7 @@ mod tickets;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use busy::{Backoff, retry_busy};
 pub use erasure::Purged;
@@ -88,6 +103,10 @@ pub enum StoreError {
     /// A value could not be encoded as JSON for storing.
     #[error("cannot encode data for the database: {0}")]
     Encode(#[from] serde_json::Error),
+    /// `SQLite` rolled back an open group's transaction (after an I/O error):
+    /// nothing of the group happened.
+    #[error("the group commit's transaction was rolled back by the database")]
+    GroupLost,
     /// The database file refused write-ahead logging.
     #[error("the database {path} cannot use WAL journaling (journal mode is {mode})")]
     NoWal { path: String, mode: String },
@@ -95,14 +114,49 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The environment variable of the test-only commit delay (see the module docs).
+pub const COMMIT_DELAY_ENV: &str = "SHOPBOT_TEST_COMMIT_DELAY_MS";
+
 /// The database.
 pub struct Store {
     conn: rusqlite::Connection,
+    /// A group is open: writes are savepoints inside its transaction.
+    group: bool,
+    /// Test-only: slept before every commit ([`COMMIT_DELAY_ENV`]).
+    commit_delay: Option<Duration>,
 }
 
-/// One write transaction (`BEGIN IMMEDIATE`).
+/// One write transaction (`BEGIN IMMEDIATE`), or one savepoint inside a group.
 pub struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    tx: Open<'a>,
+}
+
+/// The connection with a transaction or savepoint open on it.
+struct Open<'a>(&'a Connection);
+
+impl std::ops::Deref for Open<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.0
+    }
+}
+
+/// Ends an open transaction or savepoint with `undo` unless disarmed: a
+/// closure's error and a panic leave nothing behind.
+struct Undo<'a> {
+    conn: &'a Connection,
+    sql: &'static str,
+    armed: bool,
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            // A failed rollback still ends the transaction when the connection is reused.
+            let _ = self.conn.execute_batch(self.sql);
+        }
+    }
 }
 
 impl Store {
@@ -111,7 +165,16 @@ impl Store {
         // Each attempt uses a fresh connection: one refused while another
         // connection switched the file to WAL must not keep its stale state.
         let conn = retry_busy(|| open_once(path))?;
-        Ok(Self { conn })
+        let commit_delay = std::env::var(COMMIT_DELAY_ENV)
+            .ok()
+            .and_then(|ms| ms.trim().parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map(Duration::from_millis);
+        Ok(Self {
+            conn,
+            group: false,
+            commit_delay,
+        })
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed if `f` returns
@@ -121,37 +184,127 @@ impl Store {
     }
 
     /// [`Store::write`] for a closure with its own error type, which only needs
-    /// to take store errors (the engine mixes in its own).
+    /// to take store errors (the engine mixes in its own). Inside a group, a
+    /// savepoint of the group's transaction.
     pub fn write_with<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let mut backoff = Backoff::new();
-        let tx = loop {
-            match self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-            {
-                Ok(tx) => break Tx { tx },
-                Err(err) => backoff.wait_if_busy(err.into())?,
+        if self.group {
+            if self.conn.is_autocommit() {
+                // SQLite rolled the group's transaction back (after some I/O
+                // errors it does): a savepoint now would commit on its own.
+                return Err(StoreError::GroupLost.into());
             }
+            self.conn
+                .execute_batch("SAVEPOINT turn")
+                .map_err(StoreError::from)?;
+            let mut undo = Undo {
+                conn: &self.conn,
+                sql: "ROLLBACK TO turn; RELEASE turn",
+                armed: true,
+            };
+            let value = f(&Tx {
+                tx: Open(&self.conn),
+            })?;
+            self.conn
+                .execute_batch("RELEASE turn")
+                .map_err(StoreError::from)?;
+            undo.armed = false;
+            return Ok(value);
+        }
+        self.begin()?;
+        let mut undo = Undo {
+            conn: &self.conn,
+            sql: "ROLLBACK",
+            armed: true,
         };
-        match f(&tx) {
-            Ok(value) => {
-                tx.tx.commit().map_err(StoreError::from)?;
-                Ok(value)
-            }
-            Err(err) => {
-                // The closure's error is the one worth reporting; a failed
-                // rollback still ends the transaction when the connection is reused.
-                let _ = tx.tx.rollback();
-                Err(err)
+        let value = f(&Tx {
+            tx: Open(&self.conn),
+        })?;
+        commit(&self.conn, self.commit_delay)?;
+        undo.armed = false;
+        Ok(value)
+    }
+
+    /// `BEGIN IMMEDIATE`, waiting out another connection's write lock. A
+    /// transaction left open (a panic between [`Store::begin_group`] and
+    /// [`Store::end_group`]) is rolled back first.
+    fn begin(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.group = false;
+        }
+        let mut backoff = Backoff::new();
+        loop {
+            match self.conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => return Ok(()),
+                Err(err) => backoff.wait_if_busy(err.into())?,
             }
         }
     }
 
+    /// Opens a group: every write until [`Store::end_group`] is a savepoint of
+    /// one transaction (see the module docs).
+    pub fn begin_group(&mut self) -> Result<()> {
+        self.begin()?;
+        self.group = true;
+        Ok(())
+    }
+
+    /// Inside a group: opens a savepoint around several writes, ended by
+    /// [`Store::leave_savepoint`] (kept, or rolled back alone).
+    pub fn enter_savepoint(&mut self) -> Result<()> {
+        if !self.group || self.conn.is_autocommit() {
+            return Err(StoreError::GroupLost);
+        }
+        self.conn.execute_batch("SAVEPOINT several")?;
+        Ok(())
+    }
+
+    /// Ends the savepoint of [`Store::enter_savepoint`]: its writes stay in the
+    /// group when `keep`, are undone otherwise.
+    pub fn leave_savepoint(&mut self, keep: bool) -> Result<()> {
+        let sql = if keep {
+            "RELEASE several"
+        } else {
+            "ROLLBACK TO several; RELEASE several"
+        };
+        self.conn.execute_batch(sql)?;
+        Ok(())
+    }
+
+    /// Whether a group is open.
+    pub fn in_group(&self) -> bool {
+        self.group
+    }
+
+    /// Ends the open group: commits it (one fsync for all its writes) when
+    /// `commit`, rolls it back otherwise. After an error nothing of the group
+    /// is in the database.
+    pub fn end_group(&mut self, commit_it: bool) -> Result<()> {
+        if !self.group {
+            return Ok(());
+        }
+        self.group = false;
+        if commit_it {
+            let result = commit(&self.conn, self.commit_delay);
+            if result.is_err() && !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            result
+        } else {
+            self.conn.execute_batch("ROLLBACK")?;
+            Ok(())
+        }
+    }
+
     /// Runs `f` on one read snapshot (a deferred transaction, never upgraded to a write).
+    /// Inside a group, the group's own view (its writes so far included).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.group {
+            return f(&self.conn);
+        }
         let tx = self.conn.unchecked_transaction()?;
         let value = f(&tx)?;
         tx.finish()?;
@@ -180,6 +333,15 @@ impl Store {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         Ok(busy? == 0)
     }
+}
+
+/// Commits the open transaction, after the test-only delay.
+fn commit(conn: &Connection, delay: Option<Duration>) -> Result<()> {
+    if let Some(delay) = delay {
+        std::thread::sleep(delay);
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
 }
 
 /// One attempt at opening: connection settings, WAL, migrations.

@@ -1,5 +1,7 @@
 //! Long polling: each update becomes one engine turn; button presses are answered
-//! at once; the offset moves on only after the turn committed.
+//! at once; the offset moves on only after the turn committed. The turns of one
+//! `getUpdates` batch commit together (one fsync, `engine::group`); from the
+//! first one that fails, the rest of the batch goes one by one.
 
 use std::time::Duration;
 
@@ -9,13 +11,13 @@ use teloxide::types::{
     AllowedUpdate, CallbackQuery, ChatKind, MaybeInaccessibleMessage, UpdateKind,
 };
 
-use super::{CHANNEL, Link, format};
+use super::{CHANNEL, Link, Redactor, format};
 use crate::channels::addressing::{Names, Signals, addressed};
 use crate::channels::blocking;
 use crate::channels::retry::Policy;
 use crate::channels::turns::{self, Settled};
 use crate::conversation::Input;
-use crate::engine::{Chat, EngineError, Event, Origin};
+use crate::engine::{Chat, Engine, EngineError, Event, Origin, TurnResult};
 use crate::shop::Phrase;
 
 /// Seconds a `getUpdates` call waits for news (below the HTTP client's 17 s timeout).
@@ -94,7 +96,18 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
                 continue;
             }
         };
-        for update in updates {
+        // Button presses are answered at once, whatever follows: the spinners stop.
+        for update in &updates {
+            if let UpdateKind::CallbackQuery(query) = &update.kind {
+                let (link, query) = (link.clone(), query.clone());
+                tokio::spawn(async move { answer(&link, &query).await });
+            }
+        }
+        let grouped = group(link, me, &updates).await;
+        if let Some(last) = grouped.checked_sub(1).and_then(|i| updates.get(i)) {
+            offset = next_offset(last);
+        }
+        for update in updates.into_iter().skip(grouped) {
             let id = update.id.0;
             // The one rule (channels::turns): the update is confirmed to Telegram
             // (by the next offset) only once its turn committed, or once it was
@@ -115,6 +128,66 @@ pub(super) async fn poll_loop(link: &Link, me: &str) {
                 return;
             }
         }
+        if *link.stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// The offset that confirms `update` and everything before it.
+fn next_offset(update: &Update) -> i32 {
+    i32::try_from(update.id.0)
+        .unwrap_or(i32::MAX)
+        .saturating_add(1)
+}
+
+/// Runs the leading updates of a batch as one group commit and wakes the sender
+/// after it. Returns how many updates of the batch are done (committed, or
+/// needing no turn); the rest, from the first that failed or is no plain turn
+/// (a payment check), goes one by one.
+async fn group(link: &Link, me: &str, updates: &[Update]) -> usize {
+    // Translating may panic on a hostile update: that update and the rest go
+    // one by one, where a panic is one try's failure.
+    let mut turns = Vec::new();
+    let mut covered = updates.len();
+    for (at, update) in updates.iter().enumerate() {
+        let translated =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &update.kind {
+                UpdateKind::Message(message) => Some(from_message(message, me)),
+                UpdateKind::CallbackQuery(query) => Some(from_callback(query)),
+                UpdateKind::PreCheckoutQuery(_) => None,
+                _ => Some(None),
+            }));
+        match translated {
+            Ok(Some(Some(turn))) => turns.push((at, turn)),
+            Ok(Some(None)) => {}
+            Ok(None) | Err(_) => {
+                covered = at;
+                break;
+            }
+        }
+    }
+    if turns.is_empty() {
+        return covered;
+    }
+    let positions: Vec<usize> = turns.iter().map(|(at, _)| *at).collect();
+    let redact = link.redact.clone();
+    let done = blocking(&link.engine, move |engine| {
+        engine
+            .run_turns(turns, |engine, (_, incoming)| {
+                turn(engine, incoming, &redact)
+            })
+            .len()
+    })
+    .await
+    .unwrap_or(0);
+    if done > 0 {
+        link.wake.notify_one();
+    }
+    match positions.get(done) {
+        // The turn at `at` did not commit: every update before it is done.
+        Some(&at) => at,
+        None => covered,
     }
 }
 
@@ -138,6 +211,7 @@ fn origin(update: &Update) -> Origin {
 }
 
 /// One update: translate, run the turn, wake the sender. `Err` if the turn failed.
+/// A button press was answered when its batch arrived.
 async fn handle(link: &Link, me: &str, update: Update) -> Result<(), String> {
     match update.kind {
         UpdateKind::Message(message) => match from_message(&message, me) {
@@ -145,14 +219,10 @@ async fn handle(link: &Link, me: &str, update: Update) -> Result<(), String> {
             None => Ok(()),
         },
         UpdateKind::PreCheckoutQuery(query) => pre_checkout(link, &query).await,
-        UpdateKind::CallbackQuery(query) => {
-            // Answer at once, whatever follows: the customer's spinner stops.
-            answer(link, &query).await;
-            match from_callback(&query) {
-                Some(turn) => run(link, turn).await,
-                None => Ok(()),
-            }
-        }
+        UpdateKind::CallbackQuery(query) => match from_callback(&query) {
+            Some(turn) => run(link, turn).await,
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -326,40 +396,10 @@ fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
     })
 }
 
+/// One turn alone (its own transaction), then the sender is woken.
 async fn run(link: &Link, incoming: Incoming) -> Result<(), String> {
     let redact = link.redact.clone();
-    let done = blocking(&link.engine, move |engine| {
-        let chat = Chat {
-            channel: CHANNEL,
-            chat_id: &incoming.chat_id,
-        };
-        let input = match incoming.input {
-            Pending::Ready(input) => input,
-            // A token that does not resolve for this very chat is treated as an
-            // expired button: the conversation shows where the customer is.
-            Pending::Token(data) => match format::parse_token(&data) {
-                Some((row, index)) => engine
-                    .button_of(chat, row, index)
-                    .map_err(|e| redact.clean(e))?
-                    .map_or(Input::Stale, Input::Button),
-                None => Input::Stale,
-            },
-        };
-        let who = &incoming.who;
-        let event = Event {
-            key: Some(&incoming.key),
-            pressed: incoming.pressed.as_deref(),
-            sender: who.sender.as_deref(),
-            sender_name: who.name.as_deref(),
-            reply_to: who.reply_to.as_deref(),
-            forwarded: who.forwarded,
-            direct: who.direct,
-        };
-        engine
-            .run_turn(chat, event, &input, Timestamp::now())
-            .map_err(|e| redact.clean(e))
-    })
-    .await;
+    let done = blocking(&link.engine, move |engine| turn(engine, incoming, &redact)).await;
     match done {
         Some(Ok(_)) => {
             link.wake.notify_one();
@@ -368,4 +408,37 @@ async fn run(link: &Link, incoming: Incoming) -> Result<(), String> {
         Some(Err(e)) => Err(e),
         None => Err("the turn panicked".to_owned()),
     }
+}
+
+/// Runs an update's turn: resolves a button token, then the engine's turn.
+fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<TurnResult, String> {
+    let chat = Chat {
+        channel: CHANNEL,
+        chat_id: &incoming.chat_id,
+    };
+    let input = match incoming.input {
+        Pending::Ready(input) => input,
+        // A token that does not resolve for this very chat is treated as an
+        // expired button: the conversation shows where the customer is.
+        Pending::Token(data) => match format::parse_token(&data) {
+            Some((row, index)) => engine
+                .button_of(chat, row, index)
+                .map_err(|e| redact.clean(e))?
+                .map_or(Input::Stale, Input::Button),
+            None => Input::Stale,
+        },
+    };
+    let who = &incoming.who;
+    let event = Event {
+        key: Some(&incoming.key),
+        pressed: incoming.pressed.as_deref(),
+        sender: who.sender.as_deref(),
+        sender_name: who.name.as_deref(),
+        reply_to: who.reply_to.as_deref(),
+        forwarded: who.forwarded,
+        direct: who.direct,
+    };
+    engine
+        .run_turn(chat, event, &input, Timestamp::now())
+        .map_err(|e| redact.clean(e))
 }
