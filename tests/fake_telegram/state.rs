@@ -148,6 +148,9 @@ pub struct State {
     pub commands: HashMap<String, Value>,
     pub files: HashMap<String, Vec<Value>>,
     pub next_file: u64,
+    /// When each bot message reached the fake, per chat (for the benchmark's
+    /// first-reply times).
+    pub bot_arrivals: HashMap<i64, Vec<Instant>>,
 }
 
 impl State {
@@ -185,6 +188,7 @@ impl State {
             commands: HashMap::new(),
             files: HashMap::new(),
             next_file: 1,
+            bot_arrivals: HashMap::new(),
         }
     }
 
@@ -243,6 +247,12 @@ impl State {
         let chat = self.chats.get_mut(&chat_id).expect("chat exists");
         let id = chat.next_id;
         chat.next_id += 1;
+        if from == BOT_ID {
+            self.bot_arrivals
+                .entry(chat_id)
+                .or_default()
+                .push(Instant::now());
+        }
         chat.messages.push(Msg {
             id,
             chat_id,
