@@ -9,6 +9,15 @@ use super::{db_path, open_engine};
 use crate::channel::Channel;
 use crate::shop::Shop;
 
+/// Async worker threads: the bot waits on the network and on the database, so
+/// two are plenty on any machine (tokio's default is one per core).
+const WORKERS: usize = 2;
+/// Threads for blocking work (the engine's turns on the one database
+/// connection, the Matrix SDK's stores, file reads). tokio allows 512; each
+/// thread brings its own stack and, with glibc, possibly its own malloc arena,
+/// and more than a few only queue on the database anyway.
+const BLOCKING_THREADS: usize = 8;
+
 /// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
 pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let telegram = crate::channels::telegram::token(&shop)?;
@@ -51,6 +60,8 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     );
     let engine = engine.shared();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -1,7 +1,7 @@
 //! The customer's side: sending messages, pressing buttons, paying, and reading
 //! what the chat shows.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -359,6 +359,16 @@ impl Customer {
 
     pub fn bot_messages(&self) -> Vec<Seen> {
         self.messages().into_iter().filter(|m| m.from_bot).collect()
+    }
+
+    /// When each bot message of this chat reached the fake, oldest first.
+    pub fn bot_message_times(&self) -> Vec<Instant> {
+        self.fake
+            .lock()
+            .bot_arrivals
+            .get(&self.chat_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn last_message(&self) -> Option<Seen> {

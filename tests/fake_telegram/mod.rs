@@ -281,6 +281,11 @@ impl FakeTelegram {
         self.lock().updates.iter().map(|u| u.json.clone()).collect()
     }
 
+    /// How many updates wait unconfirmed (cheap: the benchmark polls it).
+    pub fn pending_count(&self) -> usize {
+        self.lock().updates.len()
+    }
+
     pub fn pre_checkout_answer(&self, query_id: &str) -> Option<PreCheckoutAnswer> {
         self.lock()
             .pre_checkouts

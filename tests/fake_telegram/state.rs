@@ -151,6 +151,9 @@ pub struct State {
     /// Files received in multipart uploads, and their bytes.
     pub uploads: u64,
     pub uploaded_bytes: u64,
+    /// When each bot message reached the fake, per chat (for the benchmark's
+    /// first-reply times).
+    pub bot_arrivals: HashMap<i64, Vec<Instant>>,
 }
 
 impl State {
@@ -190,6 +193,7 @@ impl State {
             next_file: 1,
             uploads: 0,
             uploaded_bytes: 0,
+            bot_arrivals: HashMap::new(),
         }
     }
 
@@ -248,6 +252,12 @@ impl State {
         let chat = self.chats.get_mut(&chat_id).expect("chat exists");
         let id = chat.next_id;
         chat.next_id += 1;
+        if from == BOT_ID {
+            self.bot_arrivals
+                .entry(chat_id)
+                .or_default()
+                .push(Instant::now());
+        }
         chat.messages.push(Msg {
             id,
             chat_id,

@@ -176,7 +176,10 @@ async fn connect(
     let passphrase = passphrase(paths)?;
     let client = Client::builder()
         .homeserver_url(&settings.homeserver)
-        .sqlite_store(&paths.store, Some(&passphrase))
+        .sqlite_store_with_config_and_cache_path(
+            store_config(&paths.store, &passphrase),
+            None::<&Path>,
+        )
         .with_encryption_settings(bot_encryption())
         .build()
         .await
@@ -256,4 +259,16 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// The SDK's stores (state, crypto, event cache, media), kept small: by default
+/// each opens up to 4 connections per core with a 2 MB page cache each; a bot
+/// with a handful of rooms needs the minimum pool (one writer, one reader) and
+/// a 512 KiB cache.
+fn store_config(path: &Path, passphrase: &str) -> matrix_sdk::SqliteStoreConfig {
+    matrix_sdk::SqliteStoreConfig::new(path)
+        .passphrase(Some(passphrase))
+        .pool_max_size(2)
+        .cache_size(512 * 1024)
+        .journal_size_limit(2_000_000)
 }
