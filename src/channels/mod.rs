@@ -11,13 +11,13 @@ pub mod terminal;
 pub(crate) mod turns;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::channel::Channel;
-use crate::engine::{Engine, EngineError, OutboxRow, SharedEngine};
+use crate::engine::{Engine, EngineError, OutboxRow, SharedEngine, WriteFn};
 
 pub(crate) use retry::wait_or_stop;
 
@@ -101,7 +101,7 @@ pub fn secret(
 
 /// Locks the engine; a panic elsewhere never leaves it unusable.
 pub(crate) fn lock(engine: &SharedEngine) -> MutexGuard<'_, Engine> {
-    engine.lock().unwrap_or_else(PoisonError::into_inner)
+    engine.lock()
 }
 
 /// Runs blocking engine work (`SQLite`) off the async threads; `None` if it panicked.
@@ -146,28 +146,17 @@ pub(crate) async fn record_delivery(
     channel: Channel,
     write: impl Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync + 'static,
 ) -> bool {
-    let write: Arc<MarkFn> = Arc::new(write);
+    let write: Arc<WriteFn> = Arc::new(write);
     let mut backoff = retry::Policy::TURN.backoff();
     loop {
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        marks_of(engine)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((Arc::clone(&write), done_tx));
-        let queue = marks_of(engine);
-        let drained = blocking(engine, move |engine| {
-            let marks = std::mem::take(&mut *queue.lock().unwrap_or_else(PoisonError::into_inner));
-            if marks.is_empty() {
-                return;
-            }
-            let (writes, senders): (Vec<_>, Vec<_>) = marks.into_iter().unzip();
-            let outcomes = engine.run_writes(writes, |engine, write| write(engine));
-            for (sender, outcome) in senders.into_iter().zip(outcomes) {
-                let _ = sender.send(outcome);
-            }
-        })
-        .await;
-        if drained.is_none() {
+        engine.queue(Arc::clone(&write), done_tx);
+        // Whoever takes the engine next commits every mark queued by then.
+        let shared = Arc::clone(engine);
+        if blocking(engine, move |engine| shared.commit_queued(engine))
+            .await
+            .is_none()
+        {
             return false;
         }
         match done_rx.await {
@@ -186,41 +175,6 @@ pub(crate) async fn record_delivery(
             }
         }
     }
-}
-
-/// One sent-mark's write.
-type MarkFn = dyn Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync;
-
-/// Sent-marks waiting to be committed, each with whom to tell.
-type MarkQueue = Arc<
-    Mutex<
-        Vec<(
-            Arc<MarkFn>,
-            tokio::sync::oneshot::Sender<Result<(), String>>,
-        )>,
-    >,
->;
-
-/// An engine (while it lives) and its queue of sent-marks.
-type EngineMarks = (std::sync::Weak<Mutex<Engine>>, MarkQueue);
-
-/// The queue of sent-marks of `engine` (one per engine).
-fn marks_of(engine: &SharedEngine) -> MarkQueue {
-    static QUEUES: std::sync::OnceLock<Mutex<Vec<EngineMarks>>> = std::sync::OnceLock::new();
-    let mut queues = QUEUES
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    queues.retain(|(weak, _)| weak.strong_count() > 0);
-    if let Some((_, queue)) = queues
-        .iter()
-        .find(|(weak, _)| std::ptr::eq(weak.as_ptr(), Arc::as_ptr(engine)))
-    {
-        return Arc::clone(queue);
-    }
-    let queue = MarkQueue::default();
-    queues.push((Arc::downgrade(engine), Arc::clone(&queue)));
-    queue
 }
 
 /// Escapes text for HTML bodies: `&`, `<` and `>`.

@@ -13,8 +13,11 @@
 
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Engine, TurnResult};
+use tokio::sync::oneshot;
+
+use super::{Engine, EngineError, TurnResult};
 use crate::flood::Taken;
 use crate::shop::StockLevels;
 
@@ -140,5 +143,58 @@ impl Engine {
             return done.iter().map(|_| Err(e.clone())).collect();
         }
         done
+    }
+}
+
+/// A write made outside a turn (a sent-mark), for the next group commit.
+pub type WriteFn = dyn Fn(&mut Engine) -> Result<(), EngineError> + Send + Sync;
+
+/// The engine shared by a channel's tasks (turns run one at a time), and the
+/// writes waiting to be committed together: while one group commits, the writes
+/// submitted meanwhile wait here and go into the next one.
+pub struct Shared {
+    engine: Mutex<Engine>,
+    queued: Mutex<Vec<(Arc<WriteFn>, Committed)>>,
+}
+
+/// Told whether a queued write was committed (`Err` with why not).
+pub type Committed = oneshot::Sender<Result<(), String>>;
+
+impl Shared {
+    pub(super) fn new(engine: Engine) -> Self {
+        Self {
+            engine: Mutex::new(engine),
+            queued: Mutex::default(),
+        }
+    }
+
+    /// Locks the engine; a panic elsewhere never leaves it unusable.
+    pub fn lock(&self) -> MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `write` for the next [`Shared::commit_queued`]; `done` hears
+    /// whether it was committed.
+    pub fn queue(&self, write: Arc<WriteFn>, done: Committed) {
+        self.queued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((write, done));
+    }
+
+    /// Commits every queued write as one group (`engine` is this one, locked),
+    /// and tells each whether it was committed.
+    pub fn commit_queued(&self, engine: &mut Engine) {
+        let queued =
+            std::mem::take(&mut *self.queued.lock().unwrap_or_else(PoisonError::into_inner));
+        if queued.is_empty() {
+            return;
+        }
+        let (writes, done): (Vec<_>, Vec<_>) = queued.into_iter().unzip();
+        let outcomes = engine.run_writes(writes, |engine, write| write(engine));
+        for (done, outcome) in done.into_iter().zip(outcomes) {
+            // A caller that stopped waiting needs no answer.
+            let _ = done.send(outcome);
+        }
     }
 }

@@ -37,6 +37,7 @@ mod reload;
 mod scheduler;
 mod session;
 pub use giveup::Origin;
+pub use group::{Shared, WriteFn};
 pub use media::MediaKey;
 pub use outbox::{outgoing_of, reply_of};
 pub use scheduler::INBOX_KEEP_SECONDS;
@@ -128,7 +129,7 @@ pub enum TurnResult {
 }
 
 /// The engine shared by a channel's tasks; turns run one at a time.
-pub type SharedEngine = std::sync::Arc<std::sync::Mutex<Engine>>;
+pub type SharedEngine = std::sync::Arc<Shared>;
 
 /// The shop, its live stock, and the database: the one writer.
 pub struct Engine {
@@ -251,7 +252,7 @@ impl Engine {
 
     /// Shares the engine between a channel's tasks.
     pub fn shared(self) -> SharedEngine {
-        std::sync::Arc::new(std::sync::Mutex::new(self))
+        std::sync::Arc::new(Shared::new(self))
     }
 
     /// Whether this chat has talked to the shop before.
