@@ -1,5 +1,6 @@
-//! Sync: invites are joined, messages and reactions become engine turns, one at a
-//! time and in order, each keyed by its event id.
+//! Sync: invites are joined, messages and reactions become engine turns, in
+//! order, each keyed by its event id (run by `turns`: the events of one sync as
+//! one group commit).
 
 use std::time::Duration;
 
@@ -17,16 +18,16 @@ use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::{mpsc, oneshot};
 
 use super::parse::{allowed, keycap_number, without_reply_fallback};
+use super::turns::turn_loop;
 use super::{CHANNEL, Link};
 use crate::channels::addressing::{How, Names, Signals, addressed};
 use crate::channels::retry::Policy;
-use crate::channels::turns::{self, Settled};
 use crate::channels::{blocking, wait_or_stop};
 use crate::conversation::Input;
-use crate::engine::{Chat, Event, Origin};
+use crate::engine::{Chat, Engine, EngineError, Event, Origin, TurnResult};
 
 /// An event on its way to the engine.
-struct Incoming {
+pub(super) struct Incoming {
     room: OwnedRoomId,
     key: String,
     input: Pending,
@@ -70,7 +71,7 @@ impl Incoming {
 
 /// What the sync hands the turn loop: an event, or a barrier answered once every
 /// event queued before it is a committed turn.
-enum Queued {
+pub(super) enum Queued {
     Event(Raw),
     Barrier(oneshot::Sender<()>),
 }
@@ -78,7 +79,7 @@ enum Queued {
 /// An event as the SDK gave it: translated in the turn loop, inside the try, so a
 /// panic there fails that event's turn (tried again, then given up), never the sync.
 #[derive(Clone)]
-enum Raw {
+pub(super) enum Raw {
     Message(Box<OriginalSyncRoomMessageEvent>, Room),
     /// A message that stayed encrypted.
     Undecrypted(
@@ -90,7 +91,7 @@ enum Raw {
 
 impl Raw {
     /// What the give-up needs, without translating: the room, the event id, the sender.
-    fn origin(&self) -> Origin {
+    pub(super) fn origin(&self) -> Origin {
         let (room, key, sender) = match self {
             Raw::Message(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
             Raw::Undecrypted(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
@@ -104,7 +105,7 @@ impl Raw {
     }
 
     /// The event as the engine needs it, or `None` for what the bot must not answer.
-    async fn translate(self, link: &Link) -> Option<Incoming> {
+    pub(super) async fn translate(self, link: &Link) -> Option<Incoming> {
         match self {
             Raw::Message(ev, room) => from_message(link, &ev, &room).await,
             Raw::Undecrypted(ev, room) => {
@@ -161,9 +162,10 @@ async fn is_group(room: &Room) -> bool {
         > 2
 }
 
-/// Syncs until stopped; reconnects with a growing pause after errors (a restarted
+/// Syncs until stopped (from the bot's own position, else `sdk_since`, the one
+/// the SDK had saved); reconnects with a growing pause after errors (a restarted
 /// homeserver, a network cut).
-pub(super) async fn sync_loop(link: &Link, first_start: bool) {
+pub(super) async fn sync_loop(link: &Link, first_start: bool, sdk_since: Option<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let turns = tokio::spawn(turn_loop(link.clone(), rx));
     if first_start {
@@ -207,7 +209,7 @@ pub(super) async fn sync_loop(link: &Link, first_start: bool) {
             // instead would take a fresh start's view of the rooms.
             match blocking(&link.engine, |engine| engine.setting(SINCE)).await {
                 Some(Ok(saved)) => {
-                    since = saved;
+                    since = saved.or(sdk_since);
                     break;
                 }
                 failed => {
@@ -394,55 +396,24 @@ async fn from_message(
     Some(incoming)
 }
 
-/// Runs the turns one after another, in the order the events arrived, each by
-/// the one rule (`channels::turns`): a barrier is answered only once every event
-/// before it committed or was given up, so the sync position never passes an
-/// event whose turn did not commit.
-async fn turn_loop(link: Link, mut rx: mpsc::UnboundedReceiver<Queued>) {
-    while let Some(queued) = rx.recv().await {
-        let raw = match queued {
-            Queued::Event(raw) => raw,
-            Queued::Barrier(done) => {
-                let _ = done.send(());
-                continue;
-            }
-        };
-        let origin = raw.origin();
-        let attempt = || {
-            let (link, raw) = (link.clone(), raw.clone());
-            async move { turn(link, raw).await }
-        };
-        match turns::settle(&link.engine, &link.stop, CHANNEL, &origin, attempt).await {
-            Settled::Committed => {}
-            Settled::GaveUp => link.wake.notify_one(),
-            // Dropping the queue fails the barrier: the position is not saved.
-            Settled::Stopped => return,
-        }
-    }
-}
-
-/// One try of an event's turn: translate, run, wake the sender.
-async fn turn(link: Link, raw: Raw) -> Result<(), String> {
-    let Some(incoming) = raw.translate(&link).await else {
-        return Ok(());
-    };
-    let done = blocking(&link.engine, move |engine| {
-        let room = incoming.room.to_string();
+impl Incoming {
+    /// The event's turn, inside the engine (alone, or as one turn of a group).
+    /// An unaddressed message in a room of several people that turns out not to
+    /// be for the bot needs no turn: it reads as a duplicate.
+    pub(super) fn run(self, engine: &mut Engine) -> Result<TurnResult, EngineError> {
+        let room = self.room.to_string();
         let chat = Chat {
             channel: CHANNEL,
             chat_id: &room,
         };
-        let ours = match incoming.reply_to.as_deref() {
-            Some(m) if incoming.unaddressed => engine.is_our_message(chat, m)?,
+        let ours = match self.reply_to.as_deref() {
+            Some(m) if self.unaddressed => engine.is_our_message(chat, m)?,
             _ => false,
         };
-        if incoming.unaddressed
-            && !ours
-            && !(incoming.command && engine.is_owner(CHANNEL, &incoming.sender))
-        {
-            return Ok(crate::engine::TurnResult::Duplicate);
+        if self.unaddressed && !ours && !(self.command && engine.is_owner(CHANNEL, &self.sender)) {
+            return Ok(TurnResult::Duplicate);
         }
-        let input = match incoming.input {
+        let input = match self.input {
             Pending::Ready(input) => input,
             // A reaction on a message that is not ours, or without such a
             // button, is answered like an expired button.
@@ -451,23 +422,14 @@ async fn turn(link: Link, raw: Raw) -> Result<(), String> {
                 .map_or(Input::Stale, Input::Button),
         };
         let event = Event {
-            key: Some(&incoming.key),
+            key: Some(&self.key),
             pressed: None,
-            sender: Some(&incoming.sender),
-            sender_name: Some(&incoming.sender_name),
-            reply_to: incoming.reply_to.as_deref(),
+            sender: Some(&self.sender),
+            sender_name: Some(&self.sender_name),
+            reply_to: self.reply_to.as_deref(),
             forwarded: false,
-            direct: incoming.direct,
+            direct: self.direct,
         };
         engine.run_turn(chat, event, &input, Timestamp::now())
-    })
-    .await;
-    match done {
-        Some(Ok(_)) => {
-            link.wake.notify_one();
-            Ok(())
-        }
-        Some(Err(e)) => Err(e.to_string()),
-        None => Err("the turn panicked".to_owned()),
     }
 }

@@ -11,6 +11,7 @@ mod inbound;
 mod media;
 mod outbound;
 mod parse;
+mod turns;
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -155,12 +156,13 @@ fn bot_encryption() -> EncryptionSettings {
 }
 
 /// Builds the client, restoring the saved session or logging in (once); true
-/// when this is the device's first start.
+/// when this is the device's first start, and the sync position the SDK had saved.
 async fn connect(
     settings: &MatrixSettings,
     shop: &Shop,
     paths: &Paths,
-) -> Result<(Client, bool), MatrixError> {
+) -> Result<(Client, bool, Option<String>), MatrixError> {
+    let mut sdk_since = None;
     let has_session = paths.session.exists();
     let store_present = std::fs::read_dir(&paths.store).is_ok_and(|mut d| d.next().is_some());
     if has_session && !store_present {
@@ -194,6 +196,22 @@ async fn connect(
                 path: paths.session.display().to_string(),
                 reason: e.to_string(),
             })?;
+        // The SDK drops a sync response whose `next_batch` is the token it
+        // saved last. That token may be ahead of the bot's own position (a
+        // kill after the SDK saved it, before the sync's turns committed):
+        // the first sync from the bot's position would then answer with that
+        // very token and its events would be dropped, never answered. The bot
+        // keeps its own position (`inbound`), so the SDK forgets its token;
+        // it is the start's position only where the bot has none of its own.
+        let store = client.state_store();
+        let key = matrix_sdk::store::StateStoreDataKey::SyncToken;
+        let sdk_error = |e: matrix_sdk::StoreError| MatrixError::Sdk(e.to_string());
+        sdk_since = store
+            .get_kv_data(key)
+            .await
+            .map_err(sdk_error)?
+            .and_then(matrix_sdk::store::StateStoreDataValue::into_sync_token);
+        store.remove_kv_data(key).await.map_err(sdk_error)?;
         client
             .restore_session(session)
             .await
@@ -214,7 +232,7 @@ async fn connect(
         let text = serde_json::to_string(&session).map_err(|e| MatrixError::Sdk(e.to_string()))?;
         write_private(&paths.session, &text)?;
     }
-    Ok((client, !has_session))
+    Ok((client, !has_session, sdk_since))
 }
 
 /// What the event handlers, the turn loop and the sender share.
@@ -240,7 +258,7 @@ pub async fn run(
         let engine = lock(&engine);
         (engine.shop().clone(), engine.shop().base_dir.clone())
     };
-    let (client, first_start) = connect(&settings, &the_shop, &paths).await?;
+    let (client, first_start, sdk_since) = connect(&settings, &the_shop, &paths).await?;
     tracing::info!(user = %settings.user, "matrix: connected");
     let link = Link {
         client,
@@ -251,7 +269,7 @@ pub async fn run(
         allow: Arc::new(settings.allow.clone()),
     };
     let sending = tokio::spawn(outbound::send_loop(link.clone()));
-    inbound::sync_loop(&link, first_start).await;
+    inbound::sync_loop(&link, first_start, sdk_since).await;
     link.wake.notify_one();
     if tokio::time::timeout(STOP_GRACE, sending).await.is_err() {
         tracing::warn!(
