@@ -9,6 +9,9 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
+use super::blocking;
+use crate::engine::{MediaKey, SharedEngine};
+
 /// What identifies a file's contents without reading it: its path, modification
 /// time and size. Changed in any of these, it is hashed again.
 type Stamp = (PathBuf, Option<SystemTime>, u64);
@@ -61,6 +64,22 @@ pub(crate) fn remember_hash(path: &Path, data: &[u8], hash: &str) {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(path.to_owned(), (stamp, hash.to_owned()));
+    }
+}
+
+/// What was kept of an earlier upload of this image (a Telegram `file_id`, an
+/// `mxc://` URI, an encrypted file's JSON). `None` when there is none, or when it
+/// cannot be read (said in the log): the image is uploaded again.
+pub(crate) async fn kept_upload(engine: &SharedEngine, key: &MediaKey) -> Option<String> {
+    let key = key.clone();
+    let channel = key.channel;
+    match blocking(engine, move |engine| engine.uploaded(&key)).await {
+        Some(Ok(reference)) => reference,
+        Some(Err(e)) => {
+            tracing::warn!("{channel}: cannot read the kept uploads: {e}");
+            None
+        }
+        None => None,
     }
 }
 

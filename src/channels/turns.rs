@@ -17,12 +17,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::channel::Channel;
 use crate::channels::retry::Policy;
 use crate::channels::{blocking, wait_or_stop};
-use crate::engine::{Origin, SharedEngine};
+use crate::engine::{Engine, Origin, SharedEngine, TurnResult};
 
 /// The pauses of the rule.
 #[derive(Debug, Clone, Copy)]
@@ -162,6 +162,42 @@ async fn give_up(
             false
         }
         None => false,
+    }
+}
+
+/// Runs the translated turns of one batch (each with its place in the batch) as
+/// one group commit, and wakes the sender if any committed. Returns how many of
+/// the batch's events are done: those before the first turn that did not commit,
+/// or `covered` when all did.
+pub(crate) async fn run_group<T, E>(
+    engine: &SharedEngine,
+    wake: &Notify,
+    turns: Vec<(usize, T)>,
+    covered: usize,
+    run: impl Fn(&mut Engine, T) -> Result<TurnResult, E> + Send + 'static,
+) -> usize
+where
+    T: Send + 'static,
+    E: std::fmt::Display,
+{
+    if turns.is_empty() {
+        return covered;
+    }
+    let positions: Vec<usize> = turns.iter().map(|(at, _)| *at).collect();
+    let done = blocking(engine, move |engine| {
+        engine
+            .run_turns(turns, |engine, (_, turn)| run(engine, turn))
+            .len()
+    })
+    .await
+    .unwrap_or(0);
+    if done > 0 {
+        wake.notify_one();
+    }
+    match positions.get(done) {
+        // The turn at `at` did not commit: every event before it is done.
+        Some(&at) => at,
+        None => covered,
     }
 }
 

@@ -20,7 +20,7 @@ use matrix_sdk::ruma::events::room::{EncryptedFile, ImageInfo, MediaSource};
 
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
-use crate::channels::media::{file_hash, sha256};
+use crate::channels::media::{file_hash, kept_upload, sha256};
 use crate::engine::MediaKey;
 
 /// One lock per image being uploaded, so concurrent cards wait for one upload.
@@ -108,18 +108,7 @@ pub(super) async fn image_message(
 
 /// The kept upload of this image, if the homeserver still has it.
 async fn kept(link: &Link, key: &MediaKey) -> Option<MediaSource> {
-    let found = {
-        let key = key.clone();
-        blocking(&link.engine, move |engine| engine.uploaded(&key)).await
-    };
-    let reference = match found {
-        Some(Ok(Some(reference))) => reference,
-        Some(Err(e)) => {
-            tracing::warn!("matrix: cannot read the kept uploads: {e}");
-            return None;
-        }
-        _ => return None,
-    };
+    let reference = kept_upload(&link.engine, key).await?;
     let source = if key.kind == "encrypted" {
         match serde_json::from_str::<EncryptedFile>(&reference) {
             Ok(file) => MediaSource::Encrypted(Box::new(file)),

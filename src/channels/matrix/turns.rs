@@ -89,25 +89,14 @@ async fn group(link: &Link, raws: &[Raw]) -> usize {
         translated += 1;
     }
     let covered = if finished { raws.len() } else { translated };
-    if turns.is_empty() {
-        return covered;
-    }
-    let positions: Vec<usize> = turns.iter().map(|(at, _)| *at).collect();
-    let done = blocking(&link.engine, move |engine| {
-        engine
-            .run_turns(turns, |engine, (_, incoming)| incoming.run(engine))
-            .len()
-    })
+    turns::run_group(
+        &link.engine,
+        &link.wake,
+        turns,
+        covered,
+        |engine, incoming| incoming.run(engine),
+    )
     .await
-    .unwrap_or(0);
-    if done > 0 {
-        link.wake.notify_one();
-    }
-    match positions.get(done) {
-        // The turn at `at` did not commit: every event before it is done.
-        Some(&at) => at,
-        None => covered,
-    }
 }
 
 /// One try of an event's turn, alone: translate, run, wake the sender.

@@ -167,28 +167,15 @@ async fn group(link: &Link, me: &str, updates: &[Update]) -> usize {
             }
         }
     }
-    if turns.is_empty() {
-        return covered;
-    }
-    let positions: Vec<usize> = turns.iter().map(|(at, _)| *at).collect();
     let redact = link.redact.clone();
-    let done = blocking(&link.engine, move |engine| {
-        engine
-            .run_turns(turns, |engine, (_, incoming)| {
-                turn(engine, incoming, &redact)
-            })
-            .len()
-    })
+    turns::run_group(
+        &link.engine,
+        &link.wake,
+        turns,
+        covered,
+        move |engine, incoming| turn(engine, incoming, &redact),
+    )
     .await
-    .unwrap_or(0);
-    if done > 0 {
-        link.wake.notify_one();
-    }
-    match positions.get(done) {
-        // The turn at `at` did not commit: every update before it is done.
-        Some(&at) => at,
-        None => covered,
-    }
 }
 
 /// What the give-up needs of an update, read without translating it: the chat,

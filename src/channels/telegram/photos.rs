@@ -16,7 +16,7 @@ use teloxide::types::{FileId, InputFile, Message};
 
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
-use crate::channels::media::{remember_hash, sha256};
+use crate::channels::media::{kept_upload, remember_hash, sha256};
 use crate::engine::MediaKey;
 
 /// The `kind` of a Telegram upload in the media table.
@@ -119,18 +119,7 @@ where
     F: Fn(InputFile) -> R,
     R: IntoFuture<Output = Result<Message, RequestError>>,
 {
-    let known = {
-        let key = key.clone();
-        blocking(&link.engine, move |engine| engine.uploaded(&key)).await
-    };
-    let file_id = match known {
-        Some(Ok(Some(file_id))) => file_id,
-        Some(Err(e)) => {
-            tracing::warn!("telegram: cannot read the kept photo ids: {e}");
-            return None;
-        }
-        _ => return None,
-    };
+    let file_id = kept_upload(&link.engine, key).await?;
     match send(InputFile::file_id(FileId(file_id.clone()))).await {
         Err(e) if refused_id(&e) => {
             tracing::warn!(
