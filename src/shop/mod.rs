@@ -21,6 +21,9 @@ pub use texts::{Phrase, Texts};
 /// The example shop, compiled into the binary for `shopbot init` and `shopbot chat`.
 pub const EXAMPLE_TOML: &str = include_str!("../../shop.toml");
 
+/// Products from which the search index is built on its own thread.
+const PARALLEL_INDEX: usize = 500;
+
 /// A loaded, validated shop with lookup indexes.
 #[derive(Debug, Clone)]
 pub struct Shop {
@@ -78,8 +81,22 @@ impl Shop {
         // Structural and semantic problems together, in file order: the
         // semantic checks run on whatever parsed (and say nothing where a
         // value had to be stood in for).
+        let mut search = None;
         if let Some(file) = &file {
-            errors.extend(validate::validate(file, &locator));
+            // A large catalogue is indexed while it is checked (the index of
+            // a file with problems is thrown away).
+            if errors.is_empty() && file.products.len() >= PARALLEL_INDEX {
+                std::thread::scope(|s| {
+                    let index = s.spawn(|| search::SearchIndex::build(file));
+                    errors.extend(validate::validate(file, &locator));
+                    let index = index
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    search = Some(index);
+                });
+            } else {
+                errors.extend(validate::validate(file, &locator));
+            }
         }
         errors.sort_by_key(|e| (e.line, e.column));
         errors.dedup();
@@ -96,7 +113,7 @@ impl Shop {
         };
         let time_zone = jiff::tz::TimeZone::get(&file.shop.time_zone).expect("validated time zone");
         let hours = hours::Hours::parse(&file.hours).expect("validated hours");
-        let search = search::SearchIndex::build(&file);
+        let search = search.unwrap_or_else(|| search::SearchIndex::build(&file));
         let products = file
             .products
             .iter()

@@ -2,8 +2,16 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use super::super::error::ConfigError;
+
+/// Values nested deeper than this are not indexed (the parser limits nesting anyway).
+const MAX_DEPTH: usize = 128;
 
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -100,20 +108,111 @@ impl<'s> Lines<'s> {
     }
 }
 
+/// Where every key and value of the file is. Only a problem needs a place,
+/// so a valid file never builds this (on a large catalogue it costs more
+/// than everything else the loader does).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Places {
+    /// Where each path's value starts (a table's header for tables).
+    values: HashMap<String, Pos>,
+    /// Where each path's key is written.
+    keys: HashMap<String, Pos>,
+    /// Value spans to paths (the deepest path wins on a tie).
+    pub(super) value_paths: HashMap<(usize, usize), Vec<Seg>>,
+    /// Key spans to paths.
+    pub(super) key_paths: HashMap<(usize, usize), Vec<Seg>>,
+    /// Every value span, for the innermost value around an error.
+    pub(super) spans: Vec<(Range<usize>, Vec<Seg>)>,
+}
+
+impl Places {
+    /// Parses the (already parsed once, so valid) source again and records
+    /// where everything is; spans are the same as in the first parse.
+    fn of(src: &str) -> Self {
+        let mut places = Self::default();
+        let Ok(root) = DeTable::parse(src) else {
+            return places;
+        };
+        let lines = Lines::new(src);
+        for (key, value) in root.get_ref() {
+            places.index(
+                &lines,
+                value,
+                &[Seg::Key(key.get_ref().to_string())],
+                Some(key.span()),
+            );
+        }
+        places
+    }
+
+    fn index(
+        &mut self,
+        lines: &Lines<'_>,
+        value: &Spanned<DeValue<'_>>,
+        path: &[Seg],
+        key: Option<Range<usize>>,
+    ) {
+        if path.len() > MAX_DEPTH {
+            return;
+        }
+        let name = render(path);
+        let span = value.span();
+        self.values.insert(name.clone(), lines.pos(span.start));
+        if let Some(key) = key {
+            self.keys.insert(name, lines.pos(key.start));
+            self.key_paths.insert((key.start, key.end), path.to_vec());
+        }
+        let slot = self.value_paths.entry((span.start, span.end)).or_default();
+        if slot.len() <= path.len() {
+            *slot = path.to_vec();
+        }
+        self.spans.push((span, path.to_vec()));
+        match value.get_ref() {
+            DeValue::Table(t) => {
+                for (k, v) in t {
+                    let mut sub = path.to_vec();
+                    sub.push(Seg::Key(k.get_ref().to_string()));
+                    self.index(lines, v, &sub, Some(k.span()));
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    let mut sub = path.to_vec();
+                    sub.push(Seg::Index(i));
+                    self.index(lines, v, &sub, None);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Finds the line and column of a key path in the source.
 #[derive(Debug, Clone, Default)]
 pub struct Locator {
     pub file: String,
-    /// Where each path's value starts (a table's header for tables).
-    pub(super) values: HashMap<String, Pos>,
-    /// Where each path's key is written.
-    pub(super) keys: HashMap<String, Pos>,
+    /// The source, read again for [`Places`] when a problem is first placed.
+    src: String,
+    places: OnceLock<Places>,
     /// Paths whose value in the model is a stand-in for one the seller wrote
     /// wrongly or left out (already reported): nothing more is said there.
     pub(super) doubtful: Vec<String>,
 }
 
 impl Locator {
+    pub(super) fn new(file: &str, src: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            src: src.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Where everything is (built on first use).
+    pub(super) fn places(&self) -> &Places {
+        self.places.get_or_init(|| Places::of(&self.src))
+    }
+
     /// An error placed at `key` (a path such as `products[3].price`); a path
     /// that is not in the file (a missing key) is placed at its table.
     pub fn error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
@@ -124,6 +223,7 @@ impl Locator {
     /// should not be there, such as an unknown language).
     pub fn key_error(&self, key: &str, problem: &str, fix: &str) -> ConfigError {
         let pos = self
+            .places()
             .keys
             .get(key)
             .copied()
@@ -153,7 +253,7 @@ impl Locator {
     fn value_pos(&self, key: &str) -> Pos {
         let mut path = key;
         loop {
-            if let Some(pos) = self.values.get(path) {
+            if let Some(pos) = self.places().values.get(path) {
                 return *pos;
             }
             match path.rfind(['.', '[']) {

@@ -48,9 +48,6 @@ const TOP_KEYS: &[&str] = &[
 /// How many times one piece is retried after fixing up a problem.
 const MAX_TRIES: usize = 64;
 
-/// Values nested deeper than this are not indexed (the parser limits nesting anyway).
-const MAX_DEPTH: usize = 128;
-
 /// What the loader made of a file.
 pub struct Parsed {
     /// The model, with stand-ins where the seller's value could not be used
@@ -74,21 +71,11 @@ pub fn parse(label: &str, src: &str) -> Result<Parsed, ConfigErrors> {
         } else {
             "fix the TOML syntax here (quotes around text, `key = value`, brackets)"
         };
-        let loc = Locator {
-            file: label.to_owned(),
-            ..Locator::default()
-        };
+        let loc = Locator::new(label, "");
         ConfigErrors::single(loc.at(pos, "(syntax)", e.message(), fix))
     })?;
     let mut loader = Loader::new(label, src);
     let table = root.into_inner();
-    for (key, value) in &table {
-        loader.index(
-            value,
-            &[Seg::Key(key.get_ref().to_string())],
-            Some(key.span()),
-        );
-    }
     let file = loader.shop_file(&table);
     let Loader {
         locator, errors, ..
@@ -103,14 +90,7 @@ pub fn parse(label: &str, src: &str) -> Result<Parsed, ConfigErrors> {
 /// Deserialises the file piece by piece, collecting errors.
 struct Loader<'s> {
     src: &'s str,
-    lines: Lines<'s>,
     locator: Locator,
-    /// Value spans to paths (the deepest path wins on a tie).
-    value_paths: HashMap<(usize, usize), Vec<Seg>>,
-    /// Key spans to paths.
-    key_paths: HashMap<(usize, usize), Vec<Seg>>,
-    /// Every value span, for the innermost value around an error.
-    spans: Vec<(Range<usize>, Vec<Seg>)>,
     errors: Vec<ConfigError>,
     /// Stand-in values get made-up spans past the end of the source.
     next_fake: usize,
@@ -120,54 +100,9 @@ impl<'s> Loader<'s> {
     fn new(label: &str, src: &'s str) -> Self {
         Self {
             src,
-            lines: Lines::new(src),
-            locator: Locator {
-                file: label.to_owned(),
-                ..Locator::default()
-            },
-            value_paths: HashMap::new(),
-            key_paths: HashMap::new(),
-            spans: Vec::new(),
+            locator: Locator::new(label, src),
             errors: Vec::new(),
             next_fake: src.len() + 1,
-        }
-    }
-
-    /// Records where every key and value of the tree is.
-    fn index(&mut self, value: &Spanned<DeValue<'_>>, path: &[Seg], key: Option<Range<usize>>) {
-        if path.len() > MAX_DEPTH {
-            return;
-        }
-        let name = render(path);
-        let span = value.span();
-        self.locator
-            .values
-            .insert(name.clone(), self.lines.pos(span.start));
-        if let Some(key) = key {
-            self.locator.keys.insert(name, self.lines.pos(key.start));
-            self.key_paths.insert((key.start, key.end), path.to_vec());
-        }
-        let slot = self.value_paths.entry((span.start, span.end)).or_default();
-        if slot.len() <= path.len() {
-            *slot = path.to_vec();
-        }
-        self.spans.push((span, path.to_vec()));
-        match value.get_ref() {
-            DeValue::Table(t) => {
-                for (k, v) in t {
-                    let mut sub = path.to_vec();
-                    sub.push(Seg::Key(k.get_ref().to_string()));
-                    self.index(v, &sub, Some(k.span()));
-                }
-            }
-            DeValue::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    let mut sub = path.to_vec();
-                    sub.push(Seg::Index(i));
-                    self.index(v, &sub, None);
-                }
-            }
-            _ => {}
         }
     }
 
@@ -279,6 +214,10 @@ impl<'s> Loader<'s> {
         base: &[Seg],
         quiet: bool,
     ) -> Option<T> {
+        // Most pieces are fine: no repair state (and no second copy) for them.
+        if let Ok(v) = T::deserialize(value.clone().into_deserializer()) {
+            return Some(v);
+        }
         let mut repair = Repair {
             base: base.to_vec(),
             work: value.clone(),
@@ -351,7 +290,8 @@ impl<'s> Loader<'s> {
                 repair.stand_ins.insert(fake.start, (rel, 0));
             }
             serde_msg::Kind::Unknown { field, expected } => {
-                let Some(path) = self.key_paths.get(&(span.start, span.end)).cloned() else {
+                let key_paths = &self.locator.places().key_paths;
+                let Some(path) = key_paths.get(&(span.start, span.end)).cloned() else {
                     if !repair.quiet {
                         let fix = serde_msg::unknown_fix(&field, &[]);
                         self.report_value(&base, &format!("unknown key `{field}`"), &fix);
@@ -408,10 +348,12 @@ impl<'s> Loader<'s> {
 
     /// The path of the value at `span`, or of the innermost value around it.
     fn value_path(&self, span: &Range<usize>) -> Option<Vec<Seg>> {
-        if let Some(path) = self.value_paths.get(&(span.start, span.end)) {
+        let places = self.locator.places();
+        if let Some(path) = places.value_paths.get(&(span.start, span.end)) {
             return Some(path.clone());
         }
-        self.spans
+        places
+            .spans
             .iter()
             .filter(|(s, _)| s.start <= span.start && span.end <= s.end)
             .min_by_key(|(s, p)| (s.end - s.start, usize::MAX - p.len()))

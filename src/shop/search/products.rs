@@ -55,6 +55,11 @@ impl Products {
             len: products.len(),
         };
         let mut cache: HashMap<String, Vec<u32>> = HashMap::new();
+        // Categories by id (in file order), rather than a scan per product.
+        let mut by_id: HashMap<&str, Vec<&Category>> = HashMap::new();
+        for c in categories {
+            by_id.entry(c.id.as_str()).or_default().push(c);
+        }
         for (pi, p) in products.iter().enumerate() {
             let Ok(product) = u32::try_from(pi) else {
                 break;
@@ -78,7 +83,7 @@ impl Products {
                 add(tag, LABEL);
             }
             add(&p.category, LABEL);
-            for c in categories.iter().filter(|c| c.id == p.category) {
+            for c in by_id.get(p.category.as_str()).into_iter().flatten() {
                 add(&c.name, LABEL);
                 for t in c.i18n.values() {
                     add(&t.name, LABEL);

@@ -1,7 +1,7 @@
 //! Checks of the catalogue: categories, products, the finder, common
 //! questions and checkout fields.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::super::model::{FinderOption, Product, ShopFile};
 use super::{Check, closest, path_key};
@@ -34,8 +34,15 @@ impl Check<'_> {
         }
         let categories: Vec<&str> = file.categories.iter().map(|c| c.id.as_str()).collect();
         let unsure = self.unsure("categories", categories.len(), &["id"]);
+        let known: HashSet<&str> = categories.iter().copied().collect();
         for (i, p) in file.products.iter().enumerate() {
-            self.product(&format!("products[{i}]"), p, &categories, unsure);
+            let category_known = known.contains(p.category.as_str());
+            self.product(
+                &format!("products[{i}]"),
+                p,
+                &categories,
+                unsure || category_known,
+            );
         }
         let ids = file.products.iter().enumerate();
         self.unique(
@@ -45,8 +52,9 @@ impl Check<'_> {
         );
     }
 
-    /// One product; `unsure_categories` when a category id is a stand-in.
-    fn product(&mut self, key: &str, p: &Product, categories: &[&str], unsure_categories: bool) {
+    /// One product; `category_ok` when its category is known (or a category
+    /// id is a stand-in, so it cannot be judged).
+    fn product(&mut self, key: &str, p: &Product, categories: &[&str], category_ok: bool) {
         self.id(&format!("{key}.id"), &p.id);
         self.not_empty(&format!("{key}.name"), &p.name, "name = \"Wooden train\"");
         self.not_negative(&format!("{key}.price"), Some(p.price));
@@ -68,7 +76,7 @@ impl Check<'_> {
             }
             _ => {}
         }
-        if !categories.contains(&p.category.as_str()) && !unsure_categories {
+        if !category_ok {
             let fix = match closest(&p.category, categories.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None if categories.is_empty() => {
