@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -81,6 +81,23 @@ pub(crate) async fn kept_upload(engine: &SharedEngine, key: &MediaKey) -> Option
         }
         None => None,
     }
+}
+
+/// Uploads in progress, one lock per image (by channel, account and hash).
+type Gates = HashMap<MediaKey, Arc<tokio::sync::Mutex<()>>>;
+static GATES: LazyLock<Mutex<Gates>> = LazyLock::new(Mutex::default);
+
+/// Waits until no other upload of this image runs, and holds that place: the
+/// cards of other chats wait for one upload and then use what it kept, instead of
+/// uploading the same bytes side by side.
+pub(crate) async fn one_upload_at_a_time(key: &MediaKey) -> tokio::sync::OwnedMutexGuard<()> {
+    let gate = {
+        let mut gates = GATES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(gates.entry(key.clone()).or_default())
+    };
+    gate.lock_owned().await
 }
 
 #[cfg(test)]

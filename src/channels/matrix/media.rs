@@ -6,9 +6,9 @@
 //! uploaded once too. A kept upload is checked once per run on the homeserver;
 //! one it no longer has is uploaded again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex};
 
 use jiff::Timestamp;
 use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
@@ -20,12 +20,9 @@ use matrix_sdk::ruma::events::room::{EncryptedFile, ImageInfo, MediaSource};
 
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
-use crate::channels::media::{file_hash, kept_upload, sha256};
+use crate::channels::media::{file_hash, kept_upload, one_upload_at_a_time, sha256};
 use crate::engine::MediaKey;
 
-/// One lock per image being uploaded, so concurrent cards wait for one upload.
-type Gates = HashMap<MediaKey, Arc<tokio::sync::Mutex<()>>>;
-static GATES: LazyLock<Mutex<Gates>> = LazyLock::new(Mutex::default);
 /// Kept uploads the homeserver was seen to still have, this run.
 static CHECKED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Mutex::default);
 
@@ -82,13 +79,7 @@ pub(super) async fn image_message(
         kind: if encrypted { "encrypted" } else { "mxc" }.to_owned(),
         sha256,
     };
-    let gate = {
-        let mut gates = GATES
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(gates.entry(key.clone()).or_default())
-    };
-    let _uploading = gate.lock().await;
+    let _uploading = one_upload_at_a_time(&key).await;
     let (source, size) = match kept(link, &key).await {
         Some(source) => (source, None),
         None => upload(link, path, key, encrypted).await?,

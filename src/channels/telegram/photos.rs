@@ -4,10 +4,8 @@
 //! changed on disk hashes differently and is uploaded again; an id Telegram
 //! refuses is forgotten and the image uploaded again in the same delivery.
 
-use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex};
 
 use jiff::Timestamp;
 use teloxide::ApiError;
@@ -16,15 +14,11 @@ use teloxide::types::{FileId, InputFile, Message};
 
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
-use crate::channels::media::{kept_upload, remember_hash, sha256};
+use crate::channels::media::{kept_upload, one_upload_at_a_time, remember_hash, sha256};
 use crate::engine::MediaKey;
 
 /// The `kind` of a Telegram upload in the media table.
 const KIND: &str = "file_id";
-
-/// One lock per image being uploaded (by bot and hash).
-type Gates = HashMap<MediaKey, Arc<tokio::sync::Mutex<()>>>;
-static GATES: LazyLock<Mutex<Gates>> = LazyLock::new(Mutex::default);
 
 /// The bot's id: the part of its token before the colon (a `file_id` is valid
 /// only for the bot that received it).
@@ -99,13 +93,7 @@ where
     }
     // One upload of an image at a time: the cards of other chats wait for it
     // and send its id, instead of uploading the same bytes side by side.
-    let gate = {
-        let mut gates = GATES
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(gates.entry(key.clone()).or_default())
-    };
-    let _uploading = gate.lock().await;
+    let _uploading = one_upload_at_a_time(&key).await;
     if let Some(sent) = by_id(link, &key, &send).await {
         return sent;
     }
