@@ -12,7 +12,7 @@ mod process;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bot_process::{BotProcess, copy_shop, settle, start_polling};
+use bot_process::{BotProcess, copy_shop, seen, settle, start_polling};
 use fake_telegram::{Customer, FakeTelegram};
 
 const WELCOME: &str = "Welcome to Test Bricks";
@@ -29,15 +29,6 @@ fn count(db: &Path, sql: &str) -> i64 {
     open(db)
         .query_row(sql, [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-/// Bot messages of a chat containing `needle`.
-fn seen(customer: &Customer, needle: &str) -> usize {
-    customer
-        .bot_messages()
-        .iter()
-        .filter(|m| m.text.contains(needle))
-        .count()
 }
 
 async fn wait_seen(customer: &Customer, needle: &str, want: usize, bot: &BotProcess) {

@@ -12,30 +12,10 @@ mod process;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bot_process::{BotProcess, copy_shop, settle};
+use bot_process::settle;
 use fake_telegram::{Call, FakeTelegram};
 
 const T: Duration = Duration::from_secs(20);
-
-/// A fake with Telegram's limits on (its default), a copy of a test shop, the bot.
-async fn setup(
-    shop: &str,
-) -> (
-    FakeTelegram,
-    tempfile::TempDir,
-    std::path::PathBuf,
-    BotProcess,
-) {
-    let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shop = copy_shop(shop, dir.path());
-    let db = dir.path().join("shop.db");
-    let bot = bot_process::start(&fake, &shop, &db, &[]);
-    fake.wait_for_polling(T)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
-    (fake, dir, db, bot)
-}
 
 fn sends(fake: &FakeTelegram) -> Vec<Call> {
     fake.calls()
@@ -63,7 +43,7 @@ fn median(mut values: Vec<Duration>) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_replies_leave_at_once_with_the_limits_on_at_20_new_customers_a_second() {
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     // 20 new customers a second, inside Telegram's cap; each /start costs two
     // messages (40 a second, above the 30 overall): the first answers go at
     // once, the second messages take what is left.
@@ -104,7 +84,7 @@ async fn first_replies_leave_at_once_with_the_limits_on_at_20_new_customers_a_se
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_burst_of_300_new_customers_every_first_answer_goes_before_second_messages() {
     const N: i64 = 300;
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     let customers: Vec<_> = (0..N)
         .map(|i| fake.customer(50_001 + i, "Newcomer"))
         .collect();

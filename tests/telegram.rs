@@ -10,7 +10,7 @@ mod process;
 use std::path::Path;
 use std::time::Duration;
 
-use bot_process::{BotProcess, Shopper, copy_shop};
+use bot_process::{BotProcess, Shopper};
 use fake_telegram::FakeTelegram;
 
 const T: Duration = Duration::from_secs(20);
@@ -23,26 +23,6 @@ fn count(db: &Path, sql: &str) -> i64 {
 fn text_of(db: &Path, sql: &str) -> String {
     let conn = rusqlite::Connection::open(db).expect("open db");
     conn.query_row(sql, [], |r| r.get(0)).expect("query")
-}
-
-/// A fake, a copy of a test shop, and the bot running against both.
-async fn setup(
-    shop: &str,
-) -> (
-    FakeTelegram,
-    tempfile::TempDir,
-    std::path::PathBuf,
-    BotProcess,
-) {
-    let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shop = copy_shop(shop, dir.path());
-    let db = dir.path().join("shop.db");
-    let bot = bot_process::start(&fake, &shop, &db, &[]);
-    fake.wait_for_polling(T)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
-    (fake, dir, db, bot)
 }
 
 fn shopper<'a>(
@@ -62,7 +42,7 @@ fn shopper<'a>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_finds_a_gift_and_orders_it_with_buttons() {
-    let (fake, _dir, db, mut bot) = setup("small").await;
+    let (fake, _dir, db, mut bot) = bot_process::setup("small").await;
     let ana = shopper(&fake, &db, &bot, 1001, "Ana");
     ana.say("/start").await;
     ana.sees("Welcome to Test Bricks");
@@ -136,7 +116,7 @@ async fn a_customer_finds_a_gift_and_orders_it_with_buttons() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_button_is_answered_with_the_current_step_and_changes_nothing() {
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     let bo = shopper(&fake, &db, &bot, 2002, "Bo");
     bo.say("/find").await;
     bo.tap("A child").await;
@@ -171,7 +151,7 @@ async fn a_stale_button_is_answered_with_the_current_step_and_changes_nothing() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_groups_the_bot_answers_only_commands_and_mentions() {
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     let group = fake.group(-100_500, "Brick fans");
     let member = group.member(3003, "Cy");
     member.send_text("hello everyone, nice castles");
@@ -205,7 +185,7 @@ async fn in_groups_the_bot_answers_only_commands_and_mentions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_texts_in_catalog_and_input_never_fail_a_send() {
-    let (fake, _dir, db, bot) = setup("hostile").await;
+    let (fake, _dir, db, bot) = bot_process::setup("hostile").await;
     let eve = shopper(&fake, &db, &bot, 4004, "Eve");
     eve.say("/catalog").await;
     eve.tap("Odd").await;
@@ -241,7 +221,7 @@ async fn hostile_texts_in_catalog_and_input_never_fail_a_send() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegram_payments_invoice_pre_checkout_and_payment() {
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     let dee = shopper(&fake, &db, &bot, 5005, "Dee");
     dee.say("/catalog").await;
     dee.tap("Cars").await;
@@ -300,7 +280,7 @@ async fn telegram_payments_invoice_pre_checkout_and_payment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_button_data_changes_nothing() {
-    let (fake, _dir, db, bot) = setup("small").await;
+    let (fake, _dir, db, bot) = bot_process::setup("small").await;
     let victim = shopper(&fake, &db, &bot, 6006, "Vi");
     let mallory = shopper(&fake, &db, &bot, 6007, "Mal");
     victim.say("/catalog").await;

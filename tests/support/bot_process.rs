@@ -37,6 +37,29 @@ pub async fn start_polling(
     bot
 }
 
+/// A fake Bot API (Telegram's limits on, its default), a copy of the test shop
+/// `shop` in a temporary folder, and the bot running against both, polling.
+pub async fn setup(shop: &str) -> (FakeTelegram, tempfile::TempDir, PathBuf, BotProcess) {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shop = copy_shop(shop, dir.path());
+    let db = dir.path().join("shop.db");
+    let bot = start(&fake, &shop, &db, &[]);
+    fake.wait_for_polling(Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    (fake, dir, db, bot)
+}
+
+/// How many of a Telegram customer's bot messages contain `needle`.
+pub fn seen(customer: &super::fake_telegram::Customer, needle: &str) -> usize {
+    customer
+        .bot_messages()
+        .iter()
+        .filter(|m| m.text.contains(needle))
+        .count()
+}
+
 /// Waits until the bot has nothing left to do: the fake holds no unconfirmed
 /// update and the outbox has nothing unsent, steadily for a moment.
 pub async fn settle(fake: &FakeTelegram, db: &Path) {
