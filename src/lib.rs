@@ -4,6 +4,7 @@
 //! the [`engine`] runs the pure [`conversation::handle`] and commits its effects and
 //! replies in one transaction, and the channel sends what the outbox holds.
 
+pub mod attachment;
 pub mod channel;
 pub mod channels;
 pub mod cli;
@@ -13,4 +14,5 @@ pub mod flood;
 pub mod owner;
 pub mod report;
 pub mod shop;
+pub mod spool;
 pub mod store;

@@ -32,8 +32,9 @@ pub struct Aside {
 
 /// A customer's message that does not reach the conversation: an owner's
 /// button or a reply to an owners' notice (refused), text during a ticket
-/// (relayed), or something that is not text during a ticket (relayed as such,
-/// and the customer told to write). `None`: the conversation handles it.
+/// (relayed), a photo, file or voice note during a ticket (relayed with it), or
+/// something else during a ticket (relayed as such, and the customer told to
+/// write). `None`: the conversation handles it.
 pub fn screen(shop: &Shop, session: &Session, input: &Input, facts: &Facts) -> Option<Aside> {
     let t = shop.texts(&session.lang);
     let owners = match input {
@@ -55,6 +56,7 @@ pub fn screen(shop: &Shop, session: &Session, input: &Input, facts: &Facts) -> O
                 ticket,
                 text: text.clone(),
                 history: true,
+                attachment: None,
             }],
         }),
         Input::Unsupported => Some(Aside {
@@ -63,6 +65,22 @@ pub fn screen(shop: &Shop, session: &Session, input: &Input, facts: &Facts) -> O
                 ticket,
                 text: NOT_TEXT.to_owned(),
                 history: false,
+                attachment: None,
+            }],
+        }),
+        // Relayed as it is; the owners on another platform get it only if its
+        // bytes could be fetched, and the customer is told when they could not.
+        Input::Media(attachment) => Some(Aside {
+            replies: if attachment.unfetchable.is_some() {
+                vec![Reply::plain(t.get(Phrase::MediaTooBig))]
+            } else {
+                Vec::new()
+            },
+            effects: vec![Effect::Relay {
+                ticket,
+                text: attachment.describe(),
+                history: true,
+                attachment: Some(attachment.clone()),
             }],
         }),
         _ => None,

@@ -151,6 +151,7 @@ impl Cx<'_> {
             buttons,
             image: p.image.clone(),
             invoice: None,
+            attachment: None,
         });
     }
 

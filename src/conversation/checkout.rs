@@ -388,6 +388,7 @@ impl Cx<'_> {
                 buttons: Vec::new(),
                 image: None,
                 invoice: Some(invoice),
+                attachment: None,
             });
         }
         self.s.cart.clear();

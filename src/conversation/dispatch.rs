@@ -1,6 +1,6 @@
 //! Where an input goes: a command, a button, typed text, or an answer from the engine.
 
-use super::{Action, Cx, Effect, Input, Step};
+use super::{Action, Cx, Effect, Input, Reply, Step};
 use crate::shop::Phrase;
 
 impl Cx<'_> {
@@ -17,6 +17,10 @@ impl Cx<'_> {
             Input::Resume => self.resume(),
             Input::Unsupported => {
                 self.say(self.t().get(Phrase::Unsupported));
+                self.show_step();
+            }
+            Input::Media(_) => {
+                self.say(self.t().get(Phrase::MediaOutsideTicket));
                 self.show_step();
             }
             Input::Unreadable => {
@@ -37,11 +41,14 @@ impl Cx<'_> {
                 self.say(self.t().get(Phrase::TicketClosed));
                 self.menu(true);
             }
-            Input::OwnerAnswer(text) => {
-                self.say(self.t().fill(
+            Input::OwnerAnswer(answer) => {
+                let who = answer.signature.as_deref().unwrap_or(self.shop.name());
+                let mut reply = Reply::plain(self.t().fill(
                     Phrase::TicketAnswer,
-                    &[("shop", self.shop.name()), ("text", text)],
+                    &[("shop", who), ("text", &answer.text)],
                 ));
+                reply.attachment.clone_from(&answer.attachment);
+                self.replies.push(reply);
             }
             Input::OrderStatus {
                 number,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FunnelStep, MyData, Session};
+use crate::attachment::Attachment;
 use crate::shop::Money;
 use crate::store::{OrderLine, OrderStatus};
 
@@ -20,8 +21,12 @@ pub enum Input {
     /// A button that is no longer valid here: expired, forged, or another
     /// customer's. Answered like an unknown button.
     Stale,
-    /// Something the bot cannot read (a sticker, a voice note, a file).
+    /// Something the bot cannot read as a message of the conversation (a poll,
+    /// a game); photos, files, voice notes, places and contacts are [`Input::Media`].
     Unsupported,
+    /// A photo, file, voice note, place or contact: relayed into an open
+    /// ticket; otherwise answered like [`Input::Unsupported`].
+    Media(Box<Attachment>),
     /// An encrypted message the bot could not decrypt (sent before it had the key).
     Unreadable,
     /// The engine placed the order asked for by [`Effect::PlaceOrder`].
@@ -37,7 +42,7 @@ pub enum Input {
     /// The ticket ended (the owner closed it, or the customer did).
     TicketClosed,
     /// A person of the shop answered the customer's ticket.
-    OwnerAnswer(String),
+    OwnerAnswer(Answer),
     /// The owner changed one of the customer's orders.
     OrderStatus {
         number: String,
@@ -66,6 +71,28 @@ pub enum Input {
     Marketing(String),
 }
 
+/// A person of the shop's answer to a customer's ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
+    /// What they wrote (a media answer's caption; may be empty then).
+    pub text: String,
+    /// A photo, file, voice note… they sent.
+    pub attachment: Option<Box<Attachment>>,
+    /// How the customer sees who answered ("Marta from Brickyard"); `None`:
+    /// the shop's name.
+    pub signature: Option<String>,
+}
+
+impl Answer {
+    /// A text answer, signed with the shop's name.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// One message to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
@@ -78,6 +105,10 @@ pub struct Reply {
     /// A payment request (Telegram Payments) for an order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
+    /// A ticket's photo, file, voice note, place or contact: sent with `text`
+    /// as its caption where the platform allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Box<Attachment>>,
 }
 
 impl Reply {
@@ -88,6 +119,7 @@ impl Reply {
             buttons: Vec::new(),
             image: None,
             invoice: None,
+            attachment: None,
         }
     }
 }
@@ -157,6 +189,7 @@ pub enum Effect {
         ticket: i64,
         text: String,
         history: bool,
+        attachment: Option<Box<Attachment>>,
     },
 }
 

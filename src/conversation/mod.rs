@@ -33,8 +33,8 @@ pub use action::Action;
 pub use aside::{Aside, Facts, NOT_TEXT, screen};
 pub use cart::order_lines;
 pub use io::{
-    Button, Effect, FeedbackFacts, Input, Invoice, OrderBrief, OrderDraft, Reply, TicketWait,
-    Totals, Turn,
+    Answer, Button, Effect, FeedbackFacts, Input, Invoice, OrderBrief, OrderDraft, Reply,
+    TicketWait, Totals, Turn,
 };
 pub use later::{MyData, MyOrder};
 pub use run::{Executor, FunnelStep, run, steps_taken};
@@ -115,6 +115,7 @@ impl<'a> Cx<'a> {
             buttons,
             image: None,
             invoice: None,
+            attachment: None,
         });
     }
 

@@ -96,6 +96,7 @@ fn text_during_a_ticket_is_relayed_with_its_history() {
                 ticket: 7,
                 text: "hello?".into(),
                 history: true,
+                attachment: None,
             }],
         })
     );
@@ -130,6 +131,7 @@ fn something_not_text_during_a_ticket_is_relayed_and_answered() {
             ticket: 3,
             text: NOT_TEXT.into(),
             history: false,
+            attachment: None,
         }]
     );
     let said = shop.texts(&s.lang).get(crate::shop::Phrase::TicketTextOnly);
@@ -278,5 +280,59 @@ fn funnel_steps_are_part_of_the_turn() {
             "order",
             "escalation"
         ]
+    );
+}
+
+#[test]
+fn media_during_a_ticket_is_relayed_with_it_and_outside_one_answered() {
+    use crate::attachment::{Attachment, Media, Origin, Unfetchable};
+    use crate::channel::Channel;
+    let shop = shop();
+    let s = session(&shop);
+    let photo = Box::new(Attachment {
+        media: Media::Voice,
+        caption: Some("listen 🎧".into()),
+        file_name: None,
+        mime: Some("audio/ogg".into()),
+        size: Some(9000),
+        seconds: Some(4),
+        origin: Origin {
+            channel: Channel::Telegram,
+            chat_id: "42".into(),
+            message_id: "9".into(),
+            file: Some("AwAD".into()),
+        },
+        stored: None,
+        unfetchable: None,
+        album: None,
+    });
+    let facts = Facts {
+        open_ticket: Some(3),
+        replies_to_owners_notice: false,
+    };
+    let aside = screen(&shop, &s, &Input::Media(photo.clone()), &facts).expect("aside");
+    assert!(aside.replies.is_empty(), "{:?}", aside.replies);
+    assert_eq!(
+        aside.effects,
+        vec![Effect::Relay {
+            ticket: 3,
+            text: "[voice note] listen 🎧".into(),
+            history: true,
+            attachment: Some(photo.clone()),
+        }]
+    );
+    // Too big to fetch for the owners on another platform: the customer is told.
+    let big = Box::new(Attachment {
+        unfetchable: Some(Unfetchable::TooBig),
+        ..(*photo).clone()
+    });
+    let aside = screen(&shop, &s, &Input::Media(big), &facts).expect("aside");
+    let said = shop.texts(&s.lang).get(crate::shop::Phrase::MediaTooBig);
+    assert_eq!(aside.replies, vec![Reply::plain(said)]);
+    assert_eq!(aside.effects.len(), 1);
+    // No ticket: the conversation answers it (never a silent drop).
+    assert_eq!(
+        screen(&shop, &s, &Input::Media(photo), &Facts::default()),
+        None
     );
 }

@@ -8,7 +8,7 @@ use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
 use crate::channel::Channel;
-use crate::conversation::{self, Aside, Facts, Input, Reply, Session, Turn};
+use crate::conversation::{self, Answer, Aside, Facts, Input, Reply, Session, Turn};
 use crate::owner::Command;
 use crate::shop::{Phrase, Shop, StockLevels};
 use crate::store::{OutboxRow, Tx};
@@ -98,12 +98,21 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             (Some(command), _, _) => {
                 owner::run(self.tx, self.shop, self.stock(), command, self.now)?
             }
-            (None, Input::Text(text), Some(reply_to)) if !event.forwarded => {
+            (None, Input::Text(_) | Input::Media(_), Some(reply_to)) if !event.forwarded => {
+                let answer = match input {
+                    Input::Media(attachment) => Answer {
+                        text: attachment.caption.clone().unwrap_or_default(),
+                        attachment: Some(attachment.clone()),
+                        signature: None,
+                    },
+                    Input::Text(text) => Answer::text(text.clone()),
+                    _ => unreachable!("matched above"),
+                };
                 match self.message_of(chat, reply_to)? {
                     Some(Outgoing {
                         ticket: Some(ticket),
                         ..
-                    }) => owner::answer(self.tx, ticket, text, self.now)?,
+                    }) => owner::answer(self.tx, ticket, answer, self.now)?,
                     // No ticket behind it, or a message of ours sent just before a
                     // crash and never noted: say so rather than guess.
                     Some(_) | None => owner::unknown_reply(),
@@ -334,7 +343,14 @@ pub(super) fn record_input(
             Some((_, label)) => ("customer", format!("[{label}]")),
             None => return Ok(()),
         },
-        Input::OwnerAnswer(text) => ("team", text.clone()),
+        Input::Media(attachment) => ("customer", attachment.describe()),
+        Input::OwnerAnswer(answer) => (
+            "team",
+            match &answer.attachment {
+                Some(attachment) => attachment.describe(),
+                None => answer.text.clone(),
+            },
+        ),
         _ => return Ok(()),
     };
     tx.add_history(chat.channel, chat.chat_id, who, &text, now.as_second())?;

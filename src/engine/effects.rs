@@ -5,6 +5,7 @@ use super::dispatch::{TurnCx, customer_name};
 use super::owner;
 use super::session::new_order;
 use super::{Chat, EngineError, Event};
+use crate::attachment::Attachment;
 use crate::conversation::{
     Effect, Executor, FeedbackFacts, FunnelStep, Input, MyData, MyOrder, OrderBrief, OrderDraft,
     Session,
@@ -109,8 +110,9 @@ impl TurnCx<'_, '_> {
                 ticket,
                 text,
                 history,
+                attachment,
             } => {
-                self.relay(chat, ticket, &text, history, notices)?;
+                self.relay(chat, ticket, &text, history, attachment, notices)?;
                 None
             }
             Effect::EndTicket => {
@@ -180,7 +182,7 @@ impl TurnCx<'_, '_> {
             )?;
             notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
         } else if let Some(question) = question {
-            notices.push(owner::relay_notice(&ticket, &question));
+            notices.push(owner::relay_notice(&ticket, &question, None));
         }
         Ok(Some(Input::TicketOpened {
             number: ticket.number,
@@ -264,6 +266,7 @@ impl TurnCx<'_, '_> {
         ticket: i64,
         text: &str,
         history: bool,
+        attachment: Option<Box<Attachment>>,
         notices: &mut Vec<owner::Notice>,
     ) -> Result<(), EngineError> {
         if history {
@@ -276,7 +279,7 @@ impl TurnCx<'_, '_> {
             )?;
         }
         if let Some(ticket) = self.tx.ticket(ticket)? {
-            notices.push(owner::relay_notice(&ticket, text));
+            notices.push(owner::relay_notice(&ticket, text, attachment));
         }
         Ok(())
     }

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 
 use crate::channel::{Channel, ChatKey};
-use crate::conversation::{Session, TicketWait};
+use crate::conversation::{Answer, Session, TicketWait};
 use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED};
 pub(crate) use crate::owner::{
     Notice, Outcome, closed_by_customer, command, feedback_notice, flood_notice, is_owner,
@@ -31,8 +31,8 @@ pub(crate) fn run(
 }
 
 /// The owner's answer to a ticket, for the customer.
-pub(crate) fn answer(tx: &Tx<'_>, number: i64, text: &str, now: Timestamp) -> Result<Outcome> {
-    let turn = core::answer(number, tx.ticket(number)?, text);
+pub(crate) fn answer(tx: &Tx<'_>, number: i64, answer: Answer, now: Timestamp) -> Result<Outcome> {
+    let turn = core::answer(number, tx.ticket(number)?, answer);
     apply(tx, turn, now)
 }
 

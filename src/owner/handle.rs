@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::notices::order_body;
 use super::{Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, shorten};
-use crate::conversation::{Input, Reply};
+use crate::conversation::{Answer, Input, Reply};
 use crate::report::money;
 use crate::shop::{Shop, stock_key};
 use crate::store::{Order, OrderStatus, Ticket};
@@ -36,7 +36,7 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
         Command::Help => OwnerTurn::say(help()),
         Command::Usage(usage) => OwnerTurn::say(format!("Write it as: {usage}")),
         Command::Tickets => tickets(view.open_tickets),
-        Command::Reply { ticket, text } => answer(ticket, view.ticket, &text),
+        Command::Reply { ticket, text } => answer(ticket, view.ticket, Answer::text(text)),
         Command::Close(number) => close(number, view.ticket),
         Command::Orders(_) => orders(shop, &view.orders),
         Command::Order(number) => order(shop, &number, view.order, view.feedback),
@@ -188,9 +188,9 @@ fn order(
     }
 }
 
-/// The owner's answer `text` to ticket `number` (`ticket`, if it exists), for
-/// the customer.
-pub fn answer(number: i64, ticket: Option<Ticket>, text: &str) -> OwnerTurn {
+/// The owner's answer to ticket `number` (`ticket`, if it exists), for the
+/// customer.
+pub fn answer(number: i64, ticket: Option<Ticket>, answer: Answer) -> OwnerTurn {
     let Some(ticket) = ticket else {
         return OwnerTurn::say(format!(
             "There is no ticket #{number}. /tickets lists the open ones."
@@ -206,7 +206,7 @@ pub fn answer(number: i64, ticket: Option<Ticket>, text: &str) -> OwnerTurn {
         about: vec![ticket.key()],
         customers: vec![ToCustomer {
             customer: ticket.key(),
-            input: Input::OwnerAnswer(text.to_owned()),
+            input: Input::OwnerAnswer(answer),
         }],
         effects: vec![OwnerEffect::TicketAnswered(number)],
     }

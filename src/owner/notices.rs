@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::{CONTEXT_LINES, Notice, channel_name, command, shorten};
+use crate::attachment::Attachment;
 use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Button, Reply, Session, TicketWait, order_lines};
 use crate::report::money;
@@ -141,18 +142,22 @@ pub fn ticket_notice(
             }],
             image: None,
             invoice: None,
+            attachment: None,
         },
         ticket: Some(n),
     }
 }
 
-/// A customer's message relayed to the owners.
-pub fn relay_notice(ticket: &Ticket, text: &str) -> Notice {
+/// A customer's message relayed to the owners; `text` describes an
+/// attachment (see [`Attachment::describe`]), which goes with it.
+pub fn relay_notice(ticket: &Ticket, text: &str, attachment: Option<Box<Attachment>>) -> Notice {
+    let mut reply = Reply::plain(format!(
+        "💬 #{} · {}: {text}",
+        ticket.number, ticket.customer
+    ));
+    reply.attachment = attachment;
     Notice {
-        reply: Reply::plain(format!(
-            "💬 #{} · {}: {text}",
-            ticket.number, ticket.customer
-        )),
+        reply,
         ticket: Some(ticket.number),
     }
 }
@@ -200,6 +205,7 @@ pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
             buttons,
             image: None,
             invoice: None,
+            attachment: None,
         },
         ticket: None,
     }

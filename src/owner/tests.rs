@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use super::*;
-use crate::conversation::{Session, TicketWait};
+use crate::conversation::{Answer, Session, TicketWait};
 use crate::shop::Money;
 use crate::store::{HistoryLine, NewOrder, OrderLine};
 
@@ -135,13 +135,16 @@ fn closing_a_ticket() {
 #[test]
 fn answering_a_ticket_keeps_odd_unicode_as_written() {
     let odd = "Sí 👍🏽 — e\u{301}\u{200d}\u{202e}ok\n«line two»";
-    let turn = answer(4, Some(ticket(4, true)), odd);
+    let turn = answer(4, Some(ticket(4, true)), Answer::text(odd));
     assert_eq!(text(&turn), "✓ Sent to ticket #4.");
     assert_eq!(turn.effects, [OwnerEffect::TicketAnswered(4)]);
-    assert_eq!(turn.customers[0].input, Input::OwnerAnswer(odd.to_owned()));
+    assert_eq!(
+        turn.customers[0].input,
+        Input::OwnerAnswer(Answer::text(odd))
+    );
     assert_eq!(turn.customers[0].customer.chat_id, "42");
 
-    let turn = answer(4, Some(ticket(4, false)), odd);
+    let turn = answer(4, Some(ticket(4, false)), Answer::text(odd));
     assert_eq!(
         text(&turn),
         "✓ Sent to ticket #4 (the ticket was closed; the customer gets it anyway)."

@@ -223,6 +223,7 @@ mod tests {
                 ],
                 image: None,
                 invoice: None,
+                attachment: None,
             },
             edit: None,
             first_number: 3,
