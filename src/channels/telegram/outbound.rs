@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode};
+use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode, ThreadId};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::photos;
@@ -223,6 +223,8 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
         Ok(out) => out,
         Err(e) => return Delivery::Failed(format!("unreadable outbox row: {e}")),
     };
+    // The forum topic of the owners' group this message belongs in, if any.
+    let thread: Option<ThreadId> = None;
     let mut queue: VecDeque<Part> = parts(&out).into();
     let mut shown = Vec::new();
     let mut backoff = Policy::SEND.backoff();
@@ -231,7 +233,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
         if or_stop(&link.stop, PACE_GRACE, link.pace.message(chat.0)).await {
             return Delivery::Stopped;
         }
-        let result = send_part(link, chat, row.id, &out, &part).await;
+        let result = send_part(link, chat, thread, row.id, &out, &part).await;
         match result {
             Ok(message) => {
                 shown.extend(message.map(|m| m.0.to_string()));
@@ -286,6 +288,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
 async fn send_part(
     link: &Link,
     chat: ChatId,
+    thread: Option<ThreadId>,
     row: i64,
     out: &Outgoing,
     part: &Part,
@@ -317,6 +320,9 @@ async fn send_part(
                 .bot
                 .send_message(chat, format::escape(text))
                 .parse_mode(ParseMode::Html);
+            if let Some(thread) = thread {
+                request = request.message_thread_id(thread);
+            }
             if let Some(kb) = keyboard(*last) {
                 request = request.reply_markup(kb);
             }
@@ -331,6 +337,9 @@ async fn send_part(
             let markup = keyboard(*last);
             let request = |file: InputFile| {
                 let mut request = link.bot.send_photo(chat, file);
+                if let Some(thread) = thread {
+                    request = request.message_thread_id(thread);
+                }
                 if let Some(caption) = caption {
                     request = request
                         .caption(format::escape(caption))
