@@ -22,6 +22,7 @@ use crate::conversation::{Input, Reply};
 use crate::flood::{FloodGuard, Verdict};
 use crate::owner::Command;
 use crate::shop::{Shop, StockLevels};
+use crate::spool::Spool;
 use crate::store::{self, Store};
 pub use crate::store::{Order, OutboxRow, Stats};
 
@@ -143,6 +144,8 @@ pub struct Engine {
     ledger: Option<group::Ledger>,
     /// Test-only fault point ([`group::ABORT_ENV`]).
     abort_in_group: Option<usize>,
+    /// Where attachment bytes fetched for another platform are kept.
+    spool: Spool,
 }
 
 impl Engine {
@@ -159,6 +162,7 @@ impl Engine {
             flood: FloodGuard::default(),
             ledger: None,
             abort_in_group: group::abort_in_group(),
+            spool: Spool::beside(db),
         })
     }
 
@@ -170,6 +174,16 @@ impl Engine {
 
     pub fn shop(&self) -> &Shop {
         &self.shop
+    }
+
+    /// The channels that are running.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+
+    /// Where attachment bytes fetched for another platform are kept.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
     }
 
     pub fn store(&self) -> &Store {
