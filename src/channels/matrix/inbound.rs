@@ -13,10 +13,12 @@ use matrix_sdk::ruma::events::room::member::StrippedRoomMemberEvent;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
+use matrix_sdk::ruma::events::sticker::OriginalSyncStickerEvent;
 use matrix_sdk::ruma::{OwnedRoomId, UserId};
 use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::{mpsc, oneshot};
 
+use super::attach;
 use super::parse::{allowed, keycap_number, without_reply_fallback};
 use super::turns::turn_loop;
 use super::{CHANNEL, Link};
@@ -87,6 +89,7 @@ pub(super) enum Raw {
         Room,
     ),
     Reaction(Box<OriginalSyncReactionEvent>, Room),
+    Sticker(Box<OriginalSyncStickerEvent>, Room),
 }
 
 impl Raw {
@@ -96,6 +99,7 @@ impl Raw {
             Raw::Message(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
             Raw::Undecrypted(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
             Raw::Reaction(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
+            Raw::Sticker(ev, room) => (room, ev.event_id.to_string(), ev.sender.to_string()),
         };
         Origin {
             chat_id: Some(room.room_id().to_string()),
@@ -132,6 +136,7 @@ impl Raw {
                 };
                 Some(Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await)
             }
+            Raw::Sticker(ev, room) => from_sticker(link, &ev, &room).await,
         }
     }
 }
@@ -295,6 +300,12 @@ fn install_handlers(link: &Link, tx: mpsc::UnboundedSender<Queued>) {
             async {}
         });
     let to_turns = tx.clone();
+    link.client
+        .add_event_handler(move |ev: OriginalSyncStickerEvent, room: Room| {
+            let _ = to_turns.send(Queued::Event(Raw::Sticker(Box::new(ev), room)));
+            async {}
+        });
+    let to_turns = tx.clone();
     link.client.add_event_handler(
         move |ev: OriginalSyncMessageLikeEvent<RoomEncryptedEventContent>, room: Room| {
             let _ = to_turns.send(Queued::Event(Raw::Undecrypted(Box::new(ev), room)));
@@ -346,7 +357,8 @@ async fn from_message(
         MessageType::Notice(_) => return None,
         MessageType::Text(text) => Input::Text(without_reply_fallback(&text.body).to_owned()),
         MessageType::Emote(text) => Input::Text(text.body.clone()),
-        _ => Input::Unsupported,
+        other => attach::of_message(other, room.room_id(), &ev.event_id)
+            .map_or(Input::Unsupported, |a| Input::Media(Box::new(a))),
     };
     let reply_to = match &ev.content.relates_to {
         Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
@@ -355,9 +367,24 @@ async fn from_message(
     let mut unaddressed = false;
     let mut command = false;
     let input = if is_group(room).await {
-        // Several people: only what is addressed to the bot.
-        let Input::Text(text) = input else {
-            return None;
+        // Several people: only what is addressed to the bot. Media counts only
+        // as a reply to one of the bot's messages (an owner's answer).
+        let text = match input {
+            Input::Text(text) => text,
+            Input::Media(mut attachment) if reply_to.is_some() => {
+                attach::fetch(link, &mut attachment).await;
+                let mut incoming = Incoming::new(
+                    room,
+                    ev.event_id.to_string(),
+                    &ev.sender,
+                    Pending::Ready(Input::Media(attachment)),
+                )
+                .await;
+                incoming.reply_to = reply_to;
+                incoming.unaddressed = true;
+                return Some(incoming);
+            }
+            _ => return None,
         };
         let mentioned = ev
             .content
@@ -380,6 +407,9 @@ async fn from_message(
         unaddressed = matches!(addressed.how, How::Reply | How::Command);
         command = unaddressed && addressed.text.starts_with('/');
         Input::Text(addressed.text)
+    } else if let Input::Media(mut attachment) = input {
+        attach::fetch(link, &mut attachment).await;
+        Input::Media(attachment)
     } else {
         input
     };
@@ -393,6 +423,30 @@ async fn from_message(
     incoming.reply_to = reply_to;
     incoming.unaddressed = unaddressed;
     incoming.command = command;
+    Some(incoming)
+}
+
+/// A sticker as a customer's (or, replying to one of the bot's messages, an
+/// owner's) media; in a room of several people only as such a reply.
+async fn from_sticker(link: &Link, ev: &OriginalSyncStickerEvent, room: &Room) -> Option<Incoming> {
+    if Some(ev.sender.as_ref()) == link.client.user_id() || room.state() != RoomState::Joined {
+        return None;
+    }
+    let reply_to = match &ev.content.relates_to {
+        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
+        Some(Relation::Replacement(_)) => return None,
+        _ => None,
+    };
+    let group = is_group(room).await;
+    if group && reply_to.is_none() {
+        return None;
+    }
+    let mut attachment = attach::of_sticker(&ev.content, room.room_id(), &ev.event_id);
+    attach::fetch(link, &mut attachment).await;
+    let input = Pending::Ready(Input::Media(Box::new(attachment)));
+    let mut incoming = Incoming::new(room, ev.event_id.to_string(), &ev.sender, input).await;
+    incoming.reply_to = reply_to;
+    incoming.unaddressed = group;
     Some(incoming)
 }
 

@@ -98,7 +98,7 @@ pub(super) async fn image_message(
 }
 
 /// The kept upload of this image, if the homeserver still has it.
-async fn kept(link: &Link, key: &MediaKey) -> Option<MediaSource> {
+pub(super) async fn kept(link: &Link, key: &MediaKey) -> Option<MediaSource> {
     let reference = kept_upload(&link.engine, key).await?;
     let source = if key.kind == "encrypted" {
         match serde_json::from_str::<EncryptedFile>(&reference) {

@@ -7,6 +7,8 @@
 //! by its event id (the SDK may deliver an event twice); replies leave from the
 //! outbox as `m.notice` messages with numbered buttons and 1️⃣…🔟 reaction shortcuts.
 
+mod attach;
+mod attach_out;
 mod inbound;
 mod media;
 mod outbound;

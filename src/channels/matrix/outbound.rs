@@ -12,6 +12,7 @@ use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{EventId, OwnedEventId, RoomId};
 
+use super::attach_out::{self, Shown};
 use super::media::{self, ImageError};
 use super::{CHANNEL, Link};
 use crate::channels::pace::{Class, Limits, Pacer, or_stop};
@@ -167,13 +168,23 @@ async fn send(
         .map(|r| r.response.event_id)
 }
 
-/// The event that shows the reply: an image with its caption, or a notice.
+/// The event that shows the reply: a ticket's media, an image with its caption,
+/// or a notice.
 async fn content(
     link: &Link,
     room: &matrix_sdk::Room,
     out: &Outgoing,
 ) -> Result<RoomMessageEventContent, matrix_sdk::Error> {
     let (plain, html) = bodies(out);
+    if let Some(attachment) = out.reply.attachment.as_deref() {
+        // A ticket's media: its own event, or the text naming what did not come.
+        return Ok(
+            match attach_out::content(link, room, attachment, &plain, &html).await? {
+                Shown::Event(content) => *content,
+                Shown::Text(plain, html) => RoomMessageEventContent::notice_html(plain, html),
+            },
+        );
+    }
     if let Some(image) = out.reply.image.as_deref().filter(|i| !i.contains("://")) {
         let path = link.base_dir.join(image);
         // Uploaded once per homeserver, then the kept upload is sent again.
