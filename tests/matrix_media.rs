@@ -25,7 +25,7 @@ use both::{Both, Mx, Owners, T};
 use matrix_customer::{MatrixCustomer, SeenEvent};
 use media_matrix::{
     Send, bot_sends, bytes_of, in_spool, mx_ticket, mxc, ogg, pdf, png, queue_telegram_file,
-    send_media,
+    send_media, send_sticker,
 };
 use shopbot::attachment::Media;
 use synapse::Synapse;
@@ -168,6 +168,18 @@ async fn clear_customer(syn: &Synapse, both: &Both, boss: &Mx, user: &(String, S
         "reused, not uploaded again"
     );
     assert_eq!(bytes_of(&boss.user, &relayed.content).await, early);
+    // A sticker: shown to the owners as an image, its upload reused.
+    let smile = png(8);
+    let mark = boss.mark();
+    let uri = send_sticker(&dee.user, &dee.room, "😀 happy", &smile).await;
+    let relayed = bot_sends(both, boss, mark, "m.image").await;
+    assert!(
+        relayed.body.starts_with("💬 #2 · ") && relayed.body.contains("[sticker] 😀 happy"),
+        "{:?}",
+        relayed.body
+    );
+    assert_eq!(mxc(&relayed.content), uri, "reused, not uploaded again");
+    assert_eq!(bytes_of(&boss.user, &relayed.content).await, smile);
 }
 
 /// The owners' room in the clear; a customer in an encrypted DM and one in a

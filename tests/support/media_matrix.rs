@@ -288,3 +288,33 @@ pub fn queue_telegram_file(
     )
     .expect("queued")
 }
+
+/// Sends an `m.sticker` (in the clear) described as `body`; returns its
+/// `mxc://` URI.
+pub async fn send_sticker(
+    user: &MatrixCustomer,
+    room: &RoomId,
+    body: &str,
+    bytes: &[u8],
+) -> String {
+    use matrix_sdk::ruma::events::sticker::StickerEventContent;
+    let joined = user.room(room).await;
+    let uploaded = user
+        .client()
+        .media()
+        .upload(&mime::IMAGE_PNG, bytes.to_vec(), None)
+        .await
+        .expect("upload");
+    let mut info = ImageInfo::new();
+    info.mimetype = Some("image/png".into());
+    info.size = UInt::new(bytes.len() as u64);
+    joined
+        .send(StickerEventContent::new(
+            body.to_owned(),
+            info,
+            uploaded.content_uri.clone(),
+        ))
+        .await
+        .expect("sticker sent");
+    uploaded.content_uri.to_string()
+}
