@@ -23,9 +23,11 @@ mod media_matrix;
 
 use both::{Both, Mx, Owners, T};
 use matrix_customer::{MatrixCustomer, SeenEvent};
+use matrix_sdk::ruma::OwnedMxcUri;
+use matrix_sdk::ruma::events::room::MediaSource;
 use media_matrix::{
     Send, bot_sends, bytes_of, in_spool, mx_ticket, mxc, ogg, pdf, png, queue_telegram_file,
-    send_media, send_sticker,
+    send_file_claiming, send_media, send_sticker,
 };
 use shopbot::attachment::Media;
 use synapse::Synapse;
@@ -348,6 +350,7 @@ async fn media_in_an_owners_encrypted_room_reuses_the_upload_and_telegram_files_
     assert!(answer.content.get("org.matrix.msc3245.voice").is_some());
     assert_eq!(bytes_of(&cy.user, &answer.content).await, voice);
 
+    files_that_cannot_be_fetched(&both, &boss, &cy).await;
     telegram_files_into_an_encrypted_room(&both, &boss).await;
 }
 
@@ -376,4 +379,74 @@ async fn telegram_files_into_an_encrypted_room(both: &Both, boss: &Mx) {
     let text = boss.bot_says(both, mark, "💬 Test Bricks: look").await;
     assert_eq!(text.msgtype, "m.notice");
     assert!(text.body.contains("[photo] (too big"), "{:?}", text.body);
+    // Over the homeserver's upload limit (the test Synapse takes 10 MB): the
+    // text, naming the file and why.
+    let big = media_matrix::blob(b"%PDF-1.7\n", 15, 10 * 1024 * 1024 + 10);
+    let mark = boss.mark();
+    queue_telegram_file(
+        both,
+        &boss.room,
+        "💬 #2 · Ana: [file]",
+        Media::Document,
+        Some(&big),
+    );
+    let text = boss.bot_says(both, mark, "💬 #2 · Ana: [file]").await;
+    assert_eq!(text.msgtype, "m.notice");
+    assert!(
+        text.body
+            .contains("too big for this Matrix server (its limit is 10 MB)"),
+        "{:?}",
+        text.body
+    );
+}
+
+/// A file that says it is over what Telegram takes is not downloaded, one the
+/// homeserver no longer has is tried and given up: the customer is told, the
+/// turn runs, the Matrix owner still gets each (the same event's media).
+async fn files_that_cannot_be_fetched(both: &Both, boss: &Mx, cy: &Mx) {
+    let small = pdf(14);
+    let mut reader = std::io::Cursor::new(&small);
+    let file = cy
+        .user
+        .client()
+        .upload_encrypted_file(&mut reader)
+        .await
+        .expect("upload");
+    let source = MediaSource::Encrypted(Box::new(file));
+    let (mark, cy_mark) = (boss.mark(), cy.mark());
+    let huge = 60 * 1024 * 1024;
+    send_file_claiming(&cy.user, &cy.room, "catalogue.pdf", source, huge).await;
+    cy.bot_says(both, cy_mark, "too big for me to pass on")
+        .await;
+    let relayed = bot_sends(both, boss, mark, "m.file").await;
+    assert!(
+        relayed.body.contains("[file catalogue.pdf]"),
+        "{:?}",
+        relayed.body
+    );
+    assert_eq!(bytes_of(&boss.user, &relayed.content).await, small);
+    // Not fetched: the spool does not have it.
+    let spooled = std::fs::read_dir(both.dir.path().join("media"))
+        .expect("spool")
+        .flatten()
+        .any(|e| std::fs::read(e.path()).is_ok_and(|b| b == small));
+    assert!(!spooled, "a file over the limit was downloaded");
+
+    let gone = MediaSource::Plain(OwnedMxcUri::from("mxc://localhost/NoSuchMediaHere"));
+    let (mark, cy_mark) = (boss.mark(), cy.mark());
+    send_file_claiming(&cy.user, &cy.room, "lost.pdf", gone, 1000).await;
+    cy.bot_says(both, cy_mark, "too big for me to pass on")
+        .await;
+    let relayed = bot_sends(both, boss, mark, "m.file").await;
+    assert!(
+        relayed.body.contains("[file lost.pdf]"),
+        "{:?}",
+        relayed.body
+    );
+    assert!(
+        both.log()
+            .contains("cannot fetch a ticket's media for Telegram"),
+        "{}",
+        both.log()
+    );
 }

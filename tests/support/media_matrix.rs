@@ -253,10 +253,10 @@ pub fn queue_telegram_file(
         media,
         caption: None,
         file_name: None,
-        mime: Some(if bytes.is_some_and(|b| b.starts_with(b"OggS")) {
-            "audio/ogg".into()
-        } else {
-            "image/png".into()
+        mime: Some(match bytes {
+            Some(b) if b.starts_with(b"OggS") => "audio/ogg".into(),
+            Some(b) if b.starts_with(b"%PDF") => "application/pdf".into(),
+            _ => "image/png".into(),
         }),
         size: bytes.map(|b| b.len() as u64),
         seconds: Some(3),
@@ -317,4 +317,27 @@ pub async fn send_sticker(
         .await
         .expect("sticker sent");
     uploaded.content_uri.to_string()
+}
+
+/// Sends an `m.file` named `name` pointing at `source` and claiming `size`
+/// bytes (whatever the file really holds).
+pub async fn send_file_claiming(
+    user: &MatrixCustomer,
+    room: &RoomId,
+    name: &str,
+    source: MediaSource,
+    size: u64,
+) -> OwnedEventId {
+    let joined = user.room(room).await;
+    let mut c = FileMessageEventContent::new(name.to_owned(), source);
+    let mut info = FileInfo::new();
+    info.mimetype = Some("application/pdf".into());
+    info.size = UInt::new(size);
+    c.info = Some(Box::new(info));
+    joined
+        .send(RoomMessageEventContent::new(MessageType::File(c)))
+        .await
+        .expect("file sent")
+        .response
+        .event_id
 }
