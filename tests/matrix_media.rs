@@ -27,7 +27,7 @@ use matrix_sdk::ruma::OwnedMxcUri;
 use matrix_sdk::ruma::events::room::MediaSource;
 use media_matrix::{
     Send, bot_sends, bytes_of, in_spool, mx_ticket, mxc, ogg, pdf, png, queue_telegram_file,
-    send_file_claiming, send_media, send_sticker,
+    send_file_claiming, send_media, send_sticker, start_matrix_alone, ticket_by_typing,
 };
 use shopbot::attachment::Media;
 use synapse::Synapse;
@@ -448,5 +448,50 @@ async fn files_that_cannot_be_fetched(both: &Both, boss: &Mx, cy: &Mx) {
             .contains("cannot fetch a ticket's media for Telegram"),
         "{}",
         both.log()
+    );
+}
+
+/// Matrix alone (no Telegram): nothing is fetched into the spool, and a photo
+/// from an encrypted room is downloaded, decrypted and uploaded in the clear
+/// for the owners' room at the send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn matrix_alone_decrypts_a_photo_for_the_owners_room_at_the_send() {
+    let Some(syn) = Synapse::shared() else { return };
+    let users = syn.register_all(&["boss", "shopbot", "cy"]);
+    let boss = MatrixCustomer::login(syn.url(), &users[0].0, &users[0].1).await;
+    let bot_id = matrix_sdk::ruma::UserId::parse(users[1].0.as_str()).unwrap();
+    let room = boss.create_group(&[&bot_id]).await;
+    let (dir, bot) = start_matrix_alone(&syn, &users[1], &users[0].0, &room).await;
+    assert!(!bot.log_text().contains("telegram"), "{}", bot.log_text());
+    boss.wait_for_join(&room, &bot_id, T)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    let cy = MatrixCustomer::login(syn.url(), &users[2].0, &users[2].1).await;
+    let cy_room = cy.create_dm(&bot_id, true).await;
+    cy.wait_for_join(&cy_room, &bot_id, T)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    ticket_by_typing(&cy, &cy_room, &|| bot.log_text()).await;
+
+    let photo = png(21);
+    let what = Send::Image {
+        name: "lid.png",
+        caption: Some("dented lid"),
+    };
+    send_media(&cy, &cy_room, &what, &photo, None).await;
+    let relayed = boss
+        .wait_for_where(&room, "the relayed photo", T, |m| {
+            m.sender == bot_id && m.msgtype == "m.image"
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    assert!(relayed.body.starts_with("💬 #1 · "), "{:?}", relayed.body);
+    assert!(relayed.body.contains("dented lid"), "{:?}", relayed.body);
+    assert!(relayed.content.get("url").is_some(), "{}", relayed.content);
+    assert_eq!(bytes_of(&boss, &relayed.content).await, photo);
+    let spool = dir.path().join("media");
+    assert!(
+        std::fs::read_dir(&spool).map_or(true, |mut d| d.next().is_none()),
+        "fetched with no Telegram to upload to"
     );
 }

@@ -341,3 +341,48 @@ pub async fn send_file_claiming(
         .response
         .event_id
 }
+
+/// `shopbot run` with Matrix alone (no Telegram token), account `bot`, one
+/// Matrix owner and the owners' room `room`; returns once it listens.
+pub async fn start_matrix_alone(
+    syn: &super::synapse::Synapse,
+    bot: &(String, String),
+    owner: &str,
+    room: &RoomId,
+) -> (tempfile::TempDir, super::process::BotProcess) {
+    let bot_id = &bot.0;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shop = super::process::copy_shop("small", dir.path());
+    std::fs::write(dir.path().join("matrix.password"), &bot.1).expect("password");
+    let text = std::fs::read_to_string(&shop).expect("shop").replace(
+        "[owners]\ntelegram = []\nmatrix = []\n",
+        &format!("[owners]\ntelegram = []\nmatrix = [\"{owner}\"]\nmatrix_room = \"{room}\"\n"),
+    );
+    let text = format!(
+        "{text}\n[matrix]\nhomeserver = \"{}\"\nuser = \"{bot_id}\"\npassword_file = \"matrix.password\"\n",
+        syn.url()
+    );
+    std::fs::write(&shop, text).expect("shop");
+    let db = dir.path().join("shop.db");
+    let bot = super::process::BotProcess::spawn(&shop, &db, &[]);
+    let deadline = tokio::time::Instant::now() + T;
+    while !bot.log_text().contains("matrix: listening") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", bot.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (dir, bot)
+}
+
+/// Opens a ticket by typing: `/start`, then the number of "Talk to a person".
+pub async fn ticket_by_typing(user: &MatrixCustomer, room: &RoomId, log: &dyn Fn() -> String) {
+    user.send_text(room, "/start").await;
+    let menu = user
+        .wait_for(room, "What would you like to do?", T)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+    let talk = button_number(&menu.body, "Talk to a person").expect("a ticket button");
+    user.send_text(room, &talk.to_string()).await;
+    user.wait_for(room, "Ticket #", T)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", log()));
+}
