@@ -3,6 +3,7 @@
 //! loaded; the session is neither changed nor saved.
 
 use super::{Effect, Input, Reply, Session};
+use crate::attachment::Unfetchable;
 use crate::owner::command::BUTTON_PREFIX;
 use crate::shop::{Phrase, Shop};
 
@@ -71,10 +72,10 @@ pub fn screen(shop: &Shop, session: &Session, input: &Input, facts: &Facts) -> O
         // Relayed as it is; the owners on another platform get it only if its
         // bytes could be fetched, and the customer is told when they could not.
         Input::Media(attachment) => Some(Aside {
-            replies: if attachment.unfetchable.is_some() {
-                vec![Reply::plain(t.get(Phrase::MediaTooBig))]
-            } else {
-                Vec::new()
+            replies: match attachment.unfetchable {
+                Some(Unfetchable::TooBig) => vec![Reply::plain(t.get(Phrase::MediaTooBig))],
+                Some(Unfetchable::Failed) => vec![Reply::plain(t.get(Phrase::MediaNotPassed))],
+                None => Vec::new(),
             },
             effects: vec![Effect::Relay {
                 ticket,

@@ -336,3 +336,35 @@ fn media_during_a_ticket_is_relayed_with_it_and_outside_one_answered() {
         None
     );
 }
+
+#[test]
+fn media_that_could_not_be_fetched_is_said_as_such() {
+    use crate::attachment::{Attachment, Media, Origin, Unfetchable};
+    use crate::channel::Channel;
+    let shop = shop();
+    let s = session(&shop);
+    let failed = Box::new(Attachment {
+        media: Media::Document,
+        caption: None,
+        file_name: Some("invoice.pdf".into()),
+        mime: None,
+        size: None,
+        seconds: None,
+        origin: Origin {
+            channel: Channel::Matrix,
+            chat_id: "!r:x".into(),
+            message_id: "$e".into(),
+            file: None,
+        },
+        stored: None,
+        unfetchable: Some(Unfetchable::Failed),
+        album: None,
+    });
+    let facts = Facts {
+        open_ticket: Some(1),
+        replies_to_owners_notice: false,
+    };
+    let aside = screen(&shop, &s, &Input::Media(failed), &facts).expect("aside");
+    let said = shop.texts(&s.lang).get(crate::shop::Phrase::MediaNotPassed);
+    assert_eq!(aside.replies, vec![Reply::plain(said)]);
+}
