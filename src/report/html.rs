@@ -120,7 +120,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         orders: c.funnel.orders,
         kept: (c.orders != c.funnel.orders)
             .then(|| t.fill(P::Kept, &[("kept", &c.orders.to_string())])),
-        conversion: format!("{:.1} %", c.conversion()),
+        conversion: format!("{} %", t.decimal(c.conversion(), 1)),
         revenue: money(shop, c.revenue),
         escalations: c.funnel.escalations,
     };
@@ -229,7 +229,7 @@ fn kpis(shop: &Shop, stats: &Stats) -> Vec<Kpi> {
         (P::KpiRevenue, money(shop, stats.total.revenue)),
         (
             P::KpiConversion,
-            format!("{:.1} %", stats.total.conversion()),
+            format!("{} %", t.decimal(stats.total.conversion(), 1)),
         ),
     ]
     .into_iter()

@@ -27,7 +27,7 @@ pub fn duration(secs: i64) -> String {
 fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
     let f = &c.funnel;
     format!(
-        "{:<9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6.1}% {:>12} {:>7}",
+        "{:<9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6}% {:>12} {:>7}",
         c.channel,
         f.conversations,
         f.finder_started,
@@ -35,7 +35,7 @@ fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
         f.carts,
         f.checkouts,
         f.orders,
-        c.conversion(),
+        shop.owner_texts().decimal(c.conversion(), 1),
         money(shop, c.revenue),
         f.escalations
     )

@@ -115,6 +115,11 @@ impl OwnerTexts {
         amount.format(currency, &self.money_format, &self.decimal_mark)
     }
 
+    /// A number with `decimals` places and this language's decimal mark (`50,0`).
+    pub fn decimal(&self, value: f64, decimals: usize) -> String {
+        format!("{value:.decimals$}").replace('.', &self.decimal_mark)
+    }
+
     /// The short name of a month, 1 to 12 (`Nov`, `nov.`).
     pub fn month(&self, month: i8) -> &str {
         let index = usize::try_from(month.max(1) - 1).unwrap_or(0);
