@@ -463,3 +463,83 @@ fn a_broken_owner_override_is_refused_with_its_place() {
         "{errors}"
     );
 }
+
+#[test]
+fn reload_answers_in_the_owners_language_of_the_shop_that_runs_after() {
+    let db = temp_db();
+    let mut bot = Bot::new(&db, "es", "", "");
+    let path = db.dir.path().join("shop.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, good.replace("price = 45.00", "price = \"mucho\"")).unwrap();
+    let answer = bot.owner("/reload");
+    let file = path.display().to_string();
+    assert!(
+        answer.starts_with(&format!(
+            "{file} tiene problemas; la tienda sigue funcionando como antes:\n{file}:"
+        )),
+        "{answer}"
+    );
+    assert!(answer.contains(": products[0].price: "), "{answer}");
+    // A good file that switches the owners to Romanian: said in Romanian.
+    let products = bot.engine.shop().products().len();
+    let categories = bot.engine.shop().categories().len();
+    std::fs::write(
+        &path,
+        good.replace("matrix = []\n", "matrix = []\nlanguage = \"ro\"\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        bot.owner("/reload"),
+        format!("Reîncărcat {file}: {products} produse, {categories} categorii.")
+    );
+    assert_eq!(bot.owner("/tickets"), "Nicio solicitare deschisă.");
+}
+
+#[test]
+fn every_other_notice_in_spanish() {
+    use shopbot::owner;
+    let db = temp_db();
+    let bot = Bot::new(&db, "es", "", "");
+    let shop = bot.engine.shop();
+    let text = |n: owner::Notice| n.reply.text;
+    assert_eq!(
+        text(owner::paid_notice(shop, "1001")),
+        "💳 El pedido #1001 se pagó en el chat."
+    );
+    assert_eq!(
+        text(owner::feedback_notice(shop, "1001", "Ana", Some(4), None)),
+        "⭐⭐⭐⭐ para el pedido #1001 de Ana."
+    );
+    assert_eq!(
+        text(owner::feedback_notice(
+            shop,
+            "1001",
+            "Ana",
+            None,
+            Some("¡Genial! {number}")
+        )),
+        "💬 Comentario sobre el pedido #1001 de Ana: ¡Genial! {number}"
+    );
+    assert_eq!(
+        text(owner::flood_notice(shop, Telegram, "Ana", 12)),
+        "⚠️ Control de abusos: un cliente en Telegram (Ana) está enviando demasiados mensajes; 12 ignorados hasta ahora. Como mucho un aviso así por minuto."
+    );
+    assert!(
+        text(owner::turn_failed_notice(shop, Telegram, "Ana", 3, "boom")).starts_with(
+            "⚠️ No se pudo procesar un mensaje de un cliente en Telegram (Ana) tras 3 intentos; "
+        )
+    );
+}
+
+#[test]
+fn the_customer_closing_their_ticket_is_told_in_spanish() {
+    let db = temp_db();
+    let mut bot = Bot::new(&db, "es", "", "");
+    bot.say("222", "/start");
+    bot.press("222", "human");
+    let sent = bot.press("222", "endticket");
+    assert_eq!(
+        to_owner(&sent),
+        "El cliente cerró la consulta #1 (Ana Pop (@ana))."
+    );
+}
