@@ -543,3 +543,29 @@ fn the_customer_closing_their_ticket_is_told_in_spanish() {
         "El cliente cerró la consulta #1 (Ana Pop (@ana))."
     );
 }
+
+/// A seller's override is text, never markup: the report page escapes it,
+/// also inside the phrases whose values the page wraps in elements.
+#[test]
+fn overrides_cannot_bring_markup_into_the_report() {
+    let db = temp_db();
+    let tail = "[owner_texts.en]\nreport_per_channel = \"<script>alert(1)</script>\"\n\
+                report_period = \"<img src=x> {days} days: {first} → {last} ({zone}) {as_of}\"\n\
+                footer = \"</p><a href='//evil'>x</a>\"\n";
+    let bot = Bot::new(&db, "en", "", tail);
+    let html = bot.report(7);
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<a "));
+    assert!(
+        html.contains("<h2>&#60;script&#62;alert(1)&#60;/script&#62;</h2>"),
+        "{html}"
+    );
+    assert!(html.contains(
+        "<p class=\"period\">&#60;img src=x&#62; 7 days: <time datetime=\"2026-11-19\">2026-11-19</time> → <time datetime=\"2026-11-25\">2026-11-25</time> (Europe/Madrid) 2026-11-25 "
+    ), "{html}");
+    assert!(
+        html.contains(
+            "<p class=\"note\">&#60;/p&#62;&#60;a href=&#39;//evil&#39;&#62;x&#60;/a&#62;</p>"
+        ),
+        "{html}"
+    );
+}
