@@ -1,12 +1,24 @@
 //! Lists the example shop's images so `shopbot init` can write them from the binary,
-//! and turns the phrase keys of `locales/en.toml` into the `Phrase` enum.
+//! and turns the phrase keys of `locales/en.toml` into the `Phrase` enum and those of
+//! `locales/owner/en.toml` into the `OwnerPhrase` enum.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
     images();
-    phrases();
+    phrases(
+        "locales/en.toml",
+        "Phrase",
+        "A customer-facing phrase",
+        "phrases.rs",
+    );
+    phrases(
+        "locales/owner/en.toml",
+        "OwnerPhrase",
+        "A phrase for the shop's owners",
+        "owner_phrases.rs",
+    );
 }
 
 fn images() {
@@ -42,12 +54,13 @@ fn images() {
     std::fs::write(target, out).expect("cannot write images.rs");
 }
 
-/// `Phrase`: one variant per key of `locales/en.toml` (the reference language), so a
-/// misspelt key does not compile. Lines are `key = "text"`; comments and blanks are skipped.
-fn phrases() {
-    println!("cargo::rerun-if-changed=locales/en.toml");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en.toml");
-    let src = std::fs::read_to_string(&path).expect("cannot read locales/en.toml");
+/// `name` (`Phrase`, `OwnerPhrase`): one variant per key of `file` (English, the
+/// reference language), so a misspelt key does not compile. Lines are `key = "text"`;
+/// comments and blanks are skipped.
+fn phrases(file: &str, name: &str, doc: &str, target: &str) {
+    println!("cargo::rerun-if-changed={file}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
     let mut keys: Vec<(String, String)> = Vec::new();
     for (n, line) in src.lines().enumerate() {
         let line = line.trim();
@@ -55,7 +68,7 @@ fn phrases() {
             continue;
         }
         let Some((key, _)) = line.split_once('=') else {
-            panic!("locales/en.toml:{}: expected `key = \"text\"`", n + 1);
+            panic!("{file}:{}: expected `key = \"text\"`", n + 1);
         };
         let key = key.trim();
         assert!(
@@ -64,27 +77,33 @@ fn phrases() {
                 && key
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-            "locales/en.toml:{}: phrase key `{key}` is not snake_case",
+            "{file}:{}: phrase key `{key}` is not snake_case",
             n + 1
         );
         let variant = camel(key);
         assert!(
             keys.iter().all(|(k, v)| k != key && *v != variant),
-            "locales/en.toml:{}: phrase key `{key}` repeats another",
+            "{file}:{}: phrase key `{key}` repeats another",
             n + 1
         );
         keys.push((key.to_owned(), variant));
     }
     let mut out = String::new();
-    out.push_str(
-        "/// A customer-facing phrase: one variant per key of `locales/en.toml`.\n\
+    writeln!(
+        out,
+        "/// {doc}: one variant per key of `{file}`.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
-         pub enum Phrase {\n",
-    );
+         pub enum {name} {{"
+    )
+    .expect("writing to a string");
     for (key, variant) in &keys {
         writeln!(out, "    /// `{key}`\n    {variant},").expect("writing to a string");
     }
-    out.push_str("}\n\nimpl Phrase {\n    /// Every phrase, in the order of `locales/en.toml`.\n    pub const ALL: &[Self] = &[\n");
+    writeln!(
+        out,
+        "}}\n\nimpl {name} {{\n    /// Every phrase, in the order of `{file}`.\n    pub const ALL: &[Self] = &["
+    )
+    .expect("writing to a string");
     for (_, variant) in &keys {
         writeln!(out, "        Self::{variant},").expect("writing to a string");
     }
@@ -106,9 +125,8 @@ fn phrases() {
          \x20   }\n\
          }\n",
     );
-    let target =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("phrases.rs");
-    std::fs::write(target, out).expect("cannot write phrases.rs");
+    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join(target);
+    std::fs::write(&target, out).expect("cannot write the phrase enum");
 }
 
 /// `menu_cart` → `MenuCart`.

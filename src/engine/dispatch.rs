@@ -112,10 +112,10 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                     Some(Outgoing {
                         ticket: Some(ticket),
                         ..
-                    }) => owner::answer(self.tx, ticket, answer, self.now)?,
+                    }) => owner::answer(self.tx, self.shop, ticket, answer, self.now)?,
                     // No ticket behind it, or a message of ours sent just before a
                     // crash and never noted: say so rather than guess.
-                    Some(_) | None => owner::unknown_reply(),
+                    Some(_) | None => owner::unknown_reply(self.shop),
                 }
             }
             _ => return self.customer_turn(chat, event, input),
@@ -247,7 +247,10 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         }
         if let Some(ignored) = tell_owners {
             let who = customer_name(chat, event);
-            rows.extend(self.notify(chat, &owner::flood_notice(chat.channel, &who, ignored))?);
+            rows.extend(self.notify(
+                chat,
+                &owner::flood_notice(self.shop, chat.channel, &who, ignored),
+            )?);
         }
         Ok(rows)
     }

@@ -60,7 +60,7 @@ impl TurnCx<'_, '_> {
             }
             Effect::MarkPaid { order, reference } => {
                 if tx.mark_paid(&order, &reference)? {
-                    notices.push(owner::paid_notice(&order));
+                    notices.push(owner::paid_notice(self.shop, &order));
                 } else {
                     tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
                 }
@@ -96,6 +96,7 @@ impl TurnCx<'_, '_> {
                 tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
                 let who = customer_name(chat, event);
                 notices.push(owner::feedback_notice(
+                    self.shop,
                     &order,
                     &who,
                     stars,
@@ -118,7 +119,7 @@ impl TurnCx<'_, '_> {
             Effect::EndTicket => {
                 if let Some(ticket) = tx.open_ticket_of(chat.channel, chat.chat_id)? {
                     tx.close_ticket(ticket.number, now.as_second())?;
-                    notices.push(owner::closed_by_customer(&ticket));
+                    notices.push(owner::closed_by_customer(self.shop, &ticket));
                 }
                 Some(Input::TicketClosed)
             }
@@ -182,7 +183,7 @@ impl TurnCx<'_, '_> {
             )?;
             notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
         } else if let Some(question) = question {
-            notices.push(owner::relay_notice(&ticket, &question, None));
+            notices.push(owner::relay_notice(shop, &ticket, &question, None));
         }
         Ok(Some(Input::TicketOpened {
             number: ticket.number,
@@ -279,7 +280,7 @@ impl TurnCx<'_, '_> {
             )?;
         }
         if let Some(ticket) = self.tx.ticket(ticket)? {
-            notices.push(owner::relay_notice(&ticket, text, attachment));
+            notices.push(owner::relay_notice(self.shop, &ticket, text, attachment));
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ impl Engine {
                 (_, Some(chat)) => format!("chat {chat}"),
                 _ => "unknown sender".to_owned(),
             };
-            let notice = owner::turn_failed_notice(channel, &who, tries, error);
+            let notice = owner::turn_failed_notice(shop, channel, &who, tries, error);
             rows.extend(turn.notify(about, &notice)?);
             Ok(rows)
         })

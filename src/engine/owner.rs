@@ -27,18 +27,24 @@ pub(crate) fn run(
 ) -> Result<Outcome> {
     let view = load(tx, shop, stock, &command, now)?;
     let turn = core::handle(shop, view, command, now);
-    apply(tx, turn, now)
+    apply(tx, shop, turn, now)
 }
 
 /// The owner's answer to a ticket, for the customer.
-pub(crate) fn answer(tx: &Tx<'_>, number: i64, answer: Answer, now: Timestamp) -> Result<Outcome> {
-    let turn = core::answer(number, tx.ticket(number)?, answer);
-    apply(tx, turn, now)
+pub(crate) fn answer(
+    tx: &Tx<'_>,
+    shop: &Shop,
+    number: i64,
+    answer: Answer,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let turn = core::answer(shop, number, tx.ticket(number)?, answer);
+    apply(tx, shop, turn, now)
 }
 
 /// A reply to a message that belongs to no ticket.
-pub(crate) fn unknown_reply() -> Outcome {
-    core::unknown_reply().into_outcome(false)
+pub(crate) fn unknown_reply(shop: &Shop) -> Outcome {
+    core::unknown_reply(shop).into_outcome(false)
 }
 
 /// Where owner notices go: one chat for each running channel's owners.
@@ -106,7 +112,7 @@ fn load(
 
 /// Makes the turn's writes; a write the store refuses gives the answer for
 /// what it found instead.
-fn apply(tx: &Tx<'_>, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
+fn apply(tx: &Tx<'_>, shop: &Shop, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
     let mut stock_changed = false;
     for effect in std::mem::take(&mut turn.effects) {
         match effect {
@@ -127,7 +133,7 @@ fn apply(tx: &Tx<'_>, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
                     tx.set_order_status(&number, status, tracking.as_deref(), now.as_second())?;
                 if before.as_ref().map(|o| o.status) != Some(from) {
                     // The store saw another status: decide again over what it saw.
-                    let again = core::status_turn(&number, status, tracking, before.as_ref());
+                    let again = core::status_turn(shop, &number, status, tracking, before.as_ref());
                     let moved = again
                         .effects
                         .iter()
@@ -138,7 +144,7 @@ fn apply(tx: &Tx<'_>, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
             }
             OwnerEffect::SetStock { key, qty, product } => {
                 if !tx.set_stock(&key, qty)? {
-                    return Ok(core::stock_uncounted(&product).into_outcome(false));
+                    return Ok(core::stock_uncounted(shop, &product).into_outcome(false));
                 }
                 stock_changed = true;
             }

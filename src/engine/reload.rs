@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{Chat, Engine, EngineError, Event, TurnResult, queue_replies};
 use crate::conversation::Reply;
-use crate::shop::Shop;
+use crate::shop::{OwnerPhrase as P, Shop};
 
 impl Engine {
     /// `/reload`: reads the shop file again; a broken file is refused and the
@@ -21,25 +21,31 @@ impl Engine {
         {
             return Ok(TurnResult::Duplicate);
         }
+        // Said in the owners' language of the shop that runs afterwards.
         let (text, loaded) = match &self.shop.path {
             None => (
-                "There is no shop file to reload: this bot runs the bundled example.".to_owned(),
+                self.shop.owner_texts().get(P::ReloadNoFile).to_owned(),
                 None,
             ),
             Some(path) => match Shop::load(path) {
                 Ok(shop) => (
-                    format!(
-                        "Reloaded {}: {} products, {} categories.",
-                        path.display(),
-                        shop.products().len(),
-                        shop.categories().len()
+                    shop.owner_texts().fill(
+                        P::ReloadDone,
+                        &[
+                            ("path", &path.display().to_string()),
+                            ("products", &shop.products().len().to_string()),
+                            ("categories", &shop.categories().len().to_string()),
+                        ],
                     ),
                     Some(shop),
                 ),
                 Err(errors) => (
-                    format!(
-                        "{} has problems; the shop keeps running as before:\n{errors}",
-                        path.display()
+                    self.shop.owner_texts().fill(
+                        P::ReloadRefused,
+                        &[
+                            ("path", &path.display().to_string()),
+                            ("errors", &errors.to_string()),
+                        ],
                     ),
                     None,
                 ),

@@ -103,7 +103,7 @@ pub fn parse(text: &str) -> Option<Command> {
         },
         "orders" => match words.next() {
             None => Command::Orders(None),
-            Some(status) => match OrderStatus::from_word(status) {
+            Some(status) => match status_of(status) {
                 Some(status) => Command::Orders(Some(status)),
                 None => Command::Usage("/orders [new|paid|shipped|delivered|cancelled]"),
             },
@@ -180,7 +180,16 @@ fn number(word: &str) -> Option<i64> {
 
 /// A status the owner can set (not `new`), as they may write it.
 fn status_word(word: &str) -> Option<OrderStatus> {
-    OrderStatus::from_word(word).filter(|status| OrderStatus::SETTABLE.contains(status))
+    status_of(word).filter(|status| OrderStatus::SETTABLE.contains(status))
+}
+
+/// A status as the owner may write it: the command word (`shipped`), or the
+/// status as any bundled owner language says it (`enviado`, `expediată`).
+fn status_of(word: &str) -> Option<OrderStatus> {
+    OrderStatus::from_word(word).or_else(|| {
+        let key = crate::shop::texts::owner_status_key(word)?;
+        OrderStatus::from_word(key.strip_prefix("status_")?)
+    })
 }
 
 #[cfg(test)]
@@ -259,7 +268,7 @@ mod tests {
             panic!("no usage for /status");
         };
         assert!(status.contains(&format!(" {} ", words(&OrderStatus::SETTABLE))));
-        let help = super::super::help();
+        let help = super::super::help(&crate::shop::Shop::example());
         assert!(help.contains(orders) && help.contains(status));
     }
 }

@@ -4,65 +4,70 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
-use super::notices::order_body;
+use super::notices::{order_body, status_name};
 use super::{Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, shorten};
 use crate::conversation::{Answer, Input, Reply};
 use crate::report::money;
-use crate::shop::{Shop, stock_key};
+use crate::shop::{OwnerPhrase as P, OwnerTexts, Shop, stock_key};
 use crate::store::{Order, OrderStatus, Ticket};
 
-/// The owner's help.
-pub fn help() -> String {
-    "Owner commands:\n\
-     /tickets — open tickets\n\
-     /reply N text — answer ticket N (or reply to its message)\n\
-     /close N — end ticket N; the customer is back with the bot\n\
-     /orders [new|paid|shipped|delivered|cancelled] — latest orders\n\
-     /order N — one order in full\n\
-     /status N paid|shipped|delivered|cancelled [tracking] — the customer is told\n\
-     /stock PRODUCT_ID[:VARIANT_ID] N — set stock\n\
-     /reload — re-read shop.toml (a broken file is refused)\n\
-     /pause — holiday mode; /resume — back to normal\n\
-     /stats [days] — conversations, orders, revenue, best sellers (default 30 days)\n\
-     /broadcast text — a message to the customers who agreed to offers (they can /stop)\n\
-     Anything else you write is the shop's own conversation, as a customer sees it."
-        .to_owned()
+/// The owner's help, in the owners' language (the command words stay as typed).
+pub fn help(shop: &Shop) -> String {
+    shop.owner_texts().get(P::Help).to_owned()
+}
+
+/// "Write it as: …", the argument words of `usage` in the owners' language.
+fn usage(t: &OwnerTexts, usage: &str) -> String {
+    let mut usage = usage.to_owned();
+    for (english, key) in [
+        ("your answer", P::UsageAnswer),
+        ("your message", P::UsageMessage),
+        ("[tracking]", P::UsageTracking),
+        ("[days]", P::UsageDays),
+    ] {
+        let word = t.get(key);
+        let word = if english.starts_with('[') {
+            format!("[{word}]")
+        } else {
+            word.to_owned()
+        };
+        usage = usage.replace(english, &word);
+    }
+    t.fill(P::Usage, &[("usage", &usage)])
 }
 
 /// Decides an owner command (except `/reload`, which the engine does: it swaps
 /// the shop) over what the store holds for it.
 pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) -> OwnerTurn {
+    let t = shop.owner_texts();
     match command {
-        Command::Help => OwnerTurn::say(help()),
-        Command::Usage(usage) => OwnerTurn::say(format!("Write it as: {usage}")),
-        Command::Tickets => tickets(view.open_tickets),
-        Command::Reply { ticket, text } => answer(ticket, view.ticket, Answer::text(text)),
-        Command::Close(number) => close(number, view.ticket),
+        Command::Help => OwnerTurn::say(help(shop)),
+        Command::Usage(written) => OwnerTurn::say(usage(t, written)),
+        Command::Tickets => tickets(t, view.open_tickets),
+        Command::Reply { ticket, text } => answer(shop, ticket, view.ticket, Answer::text(text)),
+        Command::Close(number) => close(t, number, view.ticket),
         Command::Orders(_) => orders(shop, &view.orders),
         Command::Order(number) => order(shop, &number, view.order, view.feedback),
         Command::Status {
             number,
             status,
             tracking,
-        } => status_turn(&number, status, tracking, view.order.as_ref()),
+        } => status_turn(shop, &number, status, tracking, view.order.as_ref()),
         Command::Stock { key, qty } => stock(shop, &key, qty, view.stock_before),
         Command::Pause => OwnerTurn {
             effects: vec![OwnerEffect::SetPaused(Some(now.as_second()))],
-            ..OwnerTurn::say(
-                "Paused (holiday mode): customers who ask for a person are told the team is away. \
-                 The shop keeps selling. /resume ends it.",
-            )
+            ..OwnerTurn::say(t.get(P::Paused))
         },
         Command::Resume => OwnerTurn {
             effects: vec![OwnerEffect::SetPaused(None)],
-            ..OwnerTurn::say("Resumed: tickets are answered as usual.")
+            ..OwnerTurn::say(t.get(P::Resumed))
         },
         Command::Stats(_) => match view.stats {
             Some(stats) => OwnerTurn {
                 about: stats.askers.clone(),
                 ..OwnerTurn::say(crate::report::text(shop, &stats))
             },
-            None => OwnerTurn::say("No figures."),
+            None => OwnerTurn::say(t.get(P::NoFigures)),
         },
         Command::Broadcast(text) => {
             let customers: Vec<ToCustomer> = view
@@ -74,27 +79,26 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
                 })
                 .collect();
             OwnerTurn {
-                replies: vec![Reply::plain(format!(
-                    "Sent to {} customer(s) who agreed to offers and news.",
-                    customers.len()
-                ))],
+                replies: vec![Reply::plain(
+                    t.fill(P::BroadcastSent, &[("count", &customers.len().to_string())]),
+                )],
                 customers,
                 ..OwnerTurn::default()
             }
         }
-        Command::Reload => OwnerTurn::say("/reload is done by the engine."),
+        Command::Reload => OwnerTurn::say(t.get(P::ReloadElsewhere)),
     }
 }
 
-fn close(number: i64, ticket: Option<Ticket>) -> OwnerTurn {
+fn close(texts: &OwnerTexts, number: i64, ticket: Option<Ticket>) -> OwnerTurn {
+    let n = number.to_string();
     match ticket {
-        None => OwnerTurn::say(format!("There is no ticket #{number}.")),
-        Some(t) if !t.open => OwnerTurn::say(format!("Ticket #{number} is already closed.")),
+        None => OwnerTurn::say(texts.fill(P::NoTicket, &[("n", &n)])),
+        Some(t) if !t.open => OwnerTurn::say(texts.fill(P::TicketAlreadyClosed, &[("n", &n)])),
         Some(t) => OwnerTurn {
-            replies: vec![Reply::plain(format!(
-                "Ticket #{number} closed. {} is back with the bot.",
-                t.customer
-            ))],
+            replies: vec![Reply::plain(
+                texts.fill(P::TicketClosed, &[("n", &n), ("customer", &t.customer)]),
+            )],
             about: vec![t.key()],
             customers: vec![ToCustomer {
                 customer: t.key(),
@@ -105,11 +109,11 @@ fn close(number: i64, ticket: Option<Ticket>) -> OwnerTurn {
     }
 }
 
-fn tickets(open: Vec<Ticket>) -> OwnerTurn {
+fn tickets(texts: &OwnerTexts, open: Vec<Ticket>) -> OwnerTurn {
     if open.is_empty() {
-        return OwnerTurn::say("No open tickets.");
+        return OwnerTurn::say(texts.get(P::NoOpenTickets));
     }
-    let mut text = format!("Open tickets ({}):", open.len());
+    let mut text = texts.fill(P::OpenTickets, &[("count", &open.len().to_string())]);
     let about = open.iter().map(Ticket::key).collect();
     for t in open {
         let _ = write!(
@@ -130,23 +134,27 @@ fn tickets(open: Vec<Ticket>) -> OwnerTurn {
 }
 
 fn orders(shop: &Shop, orders: &[Order]) -> OwnerTurn {
+    let t = shop.owner_texts();
     if orders.is_empty() {
-        return OwnerTurn::say("No orders.");
+        return OwnerTurn::say(t.get(P::NoOrders));
     }
-    let mut text = format!("Orders ({}, newest first):", orders.len());
+    let mut text = t.fill(P::OrdersTitle, &[("count", &orders.len().to_string())]);
     for o in orders.iter().take(20) {
         let units: u32 = o.lines.iter().map(|l| l.qty).sum();
-        let _ = write!(
-            text,
-            "\n#{} · {} · {} · {units} item(s) · {}",
-            o.number,
-            o.status,
-            money(shop, o.total),
-            o.fields.get("name").map_or("", String::as_str)
+        let line = t.fill(
+            P::OrdersLine,
+            &[
+                ("number", &o.number),
+                ("status", status_name(t, o.status)),
+                ("total", &money(shop, o.total)),
+                ("units", &units.to_string()),
+                ("name", o.fields.get("name").map_or("", String::as_str)),
+            ],
         );
+        let _ = write!(text, "\n{line}");
     }
     if orders.len() > 20 {
-        text.push_str("\n… (`shopbot orders` lists them all)");
+        let _ = write!(text, "\n{}", t.get(P::OrdersMore));
     }
     let about = orders.iter().take(20).map(Order::key).collect();
     OwnerTurn {
@@ -161,26 +169,36 @@ fn order(
     order: Option<Order>,
     feedback: Option<(u8, Option<String>)>,
 ) -> OwnerTurn {
+    let t = shop.owner_texts();
     let Some(o) = order else {
-        return OwnerTurn::say(format!("No order #{number}."));
+        return OwnerTurn::say(t.fill(P::NoOrder, &[("number", number)]));
     };
-    let mut text = format!(
-        "Order #{} — {} · {}",
-        o.number,
-        o.status,
-        channel_name(o.channel)
+    let mut text = t.fill(
+        P::OrderTitle,
+        &[
+            ("number", &o.number),
+            ("status", status_name(t, o.status)),
+            ("channel", channel_name(o.channel)),
+        ],
     );
-    if let Some(t) = &o.tracking {
-        let _ = write!(text, " · tracking {t}");
+    if let Some(tracking) = &o.tracking {
+        let _ = write!(
+            text,
+            " · {}",
+            t.fill(P::OrderTracking, &[("tracking", tracking)])
+        );
     }
     let _ = write!(text, "\n{}", order_body(shop, &o));
     if let Some((stars, comment)) = feedback {
-        let _ = write!(
-            text,
-            "\nFeedback: {}{}",
-            "⭐".repeat(usize::from(stars)),
-            comment.map(|c| format!(" — {c}")).unwrap_or_default()
-        );
+        let stars = "⭐".repeat(usize::from(stars));
+        let feedback = match comment {
+            Some(c) => t.fill(
+                P::OrderFeedbackComment,
+                &[("stars", &stars), ("comment", &c)],
+            ),
+            None => t.fill(P::OrderFeedback, &[("stars", &stars)]),
+        };
+        let _ = write!(text, "\n{feedback}");
     }
     OwnerTurn {
         about: vec![o.key()],
@@ -190,19 +208,19 @@ fn order(
 
 /// The owner's answer to ticket `number` (`ticket`, if it exists), for the
 /// customer.
-pub fn answer(number: i64, ticket: Option<Ticket>, answer: Answer) -> OwnerTurn {
+pub fn answer(shop: &Shop, number: i64, ticket: Option<Ticket>, answer: Answer) -> OwnerTurn {
+    let t = shop.owner_texts();
+    let n = number.to_string();
     let Some(ticket) = ticket else {
-        return OwnerTurn::say(format!(
-            "There is no ticket #{number}. /tickets lists the open ones."
-        ));
+        return OwnerTurn::say(t.fill(P::AnswerNoTicket, &[("n", &n)]));
     };
-    let note = if ticket.open {
-        String::new()
+    let sent = if ticket.open {
+        P::AnswerSent
     } else {
-        " (the ticket was closed; the customer gets it anyway)".to_owned()
+        P::AnswerSentClosed
     };
     OwnerTurn {
-        replies: vec![Reply::plain(format!("✓ Sent to ticket #{number}{note}."))],
+        replies: vec![Reply::plain(t.fill(sent, &[("n", &n)]))],
         about: vec![ticket.key()],
         customers: vec![ToCustomer {
             customer: ticket.key(),
@@ -213,33 +231,33 @@ pub fn answer(number: i64, ticket: Option<Ticket>, answer: Answer) -> OwnerTurn 
 }
 
 /// A reply to a message that belongs to no ticket.
-pub fn unknown_reply() -> OwnerTurn {
-    OwnerTurn::say(
-        "I can't tell which ticket that message belongs to, so nothing was sent. \
-         Reply to a 🎫 or 💬 message, or use /reply N text (/tickets lists them).",
-    )
+pub fn unknown_reply(shop: &Shop) -> OwnerTurn {
+    OwnerTurn::say(shop.owner_texts().get(P::UnknownReply))
 }
 
 /// `/status`: moving order `number` (`before`, as it is) to `status`, by the
 /// one transition rule of [`OrderStatus`].
 pub fn status_turn(
+    shop: &Shop,
     number: &str,
     status: OrderStatus,
     tracking: Option<String>,
     before: Option<&Order>,
 ) -> OwnerTurn {
+    let t = shop.owner_texts();
     let Some(before) = before else {
-        return OwnerTurn::say(format!("No order #{number}."));
+        return OwnerTurn::say(t.fill(P::NoOrder, &[("number", number)]));
     };
     if !before.status.can_become(status) {
-        return OwnerTurn::say(if before.status == status {
-            format!("Order #{number} is already {status}.")
+        let (phrase, now) = if before.status == status {
+            (P::StatusAlready, status)
         } else {
-            format!(
-                "Order #{number} is {} — its status cannot change any more.",
-                before.status
-            )
-        });
+            (P::StatusFinal, before.status)
+        };
+        return OwnerTurn::say(t.fill(
+            phrase,
+            &[("number", number), ("status", status_name(t, now))],
+        ));
     }
     let effects = vec![OwnerEffect::SetStatus {
         number: number.to_owned(),
@@ -247,24 +265,26 @@ pub fn status_turn(
         status,
         tracking: tracking.clone(),
     }];
-    let returned = if status.returns_stock() {
-        " Its stock is back on sale."
-    } else {
-        ""
+    let said = |phrase: P| {
+        let mut text = t.fill(
+            phrase,
+            &[("number", number), ("status", status_name(t, status))],
+        );
+        if status.returns_stock() {
+            text.push(' ');
+            text.push_str(t.get(P::StockBack));
+        }
+        text
     };
     if before.customer_forgotten() {
         // Erased by `/forget`: the order stays for the accounts, told to nobody.
         return OwnerTurn {
             effects,
-            ..OwnerTurn::say(format!(
-                "Order #{number}: {status}. Its customer erased their data, so nobody was told.{returned}"
-            ))
+            ..OwnerTurn::say(said(P::StatusForgotten))
         };
     }
     OwnerTurn {
-        replies: vec![Reply::plain(format!(
-            "Order #{number}: {status} — customer told.{returned}"
-        ))],
+        replies: vec![Reply::plain(said(P::StatusTold))],
         about: vec![before.key()],
         customers: vec![ToCustomer {
             customer: before.key(),
@@ -287,49 +307,51 @@ pub fn stock_target(key: &str) -> (&str, Option<&str>) {
 }
 
 fn stock(shop: &Shop, key: &str, qty: i64, before: Option<i64>) -> OwnerTurn {
+    let t = shop.owner_texts();
     let (product_id, variant) = stock_target(key);
     let Some(product) = shop.product(product_id) else {
-        return OwnerTurn::say(format!(
-            "No product `{product_id}` in shop.toml (use the product's id)."
-        ));
+        return OwnerTurn::say(t.fill(P::StockNoProduct, &[("product", product_id)]));
     };
     let has_variants = !product.variants.is_empty();
+    let id = ("product", product.id.as_str());
     let name = match (variant, has_variants) {
         (Some(v), true) => match product.variant(v) {
             Some(variant) => format!("{} ({})", product.name, variant.name),
             None => {
-                return OwnerTurn::say(format!("`{}` has no variant `{v}`.", product.id));
+                return OwnerTurn::say(t.fill(P::StockNoVariant, &[id, ("variant", v)]));
             }
         },
         (None, true) => {
             let ids: Vec<&str> = product.variants.iter().map(|v| v.id.as_str()).collect();
-            return OwnerTurn::say(format!(
-                "`{}` has variants; name one: /stock {}:{} N",
-                product.id,
-                product.id,
-                ids.join("|")
-            ));
+            let ids = ids.join("|");
+            return OwnerTurn::say(t.fill(P::StockNameVariant, &[id, ("variants", &ids)]));
         }
         (Some(_), false) => {
-            return OwnerTurn::say(format!("`{}` has no variants.", product.id));
+            return OwnerTurn::say(t.fill(P::StockNoVariants, &[id]));
         }
         (None, false) => product.name.clone(),
     };
-    let was = before.map(|b| format!(" (was {b})")).unwrap_or_default();
+    let qty_text = qty.to_string();
+    let set = [("name", name.as_str()), ("qty", qty_text.as_str())];
+    let said = match before {
+        Some(b) => t.fill(P::StockSetWas, &[set[0], set[1], ("was", &b.to_string())]),
+        None => t.fill(P::StockSet, &set),
+    };
     OwnerTurn {
         effects: vec![OwnerEffect::SetStock {
             key: stock_key(product_id, variant),
             qty,
             product: product.id.clone(),
         }],
-        ..OwnerTurn::say(format!("Stock of {name}: {qty}{was}."))
+        ..OwnerTurn::say(said)
     }
 }
 
 /// `/stock` when the store refused the count: the product has no stock count
 /// in shop.toml (unlimited).
-pub fn stock_uncounted(product: &str) -> OwnerTurn {
-    OwnerTurn::say(format!(
-        "`{product}` has no stock count in shop.toml (unlimited); set `stock = N` there first."
-    ))
+pub fn stock_uncounted(shop: &Shop, product: &str) -> OwnerTurn {
+    OwnerTurn::say(
+        shop.owner_texts()
+            .fill(P::StockUncounted, &[("product", product)]),
+    )
 }

@@ -1,6 +1,7 @@
 //! The owner behind the bot: who the owners are, where their notices go, and
-//! what their commands do. Owner-facing text is English; customers hear about
-//! the owner's actions in their own language, through their conversation.
+//! what their commands do. Owner-facing text is in the owners' language
+//! (`Shop::owner_texts`: `[owners] language`, else the shop's); customers hear
+//! about the owner's actions in their own language, through their conversation.
 //!
 //! Pure: [`handle`] decides a command over an [`OwnerView`] the engine loaded
 //! and returns an [`OwnerTurn`] — the replies, the customers to tell and the

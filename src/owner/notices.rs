@@ -10,7 +10,7 @@ use crate::attachment::Attachment;
 use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Button, Reply, Session, TicketWait, order_lines};
 use crate::report::money;
-use crate::shop::{Money, Shop};
+use crate::shop::{Money, OwnerPhrase as P, OwnerTexts, Shop};
 use crate::store::{HistoryLine, Order, OrderStatus, Ticket};
 
 /// Where owner notices go: one chat for each running channel's owners.
@@ -73,17 +73,25 @@ pub fn ticket_notice(
     history: &[HistoryLine],
     wait: &TicketWait,
 ) -> Notice {
+    let t = shop.owner_texts();
     let n = ticket.number;
-    let mut text = format!(
-        "🎫 Ticket #{n} — {} · {}\n",
-        channel_name(ticket.channel),
-        ticket.customer
+    let number = n.to_string();
+    let mut text = t.fill(
+        P::TicketTitle,
+        &[
+            ("n", &number),
+            ("channel", channel_name(ticket.channel)),
+            ("customer", &ticket.customer),
+        ],
     );
+    text.push('\n');
     match &ticket.question {
         Some(q) => {
-            let _ = writeln!(text, "Asked: {q}");
+            let _ = writeln!(text, "{}", t.fill(P::TicketAsked, &[("question", q)]));
         }
-        None => text.push_str("Asked to talk to a person.\n"),
+        None => {
+            let _ = writeln!(text, "{}", t.get(P::TicketAskedPerson));
+        }
     }
     let lang = &session.lang;
     let answers: Vec<String> = session
@@ -100,20 +108,26 @@ pub fn ticket_notice(
         })
         .collect();
     if !answers.is_empty() {
-        let _ = writeln!(text, "Finder: {}", answers.join(" · "));
+        let answers = answers.join(" · ");
+        let _ = writeln!(
+            text,
+            "{}",
+            t.fill(P::TicketFinder, &[("answers", &answers)])
+        );
     }
     let lines = order_lines(shop, session);
     if lines.is_empty() {
-        text.push_str("Cart: empty\n");
+        let _ = writeln!(text, "{}", t.get(P::TicketCartEmpty));
     } else {
         let items: Vec<String> = lines
             .iter()
             .map(|l| format!("{} × {} ({})", l.qty, l.name, money(shop, l.unit_price)))
             .collect();
-        let _ = writeln!(text, "Cart: {}", items.join(", "));
+        let items = items.join(", ");
+        let _ = writeln!(text, "{}", t.fill(P::TicketCart, &[("items", &items)]));
     }
     if !history.is_empty() {
-        text.push_str("Last messages:\n");
+        let _ = writeln!(text, "{}", t.get(P::TicketLastMessages));
         for line in history.iter().take(CONTEXT_LINES) {
             let arrow = if line.who == "customer" { "»" } else { "«" };
             let _ = writeln!(text, "{arrow} {}", shorten(&line.text, 200));
@@ -122,23 +136,19 @@ pub fn ticket_notice(
     match wait {
         TicketWait::Soon => {}
         TicketWait::ClosedUntil(at) => {
-            let _ = writeln!(
-                text,
-                "(Outside business hours: the customer expects an answer from {at}.)"
-            );
+            let _ = writeln!(text, "{}", t.fill(P::TicketOutsideHours, &[("at", at)]));
         }
-        TicketWait::Away => text.push_str("(Holiday mode: the customer was told you are away.)\n"),
+        TicketWait::Away => {
+            let _ = writeln!(text, "{}", t.get(P::TicketHoliday));
+        }
     }
-    let _ = write!(
-        text,
-        "Reply to this message (or to any 💬 #{n}) to answer, or send /reply {n} your answer. /close {n} ends it."
-    );
+    text.push_str(&t.fill(P::TicketHow, &[("n", &number)]));
     Notice {
         reply: Reply {
             text,
             buttons: vec![Button {
                 id: command::button_id("close", &n.to_string()),
-                label: format!("Close #{n}"),
+                label: t.fill(P::ButtonClose, &[("n", &number)]),
             }],
             image: None,
             invoice: None,
@@ -150,10 +160,19 @@ pub fn ticket_notice(
 
 /// A customer's message relayed to the owners; `text` describes an
 /// attachment (see [`Attachment::describe`]), which goes with it.
-pub fn relay_notice(ticket: &Ticket, text: &str, attachment: Option<Box<Attachment>>) -> Notice {
-    let mut reply = Reply::plain(format!(
-        "💬 #{} · {}: {text}",
-        ticket.number, ticket.customer
+pub fn relay_notice(
+    shop: &Shop,
+    ticket: &Ticket,
+    text: &str,
+    attachment: Option<Box<Attachment>>,
+) -> Notice {
+    let mut reply = Reply::plain(shop.owner_texts().fill(
+        P::Relay,
+        &[
+            ("n", &ticket.number.to_string()),
+            ("customer", &ticket.customer),
+            ("text", text),
+        ],
     ));
     reply.attachment = attachment;
     Notice {
@@ -163,40 +182,59 @@ pub fn relay_notice(ticket: &Ticket, text: &str, attachment: Option<Box<Attachme
 }
 
 /// The customer ended their ticket themselves.
-pub fn closed_by_customer(ticket: &Ticket) -> Notice {
+pub fn closed_by_customer(shop: &Shop, ticket: &Ticket) -> Notice {
     Notice {
-        reply: Reply::plain(format!(
-            "Ticket #{} closed by the customer ({}).",
-            ticket.number, ticket.customer
+        reply: Reply::plain(shop.owner_texts().fill(
+            P::ClosedByCustomer,
+            &[
+                ("n", &ticket.number.to_string()),
+                ("customer", &ticket.customer),
+            ],
         )),
         ticket: Some(ticket.number),
     }
 }
 
 /// The label of the owner's button that sets `status`.
-fn button_label(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::New => "New",
-        OrderStatus::Paid => "Paid",
-        OrderStatus::Shipped => "Shipped",
-        OrderStatus::Delivered => "Delivered",
-        OrderStatus::Cancelled => "Cancel",
-    }
+fn button_label(t: &OwnerTexts, status: OrderStatus) -> &str {
+    t.get(match status {
+        OrderStatus::New => P::ButtonNew,
+        OrderStatus::Paid => P::ButtonPaid,
+        OrderStatus::Shipped => P::ButtonShipped,
+        OrderStatus::Delivered => P::ButtonDelivered,
+        OrderStatus::Cancelled => P::ButtonCancelled,
+    })
+}
+
+/// An order status as the owners read it (`paid`, `pagado`, `plătită`).
+pub(super) fn status_name(t: &OwnerTexts, status: OrderStatus) -> &str {
+    t.get(match status {
+        OrderStatus::New => P::StatusNew,
+        OrderStatus::Paid => P::StatusPaid,
+        OrderStatus::Shipped => P::StatusShipped,
+        OrderStatus::Delivered => P::StatusDelivered,
+        OrderStatus::Cancelled => P::StatusCancelled,
+    })
 }
 
 /// The notice of a new order, with buttons to move it along.
 pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
-    let mut text = format!(
-        "🛒 New order #{} — {} · {customer}\n",
-        order.number,
-        channel_name(order.channel)
+    let t = shop.owner_texts();
+    let mut text = t.fill(
+        P::OrderNew,
+        &[
+            ("number", &order.number),
+            ("channel", channel_name(order.channel)),
+            ("customer", customer),
+        ],
     );
+    text.push('\n');
     text.push_str(&order_body(shop, order));
     let buttons = OrderStatus::SETTABLE
         .into_iter()
         .map(|status| Button {
             id: command::button_id(status.as_str(), &order.number),
-            label: button_label(status).to_owned(),
+            label: button_label(t, status).to_owned(),
         })
         .collect();
     Notice {
@@ -212,54 +250,70 @@ pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
 }
 
 /// A payment arrived through the platform.
-pub fn paid_notice(order: &str) -> Notice {
-    Notice::text(format!("💳 Order #{order} was paid in the chat."))
+pub fn paid_notice(shop: &Shop, order: &str) -> Notice {
+    Notice::text(shop.owner_texts().fill(P::Paid, &[("number", order)]))
 }
 
 /// A message the bot could not handle however often it tried (a bug, or a
 /// message that always makes its turn fail): the customer got an apology.
-pub fn turn_failed_notice(channel: Channel, customer: &str, tries: u32, error: &str) -> Notice {
+pub fn turn_failed_notice(
+    shop: &Shop,
+    channel: Channel,
+    customer: &str,
+    tries: u32,
+    error: &str,
+) -> Notice {
     let mut short: String = error.chars().take(300).collect();
     if short.len() < error.len() {
         short.push('…');
     }
-    Notice::text(format!(
-        "⚠️ A message from a customer on {} ({customer}) could not be handled after \
-         {tries} tries; they were sent an apology and the message was passed over. \
-         The error (in full in the log): {short}",
-        channel_name(channel)
+    Notice::text(shop.owner_texts().fill(
+        P::TurnFailed,
+        &[
+            ("channel", channel_name(channel)),
+            ("customer", customer),
+            ("tries", &tries.to_string()),
+            ("error", &short),
+        ],
     ))
 }
 
 /// A customer rated a delivered order, or commented on it.
 pub fn feedback_notice(
+    shop: &Shop,
     order: &str,
     customer: &str,
     stars: Option<u8>,
     comment: Option<&str>,
 ) -> Notice {
+    let t = shop.owner_texts();
+    let who = [("number", order), ("customer", customer)];
     let text = match (stars, comment) {
-        (Some(n), _) => format!(
-            "{} for order #{order} from {customer}.",
-            "⭐".repeat(usize::from(n))
-        ),
-        (None, Some(c)) => format!("💬 Comment on order #{order} from {customer}: {c}"),
-        (None, None) => format!("Feedback on order #{order} from {customer}."),
+        (Some(n), _) => {
+            let stars = "⭐".repeat(usize::from(n));
+            t.fill(P::FeedbackStars, &[who[0], who[1], ("stars", &stars)])
+        }
+        (None, Some(c)) => t.fill(P::FeedbackComment, &[who[0], who[1], ("comment", c)]),
+        (None, None) => t.fill(P::FeedbackNone, &who),
     };
     Notice::text(text)
 }
 
 /// The flood guard slowed a customer down.
-pub fn flood_notice(channel: Channel, customer: &str, ignored: u64) -> Notice {
-    Notice::text(format!(
-        "⚠️ Flood guard: a customer on {} ({customer}) is sending too many messages; \
-         {ignored} ignored so far. At most one such notice a minute.",
-        channel_name(channel)
+pub fn flood_notice(shop: &Shop, channel: Channel, customer: &str, ignored: u64) -> Notice {
+    Notice::text(shop.owner_texts().fill(
+        P::Flood,
+        &[
+            ("channel", channel_name(channel)),
+            ("customer", customer),
+            ("ignored", &ignored.to_string()),
+        ],
     ))
 }
 
 /// Items, money, delivery, payment and the customer's checkout answers.
 pub(super) fn order_body(shop: &Shop, order: &Order) -> String {
+    let t = shop.owner_texts();
     let mut text = String::new();
     for line in &order.lines {
         let _ = writeln!(
@@ -271,30 +325,27 @@ pub(super) fn order_body(shop: &Shop, order: &Order) -> String {
         );
     }
     if order.discount != Money::ZERO {
-        let _ = writeln!(
-            text,
-            "Coupon {}: −{}",
-            order.coupon.as_deref().unwrap_or(""),
-            money(shop, order.discount)
-        );
+        let amount = money(shop, order.discount);
+        let code = order.coupon.as_deref().unwrap_or("");
+        let coupon = t.fill(P::OrderCoupon, &[("code", code), ("amount", &amount)]);
+        let _ = writeln!(text, "{coupon}");
     }
-    let lang = shop.default_language();
+    let lang = t.lang.as_str();
     let delivery = shop
         .delivery(&order.delivery_id)
         .map_or(order.delivery_id.as_str(), |d| d.name_in(lang));
-    let _ = writeln!(
-        text,
-        "Delivery: {delivery} — {}",
-        money(shop, order.delivery_price)
+    let price = money(shop, order.delivery_price);
+    let delivery = t.fill(
+        P::OrderDelivery,
+        &[("delivery", delivery), ("price", &price)],
     );
+    let _ = writeln!(text, "{delivery}");
     let payment = shop
         .payment(&order.payment_id)
         .map_or(order.payment_id.as_str(), |p| p.name_in(lang));
-    let _ = writeln!(
-        text,
-        "Total: {} · Payment: {payment}",
-        money(shop, order.total)
-    );
+    let total = money(shop, order.total);
+    let total = t.fill(P::OrderTotal, &[("total", &total), ("payment", payment)]);
+    let _ = writeln!(text, "{total}");
     for (field, value) in &order.fields {
         let _ = writeln!(text, "{field}: {value}");
     }

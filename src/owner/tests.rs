@@ -135,7 +135,7 @@ fn closing_a_ticket() {
 #[test]
 fn answering_a_ticket_keeps_odd_unicode_as_written() {
     let odd = "Sí 👍🏽 — e\u{301}\u{200d}\u{202e}ok\n«line two»";
-    let turn = answer(4, Some(ticket(4, true)), Answer::text(odd));
+    let turn = answer(&shop(), 4, Some(ticket(4, true)), Answer::text(odd));
     assert_eq!(text(&turn), "✓ Sent to ticket #4.");
     assert_eq!(turn.effects, [OwnerEffect::TicketAnswered(4)]);
     assert_eq!(
@@ -144,7 +144,7 @@ fn answering_a_ticket_keeps_odd_unicode_as_written() {
     );
     assert_eq!(turn.customers[0].customer.chat_id, "42");
 
-    let turn = answer(4, Some(ticket(4, false)), Answer::text(odd));
+    let turn = answer(&shop(), 4, Some(ticket(4, false)), Answer::text(odd));
     assert_eq!(
         text(&turn),
         "✓ Sent to ticket #4 (the ticket was closed; the customer gets it anyway)."
@@ -328,7 +328,7 @@ fn stock_refusals_make_no_write() {
         assert!(turn.effects.is_empty(), "{key}");
     }
     assert_eq!(
-        text(&stock_uncounted("truck")),
+        text(&stock_uncounted(&shop(), "truck")),
         "`truck` has no stock count in shop.toml (unlimited); set `stock = N` there first."
     );
 }
@@ -376,7 +376,7 @@ fn reload_is_not_decided_here() {
 
 #[test]
 fn unknown_reply_sends_nothing() {
-    let turn = unknown_reply();
+    let turn = unknown_reply(&shop());
     assert!(text(&turn).starts_with("I can't tell which ticket"));
     assert!(turn.customers.is_empty() && turn.effects.is_empty());
 }

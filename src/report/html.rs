@@ -6,6 +6,7 @@
 
 mod days;
 mod funnel;
+mod pieces;
 mod svg;
 
 use std::collections::BTreeSet;
@@ -14,9 +15,10 @@ use askama::Template;
 
 use self::days::{Measure, day_chart};
 use self::funnel::funnel_charts;
+use self::pieces::{Piece, pieces};
 use self::svg::{Chart, colour, f};
 use super::{duration, money};
-use crate::shop::Shop;
+use crate::shop::{OwnerPhrase as P, OwnerTexts, Shop};
 use crate::store::{ChannelFigures, Stats};
 
 /// Errors of rendering the report.
@@ -30,13 +32,13 @@ const WIDTH: u32 = 640;
 const FUNNEL_WIDTH: u32 = 360;
 
 /// The funnel's steps: the `data-step` marker and the label.
-const STEPS: [(&str, &str); 6] = [
-    ("conversations", "Conversations"),
-    ("finder_started", "Finder started"),
-    ("finder_completed", "Finder completed"),
-    ("carts", "Carts"),
-    ("checkouts", "Checkouts started"),
-    ("orders", "Orders"),
+const STEPS: [(&str, P); 6] = [
+    ("conversations", P::StepConversations),
+    ("finder_started", P::StepFinderStarted),
+    ("finder_completed", P::StepFinderCompleted),
+    ("carts", P::StepCarts),
+    ("checkouts", P::StepCheckouts),
+    ("orders", P::StepOrders),
 ];
 
 struct ChannelRow {
@@ -48,8 +50,8 @@ struct ChannelRow {
     carts: u64,
     checkouts: u64,
     orders: u64,
-    /// Orders in the period not cancelled, when that differs from `orders`.
-    kept: Option<u64>,
+    /// "(N kept)": orders in the period not cancelled, when that differs from `orders`.
+    kept: Option<String>,
     conversion: String,
     revenue: String,
     escalations: u64,
@@ -61,7 +63,7 @@ struct Swatch {
 }
 
 struct Kpi {
-    label: &'static str,
+    label: String,
     value: String,
 }
 
@@ -80,13 +82,14 @@ struct QuestionRow {
 #[derive(Template)]
 #[template(path = "report.html")]
 struct Page<'a> {
+    /// The owners' phrases: every label of the page.
+    t: &'a OwnerTexts,
     lang: &'a str,
     shop_name: &'a str,
-    first_day: String,
-    last_day: String,
-    days: u32,
-    time_zone: &'a str,
-    as_of: String,
+    title: String,
+    period: Vec<Piece>,
+    unanswered_note: Vec<Piece>,
+    answered: Vec<Piece>,
     kpis: Vec<Kpi>,
     channels: Vec<ChannelRow>,
     total: Option<ChannelRow>,
@@ -96,12 +99,11 @@ struct Page<'a> {
     revenue: Chart,
     sellers: Vec<SellerRow>,
     questions: Vec<QuestionRow>,
-    answered_tickets: u64,
-    median_answer: Option<String>,
 }
 
 /// The report page.
 pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
+    let t = shop.owner_texts();
     let names = channel_names(stats);
     let colour_of = |name: &str| {
         let index = names.iter().position(|n| n == name).unwrap_or(0);
@@ -116,8 +118,9 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         carts: c.funnel.carts,
         checkouts: c.funnel.checkouts,
         orders: c.funnel.orders,
-        kept: (c.orders != c.funnel.orders).then_some(c.orders),
-        conversion: format!("{:.1} %", c.conversion()),
+        kept: (c.orders != c.funnel.orders)
+            .then(|| t.fill(P::Kept, &[("kept", &c.orders.to_string())])),
+        conversion: format!("{} %", t.decimal(c.conversion(), 1)),
         revenue: money(shop, c.revenue),
         escalations: c.funnel.escalations,
     };
@@ -129,39 +132,27 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         .per_day
         .last()
         .map_or_else(|| day_of(shop, stats.until - 1), |d| d.date.clone());
-    let as_of = jiff::Timestamp::from_second(stats.until - 1)
-        .map(|t| {
-            t.to_zoned(shop.time_zone.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default();
-    let kpis = vec![
-        Kpi {
-            label: "Conversations",
-            value: stats.total.funnel.conversations.to_string(),
-        },
-        Kpi {
-            label: "Orders kept",
-            value: stats.total.orders.to_string(),
-        },
-        Kpi {
-            label: "Revenue",
-            value: money(shop, stats.total.revenue),
-        },
-        Kpi {
-            label: "Conversion",
-            value: format!("{:.1} %", stats.total.conversion()),
-        },
-    ];
+    let kpis = kpis(shop, stats);
+    let period = period(shop, stats, &first_day, &last_day);
+    let answered = answered(shop, stats);
     let page = Page {
-        lang: shop.default_language(),
+        t,
+        lang: &t.lang,
         shop_name: shop.name(),
-        first_day,
-        last_day,
-        days: stats.days,
-        time_zone: &shop.file.shop.time_zone,
-        as_of,
+        title: t.fill(
+            P::ReportTitle,
+            &[
+                ("shop", shop.name()),
+                ("first", &first_day),
+                ("last", &last_day),
+            ],
+        ),
+        period,
+        unanswered_note: pieces(
+            t.get(P::UnansweredNote),
+            &[("questions", "[[questions]]", "code")],
+        ),
+        answered,
         kpis,
         channels: stats.channels.iter().map(row).collect(),
         total: (stats.channels.len() != 1).then(|| row(&stats.total)),
@@ -172,7 +163,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
                 colour: colour_of(n),
             })
             .collect(),
-        funnel: funnel_charts(stats, &colour_of),
+        funnel: funnel_charts(t, stats, &colour_of),
         orders: day_chart(shop, stats, &names, &colour_of, Measure::Orders),
         revenue: day_chart(shop, stats, &names, &colour_of, Measure::Revenue),
         sellers: stats
@@ -194,10 +185,74 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
                 count: *count,
             })
             .collect(),
-        answered_tickets: stats.answered_tickets,
-        median_answer: stats.median_answer_secs.map(duration),
     };
     Ok(page.render()?)
+}
+
+/// "Figures for the last N days: FIRST to LAST (zone), as of …".
+fn period(shop: &Shop, stats: &Stats, first_day: &str, last_day: &str) -> Vec<Piece> {
+    let t = shop.owner_texts();
+    let as_of = jiff::Timestamp::from_second(stats.until - 1)
+        .map(|t| {
+            t.to_zoned(shop.time_zone.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let days = stats.days.to_string();
+    let period = if stats.days == 1 {
+        P::ReportPeriodOne
+    } else {
+        P::ReportPeriod
+    };
+    pieces(
+        t.get(period),
+        &[
+            ("days", &days, ""),
+            ("first", first_day, "time"),
+            ("last", last_day, "time"),
+            ("zone", &shop.file.shop.time_zone, ""),
+            ("as_of", &as_of, ""),
+        ],
+    )
+}
+
+/// The figures in short, above the tables.
+fn kpis(shop: &Shop, stats: &Stats) -> Vec<Kpi> {
+    let t = shop.owner_texts();
+    [
+        (
+            P::KpiConversations,
+            stats.total.funnel.conversations.to_string(),
+        ),
+        (P::KpiOrdersKept, stats.total.orders.to_string()),
+        (P::KpiRevenue, money(shop, stats.total.revenue)),
+        (
+            P::KpiConversion,
+            format!("{} %", t.decimal(stats.total.conversion(), 1)),
+        ),
+    ]
+    .into_iter()
+    .map(|(label, value)| Kpi {
+        label: t.get(label).to_owned(),
+        value,
+    })
+    .collect()
+}
+
+/// "Tickets answered: N. Median time to the first answer: …", or none.
+fn answered(shop: &Shop, stats: &Stats) -> Vec<Piece> {
+    let t = shop.owner_texts();
+    match stats.median_answer_secs {
+        Some(secs) => pieces(
+            t.get(P::Answered),
+            &[
+                ("count", &stats.answered_tickets.to_string(), "strong"),
+                ("median", &duration(secs), "median"),
+            ],
+        ),
+        None => pieces(t.get(P::AnsweredNone), &[]),
+    }
 }
 
 /// Every channel with figures, in name order (those with orders only included).
@@ -217,10 +272,17 @@ fn day_of(shop: &Shop, secs: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A date as a short axis label: `Nov 20`.
-fn short_date(date: &str) -> String {
-    date.parse::<jiff::civil::Date>()
-        .map_or_else(|_| date.to_owned(), |d| d.strftime("%b %-d").to_string())
+/// A date as a short axis label: `Nov 20`, `20 nov`.
+fn short_date(t: &OwnerTexts, date: &str) -> String {
+    date.parse::<jiff::civil::Date>().map_or_else(
+        |_| date.to_owned(),
+        |d| {
+            t.fill(
+                P::ShortDate,
+                &[("month", t.month(d.month())), ("day", &d.day().to_string())],
+            )
+        },
+    )
 }
 
 fn percent(n: u64, of: u64) -> String {

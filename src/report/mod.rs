@@ -7,13 +7,12 @@ use std::fmt::Write as _;
 
 pub use html::html;
 
-use crate::shop::{Money, Shop};
+use crate::shop::{Money, OwnerPhrase as P, Shop};
 use crate::store::{ChannelFigures, Stats};
 
-/// An amount in the shop's default language.
+/// An amount as the owners read it (their language's money format).
 pub fn money(shop: &Shop, amount: Money) -> String {
-    shop.texts(shop.default_language())
-        .money(amount, shop.currency())
+    shop.owner_texts().money(amount, shop.currency())
 }
 
 /// A duration as people say it: `45 s`, `12 min`, `3 h 05 min`.
@@ -28,7 +27,7 @@ pub fn duration(secs: i64) -> String {
 fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
     let f = &c.funnel;
     format!(
-        "{:<9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6.1}% {:>12} {:>7}",
+        "{:<9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6}% {:>12} {:>7}",
         c.channel,
         f.conversations,
         f.finder_started,
@@ -36,7 +35,7 @@ fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
         f.carts,
         f.checkouts,
         f.orders,
-        c.conversion(),
+        shop.owner_texts().decimal(c.conversion(), 1),
         money(shop, c.revenue),
         f.escalations
     )
@@ -44,48 +43,59 @@ fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
 
 /// The figures as text, for a terminal or a chat.
 pub fn text(shop: &Shop, stats: &Stats) -> String {
-    let mut out = format!("{} — the last {} day(s)\n\n", shop.name(), stats.days);
-    out.push_str(
-        "channel    conv. finder+ finder✓  carts checkouts  orders  conv.%      revenue  people\n",
+    let t = shop.owner_texts();
+    let mut out = t.fill(
+        P::StatsTitle,
+        &[("shop", shop.name()), ("days", &stats.days.to_string())],
     );
+    out.push_str("\n\n");
+    let _ = writeln!(out, "{}", t.get(P::StatsHeader));
     for c in &stats.channels {
         let _ = writeln!(out, "{}", channel_line(shop, c));
     }
     if stats.channels.len() != 1 {
         let _ = writeln!(out, "{}", channel_line(shop, &stats.total));
     }
-    let _ = writeln!(
-        out,
-        "\nOrders kept (not cancelled): {} · revenue {}",
-        stats.total.orders,
-        money(shop, stats.total.revenue)
+    let kept = t.fill(
+        P::StatsOrdersKept,
+        &[
+            ("orders", &stats.total.orders.to_string()),
+            ("revenue", &money(shop, stats.total.revenue)),
+        ],
     );
+    let _ = writeln!(out, "\n{kept}");
     match stats.median_answer_secs {
         Some(secs) => {
-            let _ = writeln!(
-                out,
-                "Tickets answered: {} · median time to the first answer: {}",
-                stats.answered_tickets,
-                duration(secs)
+            let answered = t.fill(
+                P::StatsAnswered,
+                &[
+                    ("count", &stats.answered_tickets.to_string()),
+                    ("median", &duration(secs)),
+                ],
             );
+            let _ = writeln!(out, "{answered}");
         }
-        None => out.push_str("Tickets answered: none\n"),
+        None => {
+            let _ = writeln!(out, "{}", t.get(P::StatsAnsweredNone));
+        }
     }
     if !stats.best_sellers.is_empty() {
-        out.push_str("\nBest sellers:\n");
+        let _ = writeln!(out, "\n{}", t.get(P::StatsBestSellers));
         for (i, s) in stats.best_sellers.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{:>2}. {} — {} sold, {}",
-                i + 1,
-                s.name,
-                s.units,
-                money(shop, s.revenue)
+            let seller = t.fill(
+                P::StatsSeller,
+                &[
+                    ("rank", &format!("{:>2}", i + 1)),
+                    ("name", &s.name),
+                    ("units", &s.units.to_string()),
+                    ("revenue", &money(shop, s.revenue)),
+                ],
             );
+            let _ = writeln!(out, "{seller}");
         }
     }
     if !stats.unanswered.is_empty() {
-        out.push_str("\nQuestions the bot did not understand (add them to [[questions]]):\n");
+        let _ = writeln!(out, "\n{}", t.get(P::StatsUnanswered));
         for (text, n) in &stats.unanswered {
             let _ = writeln!(out, "{n:>4} × {text}");
         }

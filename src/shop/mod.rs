@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, ConfigErrors};
 pub use model::*;
 pub use money::Money;
-pub use texts::{Phrase, Texts};
+pub use texts::{OwnerPhrase, OwnerTexts, Phrase, Texts};
 
 /// The example shop, compiled into the binary for `shopbot init` and `shopbot chat`.
 pub const EXAMPLE_TOML: &str = include_str!("../../shop.toml");
@@ -40,6 +40,7 @@ pub struct Shop {
     products: HashMap<String, usize>,
     categories: HashMap<String, usize>,
     texts: HashMap<String, Texts>,
+    owner_texts: OwnerTexts,
 }
 
 impl Shop {
@@ -133,6 +134,18 @@ impl Shop {
                 (lang, texts)
             })
             .collect();
+        let owner_texts = {
+            let lang = file
+                .owners
+                .language
+                .as_deref()
+                .unwrap_or(&file.shop.language);
+            OwnerTexts::new(
+                lang,
+                file.owner_texts.get(lang),
+                &Texts::new(lang, file.texts.get(lang)),
+            )
+        };
         Ok(Self {
             file,
             source: label.to_owned(),
@@ -144,6 +157,7 @@ impl Shop {
             products,
             categories,
             texts,
+            owner_texts,
         })
     }
 
@@ -172,6 +186,11 @@ impl Shop {
     /// Languages the customer can choose, the default first.
     pub fn languages(&self) -> Vec<String> {
         Self::languages_of(&self.file)
+    }
+
+    /// The owners' phrases: `[owners] language`, else the shop's language.
+    pub fn owner_texts(&self) -> &OwnerTexts {
+        &self.owner_texts
     }
 
     /// The phrases for a language, falling back to the shop's default language.

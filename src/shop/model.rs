@@ -38,6 +38,9 @@ pub struct ShopFile {
     /// Per-language phrase overrides: `[texts.en] welcome = "…"`.
     #[serde(default)]
     pub texts: BTreeMap<String, BTreeMap<String, String>>,
+    /// Per-language overrides of the owners' phrases: `[owner_texts.es] paused = "…"`.
+    #[serde(default)]
+    pub owner_texts: BTreeMap<String, BTreeMap<String, String>>,
     /// `[telegram]`: where the bot token is (the token itself never goes in this file).
     #[serde(default)]
     pub telegram: TelegramSettings,
@@ -440,6 +443,9 @@ pub struct Coupon {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Owners {
+    /// The language of the owners' notices, answers and reports (`en`, `es`, `ro`);
+    /// default: the shop's `language`.
+    pub language: Option<String>,
     /// Numeric Telegram user ids.
     #[serde(default)]
     pub telegram: Vec<i64>,

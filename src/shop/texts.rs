@@ -9,6 +9,10 @@ use std::sync::OnceLock;
 
 include!(concat!(env!("OUT_DIR"), "/phrases.rs"));
 
+mod owner;
+
+pub use owner::{OWNER_BUNDLED, OwnerPhrase, OwnerTexts, owner_reference, owner_status_key};
+
 /// The languages with bundled phrases, and their files.
 pub const BUNDLED: &[(&str, &str)] = &[
     ("en", include_str!("../../locales/en.toml")),

@@ -3,7 +3,7 @@
 use super::svg::{Bar, Chart, Label, Line, Num, f, fu, value_axis, whole};
 use super::{WIDTH, short_date, to_i64};
 use crate::report::money;
-use crate::shop::{Money, Shop};
+use crate::shop::{Money, OwnerPhrase as P, Shop};
 use crate::store::{DayFigures, Stats};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,17 +31,18 @@ impl Measure {
 
     /// A value as a tooltip says it: `3 orders`, `€45.00`.
     fn say(self, shop: &Shop, v: i64) -> String {
+        let t = shop.owner_texts();
         match self {
-            Self::Orders if v == 1 => "1 order".to_owned(),
-            Self::Orders => format!("{v} orders"),
+            Self::Orders if v == 1 => t.get(P::OneOrder).to_owned(),
+            Self::Orders => t.fill(P::NOrders, &[("count", &v.to_string())]),
             Self::Revenue => money(shop, Money::from_cents(v)),
         }
     }
 
-    fn id_and_title(self) -> (&'static str, &'static str) {
+    fn id_and_title(self) -> (&'static str, P) {
         match self {
-            Self::Orders => ("orders", "Orders per day, by channel"),
-            Self::Revenue => ("revenue", "Revenue per day, by channel"),
+            Self::Orders => ("orders", P::OrdersChart),
+            Self::Revenue => ("revenue", P::RevenueChart),
         }
     }
 }
@@ -80,7 +81,7 @@ pub(super) fn day_chart(
     let mut chart = Chart {
         id,
         key: id.to_owned(),
-        title: title.to_owned(),
+        title: shop.owner_texts().get(title).to_owned(),
         width: WIDTH,
         height: whole(base + BOTTOM),
         lines: Vec::new(),
@@ -151,7 +152,7 @@ pub(super) fn day_chart(
                 x: Num(x + band / 2.0),
                 y: Num(base + 18.0),
                 anchor: "middle",
-                text: short_date(&day.date),
+                text: short_date(shop.owner_texts(), &day.date),
             });
         }
     }

@@ -2,12 +2,17 @@
 
 use super::svg::{Bar, Chart, Label, Line, Num, f, whole};
 use super::{FUNNEL_WIDTH, STEPS, percent, to_i64};
+use crate::shop::{OwnerPhrase as P, OwnerTexts};
 use crate::store::{ChannelFigures, Stats};
 
 /// The funnel: a small chart of horizontal bars per channel (and one for all
 /// channels together when there are several), each scaled to its largest step;
 /// the page sets them side by side on wide screens, one under the other on phones.
-pub(super) fn funnel_charts(stats: &Stats, colour_of: &dyn Fn(&str) -> &'static str) -> Vec<Chart> {
+pub(super) fn funnel_charts(
+    t: &OwnerTexts,
+    stats: &Stats,
+    colour_of: &dyn Fn(&str) -> &'static str,
+) -> Vec<Chart> {
     let mut groups: Vec<&ChannelFigures> = stats.channels.iter().collect();
     if stats.channels.len() != 1 {
         groups.push(&stats.total);
@@ -15,11 +20,11 @@ pub(super) fn funnel_charts(stats: &Stats, colour_of: &dyn Fn(&str) -> &'static 
     groups
         .into_iter()
         .enumerate()
-        .map(|(i, group)| funnel_chart(i, group, colour_of(&group.channel)))
+        .map(|(i, group)| funnel_chart(t, i, group, colour_of(&group.channel)))
         .collect()
 }
 
-fn funnel_chart(index: usize, group: &ChannelFigures, fill: &'static str) -> Chart {
+fn funnel_chart(t: &OwnerTexts, index: usize, group: &ChannelFigures, fill: &'static str) -> Chart {
     const LABEL_W: f64 = 124.0;
     const BAR_X: f64 = 130.0;
     const ROW: f64 = 25.0;
@@ -28,14 +33,14 @@ fn funnel_chart(index: usize, group: &ChannelFigures, fill: &'static str) -> Cha
     let max_w = f64::from(FUNNEL_WIDTH) - BAR_X - 66.0;
 
     let label = if group.channel == "all" {
-        "All channels".to_owned()
+        t.get(P::AllChannels).to_owned()
     } else {
         group.channel.clone()
     };
     let mut chart = Chart {
         id: "funnel",
         key: format!("funnel-{index}"),
-        title: format!("Funnel of {label}: how far customers got"),
+        title: t.fill(P::FunnelTitle, &[("channel", &label)]),
         width: FUNNEL_WIDTH,
         height: whole(TOP + ROW * 6.0 + 4.0),
         lines: Vec::new(),
@@ -60,6 +65,7 @@ fn funnel_chart(index: usize, group: &ChannelFigures, fill: &'static str) -> Cha
     });
     let mut y = TOP;
     for ((step, name), value) in STEPS.iter().zip(values) {
+        let name = t.get(*name);
         let width = if max == 0 {
             0.0
         } else {
@@ -72,7 +78,7 @@ fn funnel_chart(index: usize, group: &ChannelFigures, fill: &'static str) -> Cha
             x: Num(LABEL_W),
             y: Num(y + 13.5),
             anchor: "end",
-            text: (*name).to_owned(),
+            text: name.to_owned(),
         });
         chart.bars.push(Bar {
             class: "bar",
@@ -88,7 +94,9 @@ fn funnel_chart(index: usize, group: &ChannelFigures, fill: &'static str) -> Cha
             tip: if first {
                 format!("{label} · {name}: {value}")
             } else {
-                format!("{label} · {name}: {value} ({share} of conversations)")
+                let value = value.to_string();
+                let share = t.fill(P::FunnelShare, &[("value", &value), ("share", &share)]);
+                format!("{label} · {name}: {share}")
             },
         });
         chart.labels.push(Label {

@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "owners",
     "hours",
     "texts",
+    "owner_texts",
     "telegram",
     "matrix",
     "followups",
@@ -135,6 +136,7 @@ impl<'s> Loader<'s> {
         let owners = self.table(table, "owners");
         let hours = self.table(table, "hours");
         let texts = self.table(table, "texts");
+        let owner_texts = self.table(table, "owner_texts");
         let telegram = self.table(table, "telegram");
         let followups = self.table(table, "followups");
         let matrix_path = [Seg::Key("matrix".to_owned())];
@@ -158,6 +160,7 @@ impl<'s> Loader<'s> {
             owners,
             hours,
             texts,
+            owner_texts,
             telegram,
             matrix,
             followups,

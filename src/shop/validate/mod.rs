@@ -32,6 +32,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.matrix(file);
     v.hours(file);
     v.texts(file);
+    v.owner_texts(file);
     v.followups(file);
     let mut errors = v.errors;
     errors.sort_by_key(|e| (e.line, e.column));
@@ -215,16 +216,56 @@ impl Check<'_> {
     }
 
     fn texts(&mut self, file: &ShopFile) {
-        let keys = phrase_keys();
-        for (lang, phrases) in &file.texts {
-            let lang_key = format!("texts.{}", path_key(lang));
+        self.overrides(
+            "texts",
+            &file.texts,
+            &phrase_keys(),
+            texts::reference,
+            "see locales/en.toml for the phrase keys",
+            false,
+        );
+    }
+
+    /// `[owners] language` and `[owner_texts.LANG]`, checked like `[texts.LANG]`.
+    fn owner_texts(&mut self, file: &ShopFile) {
+        if let Some(lang) = &file.owners.language {
+            self.language("owners.language", lang, false);
+        }
+        let mut keys: Vec<String> = texts::OwnerPhrase::ALL
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect();
+        keys.sort();
+        self.overrides(
+            "owner_texts",
+            &file.owner_texts,
+            &keys,
+            texts::owner_reference,
+            "see locales/owner/en.toml for the phrase keys",
+            true,
+        );
+    }
+
+    /// Phrase overrides under `table`: known languages, known keys, and only
+    /// the placeholders the English phrase (`reference`) has.
+    fn overrides(
+        &mut self,
+        table: &str,
+        langs: &BTreeMap<String, BTreeMap<String, String>>,
+        keys: &[String],
+        reference: fn(&str) -> Option<&'static str>,
+        see: &str,
+        keep_all: bool,
+    ) {
+        for (lang, phrases) in langs {
+            let lang_key = format!("{table}.{}", path_key(lang));
             self.language(&lang_key, lang, true);
             for (name, text) in phrases {
                 let key = format!("{lang_key}.{}", path_key(name));
-                let Some(reference) = texts::reference(name) else {
+                let Some(reference) = reference(name) else {
                     let fix = match closest(name, keys.iter().map(String::as_str)) {
                         Some(best) => format!("did you mean `{best}`?"),
-                        None => "see locales/en.toml for the phrase keys".to_owned(),
+                        None => see.to_owned(),
                     };
                     self.key_err(&key, "unknown phrase", &fix);
                     continue;
@@ -241,6 +282,18 @@ impl Check<'_> {
                         };
                         self.err(&key, &format!("unknown placeholder `{{{used}}}`"), &fix);
                     }
+                }
+                if keep_all {
+                    let used = texts::placeholders(text);
+                    for lost in allowed.iter().filter(|p| !used.contains(p)) {
+                        let fix = format!("keep `{{{lost}}}` in the text: the bot fills it in");
+                        self.err(&key, &format!("lost placeholder `{{{lost}}}`"), &fix);
+                    }
+                }
+                if name == "months" && text.split_whitespace().count() != 12 {
+                    let fix =
+                        "write the twelve short month names, January first, separated by spaces";
+                    self.err(&key, "needs 12 month names", fix);
                 }
             }
         }
