@@ -116,6 +116,15 @@ impl Customer {
         }
     }
 
+    pub(super) fn fake(&self) -> &FakeTelegram {
+        &self.fake
+    }
+
+    /// Posts a media message (`files`).
+    pub(super) fn post_media(&self, body: Body, reply_to: Option<i64>) -> i64 {
+        self.post(body, reply_to)
+    }
+
     fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
         self.post_with(body, reply_to, None)
     }
@@ -146,8 +155,11 @@ impl Customer {
         if !st.is_group(self.chat_id) {
             return true;
         }
-        let Body::Text { text, .. } = body else {
-            return true;
+        // Media too: only with a command or mention in its caption, or as a reply.
+        let text = match body {
+            Body::Text { text, .. } => text.as_str(),
+            Body::Media(media) => media.caption.as_deref().unwrap_or_default(),
+            _ => return true,
         };
         text.starts_with('/')
             || text.contains(&format!("@{BOT_USERNAME}"))
