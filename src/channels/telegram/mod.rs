@@ -9,6 +9,8 @@
 //! carry it (request URLs) is redacted first.
 
 mod fetch;
+#[cfg(test)]
+mod fetch_tests;
 pub mod format;
 mod inbound;
 mod media_in;
