@@ -13,7 +13,7 @@ use super::{FakeTelegram, add_user};
 /// (`Group::member`).
 #[derive(Clone)]
 pub struct Customer {
-    fake: FakeTelegram,
+    pub(super) fake: FakeTelegram,
     user_id: i64,
     chat_id: i64,
 }
@@ -116,16 +116,7 @@ impl Customer {
         }
     }
 
-    pub(super) fn fake(&self) -> &FakeTelegram {
-        &self.fake
-    }
-
-    /// Posts a media message (`files`).
-    pub(super) fn post_media(&self, body: Body, reply_to: Option<i64>) -> i64 {
-        self.post(body, reply_to)
-    }
-
-    fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
+    pub(super) fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
         self.post_with(body, reply_to, None)
     }
 
@@ -155,11 +146,8 @@ impl Customer {
         if !st.is_group(self.chat_id) {
             return true;
         }
-        // Media too: only with a command or mention in its caption, or as a reply.
-        let text = match body {
-            Body::Text { text, .. } => text.as_str(),
-            Body::Media(media) => media.caption.as_deref().unwrap_or_default(),
-            _ => return true,
+        let Some(text) = super::files::text_of(body) else {
+            return true;
         };
         text.starts_with('/')
             || text.contains(&format!("@{BOT_USERNAME}"))

@@ -17,6 +17,7 @@ mod limits;
 mod markdown;
 mod methods;
 mod params;
+mod received;
 mod sending;
 mod server;
 mod state;
