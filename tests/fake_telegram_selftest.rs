@@ -7,6 +7,9 @@ mod flows;
 // Forwards, replies, group members and lookalikes, for the owner tests.
 #[path = "fake_telegram/selftest_owner.rs"]
 mod owner;
+// Photos, files, voice notes … sent, fetched, uploaded and copied.
+#[path = "fake_telegram/selftest_files.rs"]
+mod files;
 
 use std::time::{Duration, Instant};
 

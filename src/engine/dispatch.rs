@@ -357,5 +357,14 @@ pub(super) fn record_input(
         _ => return Ok(()),
     };
     tx.add_history(chat.channel, chat.chat_id, who, &text, now.as_second())?;
+    // Bytes kept for another platform belong to this customer (for `/forget`).
+    let kept = match input {
+        Input::Media(attachment) => attachment.stored.as_deref(),
+        Input::OwnerAnswer(answer) => answer.attachment.as_ref().and_then(|a| a.stored.as_deref()),
+        _ => None,
+    };
+    if let Some(sha256) = kept {
+        tx.add_spool_file(sha256, chat.channel, chat.chat_id, now.as_second())?;
+    }
     Ok(())
 }

@@ -279,6 +279,11 @@ impl TurnCx<'_, '_> {
                 self.now.as_second(),
             )?;
         }
+        // Bytes kept for another platform are this customer's (for `/forget`).
+        if let Some(sha256) = attachment.as_ref().and_then(|a| a.stored.as_deref()) {
+            self.tx
+                .add_spool_file(sha256, chat.channel, chat.chat_id, self.now.as_second())?;
+        }
         if let Some(ticket) = self.tx.ticket(ticket)? {
             notices.push(owner::relay_notice(self.shop, &ticket, text, attachment));
         }

@@ -90,6 +90,7 @@ impl Engine {
                 tracing::trace!(turns = done.len(), "group committed");
                 if ledger.forgotten {
                     self.checkpoint_after_forget();
+                    self.empty_spool_trash();
                 }
                 done
             }

@@ -37,6 +37,7 @@ mod owner;
 mod reload;
 mod scheduler;
 mod session;
+mod spool_trash;
 pub use giveup::Origin;
 pub use group::{Shared, WriteFn};
 pub use media::MediaKey;
@@ -380,6 +381,7 @@ impl Engine {
             // whatever happens here: a log that cannot be emptied now is said, not
             // turned into a failed turn.
             self.checkpoint_after_forget();
+            self.empty_spool_trash();
         }
         Ok(result)
     }

@@ -30,8 +30,11 @@ impl Engine {
     pub fn tick(&mut self, now: Timestamp) -> Result<usize, EngineError> {
         let at = now.as_second();
         let keep = i64::from(self.shop.file.shop.history_days) * 86_400;
-        self.store
-            .write(|tx| tx.purge(at - keep, at - INBOX_KEEP_SECONDS))?;
+        self.store.write(|tx| {
+            tx.purge_spool_files(at - keep)?;
+            tx.purge(at - keep, at - INBOX_KEEP_SECONDS)
+        })?;
+        self.empty_spool_trash();
         let mut sent = 0;
         let mut failed = None;
         for due in self.due_followups(now)? {

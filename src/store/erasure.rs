@@ -74,6 +74,11 @@ impl Tx<'_> {
             "DELETE FROM followups WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM unreachable WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM unanswered WHERE channel = ?1 AND chat_id = ?2",
+            // Their kept attachment files: removed after the commit unless
+            // another customer's row names the same bytes.
+            "INSERT OR IGNORE INTO spool_trash (sha256)
+             SELECT sha256 FROM spool_files WHERE channel = ?1 AND chat_id = ?2",
+            "DELETE FROM spool_files WHERE channel = ?1 AND chat_id = ?2",
             // The keys of their events stay (no content; a Telegram key holds the
             // chat's number) until the week's purge, so an event delivered again
             // is still not handled twice; the rows no longer say whose they were.

@@ -242,6 +242,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel, account, kind, sha256)
     ) WITHOUT ROWID;
     ",
+    // 12: which customer each kept attachment file (the media spool) belongs
+    // to, for `/forget` and the history purge; files no row names any more
+    // wait in the trash until removed after the commit.
+    "
+    CREATE TABLE spool_files (
+        channel TEXT    NOT NULL,
+        chat_id TEXT    NOT NULL,
+        sha256  TEXT    NOT NULL,
+        created INTEGER NOT NULL,
+        PRIMARY KEY (channel, chat_id, sha256)
+    ) WITHOUT ROWID;
+    CREATE INDEX spool_files_by_sha ON spool_files (sha256);
+    CREATE INDEX spool_files_by_time ON spool_files (created);
+    CREATE TABLE spool_trash (sha256 TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

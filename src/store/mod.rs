@@ -57,6 +57,7 @@ mod orders;
 mod outbox;
 mod sessions;
 mod settings;
+mod spool_files;
 mod stats;
 mod status;
 mod stock;

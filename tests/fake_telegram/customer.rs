@@ -13,7 +13,7 @@ use super::{FakeTelegram, add_user};
 /// (`Group::member`).
 #[derive(Clone)]
 pub struct Customer {
-    fake: FakeTelegram,
+    pub(super) fake: FakeTelegram,
     user_id: i64,
     chat_id: i64,
 }
@@ -116,7 +116,7 @@ impl Customer {
         }
     }
 
-    fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
+    pub(super) fn post(&self, body: Body, reply_to: Option<i64>) -> i64 {
         self.post_with(body, reply_to, None)
     }
 
@@ -146,7 +146,7 @@ impl Customer {
         if !st.is_group(self.chat_id) {
             return true;
         }
-        let Body::Text { text, .. } = body else {
+        let Some(text) = super::files::text_of(body) else {
             return true;
         };
         text.starts_with('/')

@@ -33,6 +33,17 @@ const KNOWN: &[&str] = &[
     "sendChatAction",
     "sendInvoice",
     "answerPreCheckoutQuery",
+    "getFile",
+    "copyMessages",
+    "sendDocument",
+    "sendVoice",
+    "sendAudio",
+    "sendVideo",
+    "sendVideoNote",
+    "sendAnimation",
+    "sendSticker",
+    "sendLocation",
+    "sendContact",
 ];
 
 /// Methods that send or change a message and count against the flood limits.
@@ -45,6 +56,16 @@ pub const SENDING: &[&str] = &[
     "copyMessage",
     "forwardMessage",
     "sendInvoice",
+    "copyMessages",
+    "sendDocument",
+    "sendVoice",
+    "sendAudio",
+    "sendVideo",
+    "sendVideoNote",
+    "sendAnimation",
+    "sendSticker",
+    "sendLocation",
+    "sendContact",
 ];
 
 /// The canonical name of a known method, matched case-insensitively.
@@ -141,10 +162,12 @@ pub fn call(st: &mut State, method: &str, p: &Params) -> Res {
                 _ => Err(ApiError::bad("QUERY_ID_INVALID")),
             }
         }
-        _ => Err(ApiError {
-            code: 404,
-            description: "Not Found: method not found".to_owned(),
-            retry_after: None,
+        other => super::files::call(st, other, p).unwrap_or_else(|| {
+            Err(ApiError {
+                code: 404,
+                description: "Not Found: method not found".to_owned(),
+                retry_after: None,
+            })
         }),
     }
 }
@@ -256,6 +279,17 @@ fn copy(st: &mut State, method: &str, p: &Params) -> Res {
     let mut body = orig.body.clone();
     if matches!(body, Body::Invoice { .. } | Body::Paid { .. }) {
         return Err(ApiError::bad("message can't be copied"));
+    }
+    if let Body::Media(_) = body {
+        let (new, entities) = if forward || !p.map.contains_key("caption") {
+            let Body::Media(m) = &body else {
+                unreachable!()
+            };
+            (m.caption.clone(), m.entities.clone())
+        } else {
+            caption(st, p)?
+        };
+        super::files::recaption(&mut body, new, entities, (from_chat, mid));
     }
     if !forward && p.map.contains_key("caption") {
         let (new_caption, new_entities) = caption(st, p)?;

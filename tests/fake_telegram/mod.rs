@@ -11,11 +11,13 @@
 #![allow(dead_code)]
 
 mod customer;
+mod files;
 mod html;
 mod limits;
 mod markdown;
 mod methods;
 mod params;
+mod received;
 mod sending;
 mod server;
 mod state;
@@ -31,6 +33,8 @@ use tokio::sync::Notify;
 
 #[allow(unused_imports)]
 pub use customer::{Customer, Group};
+#[allow(unused_imports)]
+pub use files::{Kind, Received};
 #[allow(unused_imports)]
 pub use types::{Call, CallbackAnswer, Fault, Outage, PhotoSource, PreCheckoutAnswer, Seen};
 

@@ -216,7 +216,9 @@ pub fn send_photo(st: &mut State, p: &Params) -> Res {
             file_name: upload.file_name.clone(),
             bytes: upload.data.len(),
         };
-        (source, new_photo(st, w, h, upload.data.len()))
+        let sizes = new_photo(st, w, h, upload.data.len());
+        super::files::keep_photo(st, &sizes, &upload.data);
+        (source, sizes)
     } else {
         let spec = spec.unwrap_or_default();
         if spec.starts_with("http://") || spec.starts_with("https://") {

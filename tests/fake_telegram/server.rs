@@ -178,6 +178,9 @@ async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response
         .filter(|s| !s.is_empty())
         .map(percent_decode_path)
         .collect();
+    if segments.first().is_some_and(|s| s == "file") {
+        return super::files::download(&shared, &segments);
+    }
     let [token, method] = segments.as_slice() else {
         return respond(&Err(ApiError {
             code: 404,

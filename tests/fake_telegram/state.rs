@@ -60,6 +60,8 @@ pub enum Body {
         entities: Vec<Value>,
     },
     Sticker,
+    /// A photo, file, voice note, place … (see `files`).
+    Media(Box<super::files::MediaMsg>),
     Invoice {
         title: String,
         description: String,
@@ -151,6 +153,8 @@ pub struct State {
     /// Files received in multipart uploads, and their bytes.
     pub uploads: u64,
     pub uploaded_bytes: u64,
+    /// Files users sent or the bot uploaded (`files`).
+    pub media: super::files::Files,
     /// When each bot message reached the fake, per chat (for the benchmark's
     /// first-reply times).
     pub bot_arrivals: HashMap<i64, Vec<Instant>>,
@@ -193,6 +197,7 @@ impl State {
             next_file: 1,
             uploads: 0,
             uploaded_bytes: 0,
+            media: super::files::Files::default(),
             bot_arrivals: HashMap::new(),
         }
     }
@@ -327,6 +332,7 @@ impl State {
                     "is_animated": false, "is_video": false, "emoji": "\u{1F600}",
                 });
             }
+            Body::Media(media) => super::files::media_json(&mut v, media),
             Body::Invoice {
                 title,
                 description,
@@ -392,6 +398,13 @@ impl State {
                 false,
             ),
             Body::Invoice { title, .. } => (title.clone(), Vec::new(), None, true),
+            Body::Media(media) => (
+                media.caption.clone().unwrap_or_default(),
+                media.entities.clone(),
+                (media.kind == super::files::Kind::Photo)
+                    .then(|| PhotoSource::FileId(media.file_id.clone().unwrap_or_default())),
+                false,
+            ),
             Body::Sticker | Body::Paid { .. } => (String::new(), Vec::new(), None, false),
         };
         let inline = m

@@ -167,6 +167,12 @@ async fn group(link: &Link, me: &str, updates: &[Update]) -> usize {
             }
         }
     }
+    // Bytes another platform may need are fetched before the turns.
+    for (_, turn) in &mut turns {
+        if let Pending::Ready(input) = &mut turn.input {
+            super::fetch::for_other_platforms(link, input).await;
+        }
+    }
     let redact = link.redact.clone();
     turns::run_group(
         &link.engine,
@@ -202,7 +208,12 @@ fn origin(update: &Update) -> Origin {
 async fn handle(link: &Link, me: &str, update: Update) -> Result<(), String> {
     match update.kind {
         UpdateKind::Message(message) => match from_message(&message, me) {
-            Some(turn) => run(link, turn).await,
+            Some(mut turn) => {
+                if let Pending::Ready(input) = &mut turn.input {
+                    super::fetch::for_other_platforms(link, input).await;
+                }
+                run(link, turn).await
+            }
             None => Ok(()),
         },
         UpdateKind::PreCheckoutQuery(query) => pre_checkout(link, &query).await,
@@ -337,11 +348,17 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
             who,
         });
     }
-    let input = match message.text() {
-        Some(text) if private => Input::Text(text.to_owned()),
+    let media = super::media_in::attachment(message);
+    let input = match (message.text(), media) {
+        // A photo, file, voice note…: from a customer's chat, or in a group
+        // (the owners') when it replies to one of our messages.
+        (None, Some(attachment)) if private || who.reply_to.is_some() => {
+            Input::Media(Box::new(attachment))
+        }
+        (Some(text), _) if private => Input::Text(text.to_owned()),
         // In groups (an owners' group, say) only what is addressed to us: mentions,
         // replies to our messages, commands to us or to nobody in particular.
-        Some(text) => {
+        (Some(text), _) => {
             let mention = format!("@{me}");
             let names = Names {
                 handles: &[&mention],
@@ -353,8 +370,8 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
             };
             Input::Text(addressed(text, &names, signals)?.text)
         }
-        None if private => Input::Unsupported,
-        None => return None,
+        (None, None) if private => Input::Unsupported,
+        (None, _) => return None,
     };
     Some(Incoming {
         chat_id,

@@ -8,10 +8,15 @@
 //! next — retried on 429 and network errors). The bot token is never logged: every error text that could
 //! carry it (request URLs) is redacted first.
 
+mod fetch;
+#[cfg(test)]
+mod fetch_tests;
 pub mod format;
 mod inbound;
+mod media_in;
 mod outbound;
 mod photos;
+mod relay;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

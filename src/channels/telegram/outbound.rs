@@ -14,6 +14,7 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode, ThreadId};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::photos;
+use super::relay;
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
 use crate::channels::pace::or_stop;
@@ -169,6 +170,10 @@ enum Part {
         caption: Option<String>,
         last: bool,
     },
+    /// The reply's attachment (see `relay`), captioned when it fits.
+    Attachment {
+        caption: Option<String>,
+    },
 }
 
 /// The steps that show `out`: an edit of the pressed message when asked, a photo
@@ -186,6 +191,9 @@ fn parts(out: &Outgoing) -> Vec<Part> {
     }
     let mut parts = Vec::new();
     let mut text_parts = Vec::new();
+    if let Some(attachment) = &out.reply.attachment {
+        return attachment_parts(text, &attachment.media);
+    }
     if let Some(image) = &out.reply.image {
         if format::units(text) <= CAPTION_LIMIT {
             parts.push(Part::Photo {
@@ -216,6 +224,28 @@ fn parts(out: &Outgoing) -> Vec<Part> {
         parts.push(Part::Invoice);
     }
     parts
+}
+
+/// An attachment with `text`: one captioned message when it fits; else the
+/// media then the text, or (a sticker, a video note, a place: no caption) the
+/// text then the media.
+fn attachment_parts(text: &str, media: &crate::attachment::Media) -> Vec<Part> {
+    let captioned = relay::takes_caption(media);
+    if captioned && format::units(text) <= CAPTION_LIMIT {
+        return vec![Part::Attachment {
+            caption: Some(text.to_owned()),
+        }];
+    }
+    let texts = format::split(text, TEXT_LIMIT)
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|text| Part::Text { text, last: false });
+    let media = Part::Attachment { caption: None };
+    if captioned {
+        std::iter::once(media).chain(texts).collect()
+    } else {
+        texts.chain(std::iter::once(media)).collect()
+    }
 }
 
 async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
@@ -352,6 +382,12 @@ async fn send_part(
             };
             photos::send(link, image, request).await.map(|m| Some(m.id))
         }
+        Part::Attachment { caption } => match &out.reply.attachment {
+            Some(attachment) => {
+                relay::send(link, chat, thread, attachment, caption.as_deref()).await
+            }
+            None => Ok(None),
+        },
         Part::Invoice => {
             let Some(invoice) = &out.reply.invoice else {
                 return Ok(None);

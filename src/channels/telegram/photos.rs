@@ -22,7 +22,7 @@ const KIND: &str = "file_id";
 
 /// The bot's id: the part of its token before the colon (a `file_id` is valid
 /// only for the bot that received it).
-fn bot_account(link: &Link) -> String {
+pub(super) fn bot_account(link: &Link) -> String {
     let token = link.bot.token();
     token.split(':').next().unwrap_or(token).to_owned()
 }
