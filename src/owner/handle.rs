@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::notices::order_body;
-use super::{Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, shorten};
+use super::{
+    Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, selling, shorten,
+};
 use crate::conversation::{Answer, Input, Reply};
 use crate::report::money;
 use crate::shop::{Shop, stock_key};
@@ -16,6 +18,9 @@ pub fn help() -> String {
     "Owner commands:\n\
      /tickets — open tickets\n\
      /reply N text — answer ticket N (or reply to its message)\n\
+     /r N id — send canned reply `id` ([[replies]] in shop.toml) to ticket N\n\
+     /send N PRODUCT_ID[:VARIANT_ID] — show ticket N's customer a product's card\n\
+     /coupon N CODE — give ticket N's customer a coupon\n\
      /close N — end ticket N; the customer is back with the bot\n\
      /orders [new|paid|shipped|delivered|cancelled] — latest orders\n\
      /order N — one order in full\n\
@@ -36,7 +41,37 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
         Command::Help => OwnerTurn::say(help()),
         Command::Usage(usage) => OwnerTurn::say(format!("Write it as: {usage}")),
         Command::Tickets => tickets(view.open_tickets),
-        Command::Reply { ticket, text } => answer(ticket, view.ticket, Answer::text(text)),
+        Command::Reply { ticket, text } => answer(
+            ticket,
+            view.ticket,
+            Answer {
+                signature: view.signature,
+                ..Answer::text(text)
+            },
+        ),
+        Command::Canned { ticket, id } => selling::canned(
+            shop,
+            ticket,
+            view.ticket,
+            &id,
+            view.session.as_ref(),
+            view.signature,
+        ),
+        Command::Send {
+            ticket,
+            product,
+            variant,
+        } => selling::send(
+            shop,
+            ticket,
+            view.ticket,
+            &product,
+            variant.as_deref(),
+            view.available,
+        ),
+        Command::Coupon { ticket, code } => {
+            selling::coupon(shop, ticket, view.ticket, &code, view.session.as_ref(), now)
+        }
         Command::Close(number) => close(number, view.ticket),
         Command::Orders(_) => orders(shop, &view.orders),
         Command::Order(number) => order(shop, &number, view.order, view.feedback),

@@ -1,0 +1,292 @@
+//! Selling from the ticket: a product's card (`/send`), a coupon (`/coupon`),
+//! canned replies (`/r` and the buttons under a ticket notice), the customer's
+//! past orders and tickets on the notice, and how an answer is signed.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use super::{Notice, OwnerTurn, ToCustomer, answer, command};
+use crate::conversation::{
+    Answer, Button, CouponProblem, Input, Reply, Session, coupon_problem, totals,
+};
+use crate::report::money;
+use crate::shop::Shop;
+use crate::store::{Order, Ticket};
+
+/// How many canned replies get a button under a ticket notice.
+pub const REPLY_BUTTONS: usize = 4;
+/// How many past orders a ticket notice lists.
+pub const PAST_ORDERS: usize = 5;
+
+/// What the shop knows of a ticket's customer from before: for the notice.
+#[derive(Debug, Clone, Default)]
+pub struct Past {
+    /// Their latest orders, newest first (at least [`PAST_ORDERS`] when there are).
+    pub orders: Vec<Order>,
+    /// How many orders they placed in all.
+    pub order_count: usize,
+    /// How many tickets they opened before this one.
+    pub earlier_tickets: usize,
+}
+
+/// The name the customer sees on an answer from owner `sender`: their name in
+/// `[owners] names`, else their platform first name (from `sender_name`,
+/// "Marta Pop (@marta)"), else none (the shop's name). Always none unless
+/// `[owners] sign = true`.
+pub fn signature(shop: &Shop, sender: Option<&str>, sender_name: Option<&str>) -> Option<String> {
+    let owners = &shop.file.owners;
+    if !owners.sign {
+        return None;
+    }
+    // Braces would read as a phrase's placeholders when the name is filled in.
+    let clean = |name: &str| -> Option<String> {
+        let name: String = name.chars().filter(|c| !matches!(c, '{' | '}')).collect();
+        let name = name.trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    };
+    if let Some(name) = sender.and_then(|s| owners.names.get(s)) {
+        return clean(name);
+    }
+    let full = sender_name?;
+    // The handle in brackets is not a name; the first word is.
+    let name = full.split(" (").next().unwrap_or(full);
+    let first = name.split_whitespace().next()?;
+    if first.starts_with('@') {
+        return None;
+    }
+    clean(first)
+}
+
+/// Adds the customer's past orders and tickets, and buttons for the canned
+/// replies, to the notice of ticket `number`: the lines go before its last
+/// line (how to answer), the buttons before "Close".
+pub fn add_to_notice(shop: &Shop, notice: &mut Notice, number: i64, past: &Past) {
+    let mut lines = past_lines(shop, past);
+    let replies = &shop.file.replies;
+    if !replies.is_empty() {
+        let ids: Vec<&str> = replies.iter().map(|r| r.id.as_str()).collect();
+        let _ = writeln!(
+            lines,
+            "Canned replies: /r {number} {} ({})",
+            ids[0],
+            ids.join(", ")
+        );
+    }
+    let text = &mut notice.reply.text;
+    let at = text.rfind('\n').map_or(0, |i| i + 1);
+    text.insert_str(at, &lines);
+    let buttons: Vec<Button> = replies
+        .iter()
+        .take(REPLY_BUTTONS)
+        .map(|r| Button {
+            id: command::button_id("r", &format!("{number}:{}", r.id)),
+            label: format!("↩ {}", r.id),
+        })
+        .collect();
+    notice.reply.buttons.splice(0..0, buttons);
+}
+
+/// "Past orders: 7", the latest [`PAST_ORDERS`] (number, date, total,
+/// status), "+2 more", and "Earlier tickets: 1"; each line ends in a newline.
+pub fn past_lines(shop: &Shop, past: &Past) -> String {
+    let mut text = String::new();
+    if past.order_count == 0 {
+        text.push_str("Past orders: none\n");
+    } else {
+        let _ = writeln!(text, "Past orders: {}", past.order_count);
+        for o in past.orders.iter().take(PAST_ORDERS) {
+            let date = Timestamp::from_second(o.created_at).map_or_else(
+                |_| "?".to_owned(),
+                |t| {
+                    t.to_zoned(shop.time_zone.clone())
+                        .strftime("%Y-%m-%d")
+                        .to_string()
+                },
+            );
+            let _ = writeln!(
+                text,
+                "  #{} · {date} · {} · {}",
+                o.number,
+                money(shop, o.total),
+                o.status
+            );
+        }
+        let shown = past.orders.len().min(PAST_ORDERS);
+        if past.order_count > shown {
+            let _ = writeln!(text, "  +{} more", past.order_count - shown);
+        }
+    }
+    let _ = writeln!(text, "Earlier tickets: {}", past.earlier_tickets);
+    text
+}
+
+/// `/send N PRODUCT[:VARIANT]`: the product's live card to ticket N's
+/// customer; `available` is its live stock (of the variant, when named).
+pub fn send(
+    shop: &Shop,
+    number: i64,
+    ticket: Option<Ticket>,
+    product_id: &str,
+    variant: Option<&str>,
+    available: i64,
+) -> OwnerTurn {
+    let Some(ticket) = ticket else {
+        return no_ticket(number);
+    };
+    let Some(product) = shop.product(product_id) else {
+        return OwnerTurn::say(format!(
+            "No product `{product_id}` in shop.toml (use the product's id, as in /stock)."
+        ));
+    };
+    let ids: Vec<&str> = product.variants.iter().map(|v| v.id.as_str()).collect();
+    let name = match variant {
+        Some(_) if ids.is_empty() => {
+            return OwnerTurn::say(format!(
+                "`{}` has no variants: /send {number} {}",
+                product.id, product.id
+            ));
+        }
+        Some(v) => match product.variant(v) {
+            Some(found) => format!("{} ({})", product.name, found.name),
+            None => {
+                return OwnerTurn::say(format!(
+                    "`{}` has no variant `{v}`; its variants: {}.",
+                    product.id,
+                    ids.join(", ")
+                ));
+            }
+        },
+        None => product.name.clone(),
+    };
+    if available <= 0 {
+        return OwnerTurn::say(format!(
+            "{name} is sold out, so nothing was sent (/stock sets the count when it is back)."
+        ));
+    }
+    OwnerTurn {
+        replies: vec![Reply::plain(format!(
+            "✓ Card of {name} sent to ticket #{number}{}.",
+            closed_note(&ticket)
+        ))],
+        about: vec![ticket.key()],
+        customers: vec![ToCustomer {
+            customer: ticket.key(),
+            input: Input::OwnerShows {
+                product: product.id.clone(),
+                variant: variant.map(str::to_owned),
+            },
+        }],
+        effects: Vec::new(),
+    }
+}
+
+/// `/coupon N CODE`: checked as the customer's own code would be (unknown,
+/// expired; below its minimum it is given all the same, taken off once the
+/// goods reach it), then put on their cart.
+pub fn coupon(
+    shop: &Shop,
+    number: i64,
+    ticket: Option<Ticket>,
+    code: &str,
+    session: Option<&Session>,
+    now: Timestamp,
+) -> OwnerTurn {
+    let Some(ticket) = ticket else {
+        return no_ticket(number);
+    };
+    let goods = session.map(|s| totals(shop, s, now).subtotal);
+    let minimum = match coupon_problem(shop, code, goods.unwrap_or_default(), now) {
+        Ok(_) => None,
+        Err(CouponProblem::Minimum(min)) => Some(min),
+        Err(CouponProblem::Unknown) => {
+            let codes: Vec<&str> = shop.file.coupons.iter().map(|c| c.code.as_str()).collect();
+            return OwnerTurn::say(if codes.is_empty() {
+                format!("No coupon `{code}`: shop.toml has no [[coupons]].")
+            } else {
+                format!("No coupon `{code}`; the codes: {}.", codes.join(", "))
+            });
+        }
+        Err(CouponProblem::Expired) => {
+            let last = shop
+                .coupon(code)
+                .and_then(|c| c.expires.as_ref())
+                .map_or_else(String::new, |d| format!(" (last day {d})"));
+            return OwnerTurn::say(format!(
+                "Coupon `{code}` has expired{last}, so nothing was sent."
+            ));
+        }
+    };
+    let code = shop.coupon(code).map_or(code, |c| c.code.as_str());
+    let when = match minimum {
+        None => " It is on their cart.".to_owned(),
+        Some(min) => format!(
+            " It is on their cart and is taken off once their goods reach {} (now {}).",
+            money(shop, min),
+            money(shop, goods.unwrap_or_default())
+        ),
+    };
+    OwnerTurn {
+        replies: vec![Reply::plain(format!(
+            "✓ Coupon {code} given to ticket #{number}{}.{when}",
+            closed_note(&ticket)
+        ))],
+        about: vec![ticket.key()],
+        customers: vec![ToCustomer {
+            customer: ticket.key(),
+            input: Input::OwnerCoupon {
+                code: code.to_owned(),
+            },
+        }],
+        effects: Vec::new(),
+    }
+}
+
+/// `/r N id`: canned reply `id` in the customer's language (the shop's own
+/// text when it has no translation), sent as the owner's answer.
+pub fn canned(
+    shop: &Shop,
+    number: i64,
+    ticket: Option<Ticket>,
+    id: &str,
+    session: Option<&Session>,
+    signature: Option<String>,
+) -> OwnerTurn {
+    if ticket.is_none() {
+        return no_ticket(number);
+    }
+    let replies = &shop.file.replies;
+    let Some(reply) = replies.iter().find(|r| r.id == id) else {
+        let ids: Vec<&str> = replies.iter().map(|r| r.id.as_str()).collect();
+        return OwnerTurn::say(if ids.is_empty() {
+            "There are no canned replies: add [[replies]] to shop.toml.".to_owned()
+        } else {
+            format!("No canned reply `{id}`; the ids: {}.", ids.join(", "))
+        });
+    };
+    let lang = session.map_or(shop.default_language(), |s| s.lang.as_str());
+    let text = reply.text_in(lang).to_owned();
+    answer(
+        number,
+        ticket,
+        Answer {
+            text,
+            attachment: None,
+            signature,
+        },
+    )
+}
+
+fn no_ticket(number: i64) -> OwnerTurn {
+    OwnerTurn::say(format!(
+        "There is no ticket #{number}. /tickets lists the open ones."
+    ))
+}
+
+fn closed_note(ticket: &Ticket) -> &'static str {
+    if ticket.open {
+        ""
+    } else {
+        " (the ticket was closed; the customer gets it anyway)"
+    }
+}
