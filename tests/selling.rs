@@ -615,3 +615,57 @@ fn without_sign_every_answer_carries_the_shops_name() {
     let sent = bot.owner("/reply 1 hello");
     assert_eq!(texts(&sent, Telegram, "222"), "💬 Test Bricks: hello");
 }
+
+#[test]
+fn send_and_coupon_cross_channels_both_ways() {
+    let db = temp_db();
+    let mut bot = Bot::new(&db, "");
+    // A Matrix customer, served by the Telegram owner.
+    let mx = "!ana:example.org";
+    let ana = ("@ana:example.org", "Ana (@ana:example.org)");
+    bot.as_who(Matrix, mx, ana, Input::Text("/start".into()));
+    let sent = bot.as_who(Matrix, mx, ana, Input::Button("human".into()));
+    assert!(texts(&sent, Matrix, mx).contains("Ticket #1"));
+    let sent = bot.owner("/send 1 racer");
+    let card = to(&sent, Matrix, mx);
+    assert_eq!(card.len(), 1, "{sent:#?}");
+    assert_eq!(ids(card[0]), ["add:racer"]);
+    let sent = bot.as_who(Matrix, mx, ana, Input::Button("add:racer".into()));
+    assert!(texts(&sent, Matrix, mx).contains("Race Car"), "{sent:#?}");
+    let sent = bot.owner("/coupon 1 WELCOME10");
+    assert!(
+        texts(&sent, Matrix, mx).contains("coupon WELCOME10"),
+        "{sent:#?}"
+    );
+
+    // A Telegram customer, served by the Matrix owner.
+    let tg = "222";
+    bot.say(tg, "/start");
+    bot.press(tg, "human");
+    let boss = (OWNER_MX, "Boss (@boss:example.org)");
+    let room = "!boss-dm:example.org";
+    let sent = bot.as_who(Matrix, room, boss, Input::Text("/send 2 truck:red".into()));
+    assert!(texts(&sent, Matrix, room).contains("✓ Card of Big Truck (Red) sent to ticket #2"));
+    assert_eq!(ids(to(&sent, Telegram, tg)[0]), ["add:truck:red"]);
+    let sent = bot.as_who(
+        Matrix,
+        room,
+        boss,
+        Input::Text("/coupon 2 WELCOME10".into()),
+    );
+    assert!(
+        texts(&sent, Telegram, tg).contains("coupon WELCOME10"),
+        "{sent:#?}"
+    );
+    let sent = bot.as_who(Matrix, room, boss, Input::Text("/r 2 shipping".into()));
+    assert_eq!(
+        texts(&sent, Telegram, tg),
+        "💬 Test Bricks: We ship within 24 hours."
+    );
+    // The Matrix customer's cart and coupon are theirs alone.
+    let sent = bot.press(tg, "cart");
+    assert!(
+        !texts(&sent, Telegram, tg).contains("Race Car"),
+        "{sent:#?}"
+    );
+}

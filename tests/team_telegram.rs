@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bot_process::{BotProcess, copy_shop, settle};
-use fake_telegram::{Customer, FakeTelegram};
+use fake_telegram::{Customer, FakeTelegram, Seen};
 
 const T: Duration = Duration::from_mins(1);
 const MARTA: i64 = 111_111;
@@ -31,6 +31,11 @@ struct Run {
 
 impl Run {
     async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// With `extra` sections after `[owners]`.
+    async fn start_with(extra: &str) -> Self {
         let fake = FakeTelegram::start().await;
         fake.set_strict(false);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -39,7 +44,7 @@ impl Run {
         assert!(text.contains(NO_OWNERS));
         let owners = format!(
             "[owners]\ntelegram = [{MARTA}, {LUIS}]\nmatrix = []\nsign = true\n\
-             names = {{ \"{MARTA}\" = \"Marta\" }}"
+             names = {{ \"{MARTA}\" = \"Marta\" }}\n{extra}"
         );
         std::fs::write(&shop, text.replace(NO_OWNERS, &owners)).expect("write shop");
         let db = dir.path().join("shop.db");
@@ -59,9 +64,13 @@ impl Run {
     }
 
     async fn wait(&self, who: &Customer, needle: &str) {
+        self.wait_for(who, needle).await;
+    }
+
+    async fn wait_for(&self, who: &Customer, needle: &str) -> Seen {
         who.wait_for_text(needle, T)
             .await
-            .unwrap_or_else(|e| panic!("{e}\n{}", self.bot.log_text()));
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.bot.log_text()))
     }
 }
 
@@ -140,6 +149,64 @@ async fn two_owners_answering_one_ticket_at_once_reach_the_customer_once_each_in
         run.count("SELECT COUNT(*) FROM history WHERE who = 'team'"),
         i64::try_from(4 * EACH).expect("small")
     );
+    assert_eq!(
+        run.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"),
+        0
+    );
+}
+
+/// The owner sells from the ticket on the real binary: a canned reply from the
+/// notice's button, a product card with its photo whose "Add to cart" works
+/// in the customer's chat, and a coupon that the cart then shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sends_a_card_a_coupon_and_a_canned_reply_from_the_phone() {
+    let run = Run::start_with(
+        "\n[[replies]]\nid = \"shipping\"\ntext = \"We ship within 24 hours.\"\n\
+         i18n.es.text = \"Enviamos en 24 horas.\"\n",
+    )
+    .await;
+    let marta = run.fake.customer(MARTA, "Marta");
+    marta.send_text("/help");
+    run.wait(&marta, "Owner commands").await;
+    let ana = run.fake.customer(9001, "Ana");
+    ana.send_text("/start");
+    run.wait(&ana, "What would you like to do?").await;
+    ana.send_text("/lang es");
+    run.wait(&ana, "Menú principal").await;
+    ana.press_button("persona").expect("the button");
+    run.wait(&marta, "Ticket #1").await;
+    run.wait(&marta, "Past orders: none").await;
+
+    // The notice's canned-reply button: the Spanish text, signed.
+    marta
+        .press_button("↩ shipping")
+        .expect("the canned reply's button");
+    run.wait(&ana, "💬 Marta de Test Bricks: Enviamos en 24 horas.")
+        .await;
+
+    // The card, with its photo; "Add to cart" works in the customer's chat.
+    marta.send_text("/send 1 castle");
+    run.wait(&marta, "✓ Card of Knight's Castle sent to ticket #1")
+        .await;
+    let card = run.wait_for(&ana, "Castillo del caballero").await;
+    assert!(card.has_photo, "the card goes with its photo");
+    ana.press_button("Añadir").expect("the card's button");
+    run.wait(&ana, "Añadido al carrito: Castillo del caballero")
+        .await;
+    settle(&run.fake, &run.db).await;
+
+    // The coupon reaches the cart.
+    marta.send_text("/coupon 1 welcome10");
+    run.wait(&marta, "✓ Coupon WELCOME10 given to ticket #1")
+        .await;
+    run.wait(&ana, "🎁 El equipo te ha regalado el cupón WELCOME10")
+        .await;
+    ana.press_button("Volver a la tienda")
+        .expect("back to the shop");
+    run.wait(&ana, "vuelves a estar con el bot").await;
+    ana.send_text("/cart");
+    run.wait(&ana, "WELCOME10").await;
+    settle(&run.fake, &run.db).await;
     assert_eq!(
         run.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"),
         0
