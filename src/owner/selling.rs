@@ -290,3 +290,68 @@ fn closed_note(ticket: &Ticket) -> &'static str {
         " (the ticket was closed; the customer gets it anyway)"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Past, past_lines, signature};
+    use crate::shop::Shop;
+
+    fn shop(owners: &str) -> Shop {
+        let small = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/shops/small.toml"
+        ))
+        .expect("small.toml");
+        let text = small.replace(
+            "[owners]\ntelegram = []\nmatrix = []",
+            &format!("[owners]\ntelegram = [111]\nmatrix = [\"@m:x.org\"]\n{owners}"),
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shop.toml");
+        std::fs::write(&path, text).expect("write");
+        Shop::load(&path).expect("loads")
+    }
+
+    #[test]
+    fn an_answer_is_signed_by_name_first_name_or_not_at_all() {
+        let unsigned = shop("names = { \"111\" = \"Marta\" }");
+        assert_eq!(signature(&unsigned, Some("111"), Some("Marta Pop")), None);
+        let signed = shop("sign = true\nnames = { \"111\" = \" Marta \" }");
+        let sign = |sender, name| signature(&signed, sender, name);
+        assert_eq!(sign(Some("111"), Some("Boss")), Some("Marta".into()));
+        assert_eq!(
+            sign(Some("222"), Some("Luis Gómez (@luis)")),
+            Some("Luis".into())
+        );
+        assert_eq!(
+            sign(Some("@m:x.org"), Some("Ana B (@m:x.org)")),
+            Some("Ana".into())
+        );
+        // A Matrix account without a display name is only its id: the shop signs.
+        assert_eq!(sign(Some("@m:x.org"), Some("@m:x.org")), None);
+        assert_eq!(sign(Some("222"), None), None);
+        assert_eq!(sign(Some("222"), Some("   ")), None);
+        assert_eq!(sign(Some("222"), Some("{}")), None);
+        assert_eq!(sign(Some("222"), Some("{shop}x")), Some("shopx".into()));
+        assert_eq!(sign(Some("222"), Some("\u{202e}ﷺ (@z)")), Some("\u{202e}ﷺ".into()));
+    }
+
+    #[test]
+    fn past_orders_show_the_latest_five_and_how_many_more() {
+        let shop = shop("");
+        assert_eq!(
+            past_lines(&shop, &Past::default()),
+            "Past orders: none\nEarlier tickets: 0\n"
+        );
+        let past = Past {
+            orders: Vec::new(),
+            order_count: 12,
+            earlier_tickets: 3,
+        };
+        // Orders counted but none loaded (erased since): the count stays true.
+        assert_eq!(
+            past_lines(&shop, &past),
+            "Past orders: 12\n  +12 more\nEarlier tickets: 3\n"
+        );
+    }
+}
