@@ -333,7 +333,10 @@ mod tests {
         assert_eq!(sign(Some("222"), Some("   ")), None);
         assert_eq!(sign(Some("222"), Some("{}")), None);
         assert_eq!(sign(Some("222"), Some("{shop}x")), Some("shopx".into()));
-        assert_eq!(sign(Some("222"), Some("\u{202e}ﷺ (@z)")), Some("\u{202e}ﷺ".into()));
+        assert_eq!(
+            sign(Some("222"), Some("\u{202e}ﷺ (@z)")),
+            Some("\u{202e}ﷺ".into())
+        );
     }
 
     #[test]
