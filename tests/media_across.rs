@@ -35,9 +35,11 @@ const BOSS_TG: i64 = 111_111;
 async fn tg_receives(both: &Both, chat: i64, kind: &str, needle: &str) -> Received {
     let deadline = tokio::time::Instant::now() + T;
     loop {
-        if let Some(r) = both.fake.received_media(chat).into_iter().find(|r| {
-            r.kind == kind && r.caption.as_deref().is_some_and(|c| c.contains(needle))
-        }) {
+        if let Some(r) =
+            both.fake.received_media(chat).into_iter().find(|r| {
+                r.kind == kind && r.caption.as_deref().is_some_and(|c| c.contains(needle))
+            })
+        {
             return r;
         }
         assert!(
@@ -89,7 +91,11 @@ async fn a_telegram_customers_photo_and_voice_reach_a_matrix_owner_and_back() {
     let image = bot_sends(&both, &boss, mark, "m.image").await;
     assert!(image.body.starts_with("💬 #1 · "), "{:?}", image.body);
     assert!(image.body.contains("Ana 🌸"), "{:?}", image.body);
-    assert!(image.body.contains("the box is broken 📦"), "{:?}", image.body);
+    assert!(
+        image.body.contains("the box is broken 📦"),
+        "{:?}",
+        image.body
+    );
     assert_eq!(bytes_of(&boss.user, &image.content).await, photo);
     let audio = bot_sends(&both, &boss, mark, "m.audio").await;
     assert!(audio.body.starts_with("💬 #1 · "), "{:?}", audio.body);
@@ -127,7 +133,9 @@ async fn a_telegram_customers_photo_and_voice_reach_a_matrix_owner_and_back() {
     assert_eq!(got.bytes.as_deref(), Some(&blue[..]));
     assert!(got.uploaded, "{got:?}");
     assert!(
-        got.caption.as_deref().is_some_and(|c| c.contains("Test Bricks")),
+        got.caption
+            .as_deref()
+            .is_some_and(|c| c.contains("Test Bricks")),
         "{got:?}"
     );
     // Exactly one copy of it reached the customer.
@@ -176,7 +184,14 @@ async fn a_matrix_customers_photo_and_voice_reach_a_telegram_owner_and_back() {
         None,
     )
     .await;
-    send_media(&cy.user, &cy.room, &Send::Voice { seconds: 2 }, &voice, None).await;
+    send_media(
+        &cy.user,
+        &cy.room,
+        &Send::Voice { seconds: 2 },
+        &voice,
+        None,
+    )
+    .await;
     let relayed = tg_receives(&both, BOSS_TG, "photo", "look «here»").await;
     assert_eq!(relayed.bytes.as_deref(), Some(&photo[..]));
     assert!(relayed.uploaded, "{relayed:?}");

@@ -247,6 +247,34 @@ impl Cx<'_> {
         self.ask(self.t().get(Phrase::CouponPrompt), buttons);
     }
 
+    /// A coupon from a person of the shop (`/coupon`): on the cart even
+    /// below its minimum (taken off once the goods reach it); an unknown or
+    /// expired code (the owner was told) changes nothing.
+    pub(super) fn coupon_given(&mut self, code: &str) {
+        let subtotal = totals(self.shop, &self.s, self.now).subtotal;
+        let minimum = match coupon_problem(self.shop, code, subtotal, self.now) {
+            Ok(_) => None,
+            Err(CouponProblem::Minimum(min)) => Some(min),
+            Err(CouponProblem::Unknown | CouponProblem::Expired) => return,
+        };
+        let Some(coupon) = self.shop.coupon(code) else {
+            return;
+        };
+        self.s.checkout.coupon = Some(coupon.code.clone());
+        let mut text = self
+            .t()
+            .fill(Phrase::CouponGiven, &[("code", &coupon.code)]);
+        if let Some(min) = minimum {
+            text.push(' ');
+            text.push_str(
+                &self
+                    .t()
+                    .fill(Phrase::CouponMinimum, &[("amount", &self.money(min))]),
+            );
+        }
+        self.say(text);
+    }
+
     pub(super) fn coupon_entered(&mut self, code: &str) {
         let subtotal = totals(self.shop, &self.s, self.now).subtotal;
         match coupon_problem(self.shop, code, subtotal, self.now) {

@@ -155,6 +155,20 @@ impl Cx<'_> {
         });
     }
 
+    /// The card a person of the shop sends (`/send`), as browsing shows it;
+    /// with `variant`, only that variant's button. The step stays: the
+    /// customer goes on where they were, the card's buttons work as any card's.
+    pub(super) fn owner_shows(&mut self, id: &str, variant: Option<&str>) {
+        let Some(product) = self.shop.product(id) else {
+            return;
+        };
+        self.product_card(product, false);
+        if let (Some(v), Some(card)) = (variant, self.replies.last_mut()) {
+            let only = Action::Add(product.id.clone(), Some(v.to_owned())).id();
+            card.buttons.retain(|b| b.id == only);
+        }
+    }
+
     pub(super) fn questions(&mut self) {
         self.s.step = Step::Questions;
         let lang = self.lang();

@@ -42,14 +42,24 @@ impl Cx<'_> {
                 self.menu(true);
             }
             Input::OwnerAnswer(answer) => {
-                let who = answer.signature.as_deref().unwrap_or(self.shop.name());
+                let who = match answer.signature.as_deref() {
+                    Some(name) => self.t().fill(
+                        Phrase::TicketSignature,
+                        &[("name", name), ("shop", self.shop.name())],
+                    ),
+                    None => self.shop.name().to_owned(),
+                };
                 let mut reply = Reply::plain(self.t().fill(
                     Phrase::TicketAnswer,
-                    &[("shop", who), ("text", &answer.text)],
+                    &[("shop", &who), ("text", &answer.text)],
                 ));
                 reply.attachment.clone_from(&answer.attachment);
                 self.replies.push(reply);
             }
+            Input::OwnerShows { product, variant } => {
+                self.owner_shows(product, variant.as_deref());
+            }
+            Input::OwnerCoupon { code } => self.coupon_given(code),
             Input::OrderStatus {
                 number,
                 status,
@@ -168,7 +178,7 @@ impl Cx<'_> {
             }
             (
                 "tickets" | "reply" | "close" | "order" | "status" | "stock" | "reload" | "pause"
-                | "resume" | "stats" | "broadcast",
+                | "resume" | "stats" | "broadcast" | "send" | "coupon" | "r",
                 _,
             ) => {
                 self.say(self.t().get(Phrase::OwnerOnly));

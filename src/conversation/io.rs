@@ -43,6 +43,15 @@ pub enum Input {
     TicketClosed,
     /// A person of the shop answered the customer's ticket.
     OwnerAnswer(Answer),
+    /// A person of the shop shows the customer a product's card (`/send`):
+    /// the card of browsing, with live stock; only `variant`'s button when set.
+    OwnerShows {
+        product: String,
+        variant: Option<String>,
+    },
+    /// A person of the shop gives the customer a coupon (`/coupon`): it goes
+    /// on their cart, taken off at checkout when valid then.
+    OwnerCoupon { code: String },
     /// The owner changed one of the customer's orders.
     OrderStatus {
         number: String,
@@ -78,8 +87,8 @@ pub struct Answer {
     pub text: String,
     /// A photo, file, voice note… they sent.
     pub attachment: Option<Box<Attachment>>,
-    /// How the customer sees who answered ("Marta from Brickyard"); `None`:
-    /// the shop's name.
+    /// The name of the person who answered ("Marta"), which the customer sees
+    /// as "Marta from Brickyard" in their language; `None`: the shop's name.
     pub signature: Option<String>,
 }
 

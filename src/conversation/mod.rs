@@ -31,7 +31,7 @@ use jiff::Timestamp;
 
 pub use action::Action;
 pub use aside::{Aside, Facts, NOT_TEXT, screen};
-pub use cart::order_lines;
+pub use cart::{CouponProblem, coupon_problem, order_lines, totals};
 pub use io::{
     Answer, Button, Effect, FeedbackFacts, Input, Invoice, OrderBrief, OrderDraft, Reply,
     TicketWait, Totals, Turn,

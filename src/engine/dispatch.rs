@@ -94,18 +94,27 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             self.tx
                 .set_owner_room(chat.channel, sender, chat.chat_id, self.now.as_second())?;
         }
+        let signature = owner::signature(self.shop, event);
         let outcome = match (command, input, event.reply_to) {
-            (Some(command), _, _) => {
-                owner::run(self.tx, self.shop, self.stock(), command, self.now)?
-            }
+            (Some(command), _, _) => owner::run(
+                self.tx,
+                self.shop,
+                self.stock(),
+                command,
+                signature,
+                self.now,
+            )?,
             (None, Input::Text(_) | Input::Media(_), Some(reply_to)) if !event.forwarded => {
                 let answer = match input {
                     Input::Media(attachment) => Answer {
                         text: attachment.caption.clone().unwrap_or_default(),
                         attachment: Some(attachment.clone()),
-                        signature: None,
+                        signature,
                     },
-                    Input::Text(text) => Answer::text(text.clone()),
+                    Input::Text(text) => Answer {
+                        signature,
+                        ..Answer::text(text.clone())
+                    },
                     _ => unreachable!("matched above"),
                 };
                 match self.message_of(chat, reply_to)? {

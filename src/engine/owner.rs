@@ -7,8 +7,10 @@
 
 use jiff::Timestamp;
 
+use super::Event;
 use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Answer, Session, TicketWait};
+use crate::owner::selling::{self, Past};
 use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED};
 pub(crate) use crate::owner::{
     Notice, Outcome, closed_by_customer, command, feedback_notice, flood_notice, is_owner,
@@ -17,15 +19,18 @@ pub(crate) use crate::owner::{
 use crate::shop::{Shop, StockLevels, stock_key};
 use crate::store::{Result, Ticket, Tx};
 
-/// Runs an owner command (except `/reload`, which the engine does: it swaps the shop).
+/// Runs an owner command (except `/reload`, which the engine does: it swaps
+/// the shop); the owner's answers carry `signature` (see [`signature`]).
 pub(crate) fn run(
     tx: &Tx<'_>,
     shop: &Shop,
     stock: &StockLevels,
     command: Command,
+    signature: Option<String>,
     now: Timestamp,
 ) -> Result<Outcome> {
-    let view = load(tx, shop, stock, &command, now)?;
+    let mut view = load(tx, shop, stock, &command, now)?;
+    view.signature = signature;
     let turn = core::handle(shop, view, command, now);
     apply(tx, shop, turn, now)
 }
@@ -72,7 +77,23 @@ pub(crate) fn ticket_notice(
     wait: &TicketWait,
 ) -> Result<Notice> {
     let history = tx.recent_history(ticket.channel, &ticket.chat_id, core::CONTEXT_LINES)?;
-    Ok(core::ticket_notice(shop, ticket, session, &history, wait))
+    let mut notice = core::ticket_notice(shop, ticket, session, &history, wait);
+    let past = Past {
+        orders: tx.orders_of(ticket.channel, &ticket.chat_id)?,
+        order_count: tx.order_count_of(ticket.channel, &ticket.chat_id)?,
+        earlier_tickets: tx
+            .tickets_of(ticket.channel, &ticket.chat_id)?
+            .iter()
+            .filter(|(number, ..)| *number < ticket.number)
+            .count(),
+    };
+    selling::add_to_notice(shop, &mut notice, ticket.number, &past);
+    Ok(notice)
+}
+
+/// The name the customer sees on an answer from this owner, if the shop signs.
+pub(crate) fn signature(shop: &Shop, event: Event<'_>) -> Option<String> {
+    selling::signature(shop, event.sender, event.sender_name)
 }
 
 /// What `command` reads from the store.
@@ -88,6 +109,26 @@ fn load(
         Command::Tickets => view.open_tickets = tx.open_tickets()?,
         Command::Reply { ticket: number, .. } | Command::Close(number) => {
             view.ticket = tx.ticket(*number)?;
+        }
+        Command::Canned { ticket: number, .. } | Command::Coupon { ticket: number, .. } => {
+            view.ticket = tx.ticket(*number)?;
+            if let Some(t) = &view.ticket {
+                // A session that cannot be read counts as none: an empty cart,
+                // the shop's language.
+                view.session = tx
+                    .load_session(t.channel, &t.chat_id)?
+                    .and_then(|json| serde_json::from_str::<Session>(&json).ok());
+            }
+        }
+        Command::Send {
+            ticket: number,
+            product,
+            variant,
+        } => {
+            view.ticket = tx.ticket(*number)?;
+            if let Some(p) = shop.product(product) {
+                view.available = stock.available(p, variant.as_deref());
+            }
         }
         Command::Orders(status) => view.orders = tx.orders(*status)?,
         Command::Order(number) => {

@@ -8,10 +8,13 @@ pub const BUTTON_PREFIX: &str = "o:";
 use crate::store::OrderStatus;
 
 /// Every command name only an owner may use.
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 16] = [
     "help",
     "tickets",
     "reply",
+    "r",
+    "send",
+    "coupon",
     "close",
     "orders",
     "order",
@@ -31,6 +34,22 @@ pub enum Command {
     Reply {
         ticket: i64,
         text: String,
+    },
+    /// Canned reply `id` of shop.toml to ticket N's customer (`/r N id`).
+    Canned {
+        ticket: i64,
+        id: String,
+    },
+    /// A product's card to ticket N's customer (`/send N PRODUCT[:VARIANT]`).
+    Send {
+        ticket: i64,
+        product: String,
+        variant: Option<String>,
+    },
+    /// A coupon for ticket N's customer (`/coupon N CODE`).
+    Coupon {
+        ticket: i64,
+        code: String,
     },
     Close(i64),
     Orders(Option<OrderStatus>),
@@ -97,6 +116,7 @@ pub fn parse(text: &str) -> Option<Command> {
                 text: text.to_owned(),
             }
         }
+        "r" | "send" | "coupon" => selling_command(&name, &mut words),
         "close" => match words.next().and_then(number) {
             Some(ticket) => Command::Close(ticket),
             None => Command::Usage("/close N"),
@@ -154,12 +174,50 @@ pub fn parse(text: &str) -> Option<Command> {
     Some(command)
 }
 
+/// `/r N id`, `/send N PRODUCT[:VARIANT]`, `/coupon N CODE`: a ticket and one word.
+fn selling_command<'a>(name: &str, words: &mut impl Iterator<Item = &'a str>) -> Command {
+    match name {
+        "r" => match (words.next().and_then(number), words.next(), words.next()) {
+            (Some(ticket), Some(id), None) => Command::Canned {
+                ticket,
+                id: id.to_owned(),
+            },
+            _ => Command::Usage("/r N reply_id"),
+        },
+        "send" => match (words.next().and_then(number), words.next(), words.next()) {
+            (Some(ticket), Some(key), None) => {
+                let (product, variant) = super::stock_target(key);
+                Command::Send {
+                    ticket,
+                    product: product.to_owned(),
+                    variant: variant.map(str::to_owned),
+                }
+            }
+            _ => Command::Usage("/send N PRODUCT_ID[:VARIANT_ID]"),
+        },
+        _ => match (words.next().and_then(number), words.next(), words.next()) {
+            (Some(ticket), Some(code), None) => Command::Coupon {
+                ticket,
+                code: code.to_owned(),
+            },
+            _ => Command::Usage("/coupon N CODE"),
+        },
+    }
+}
+
 /// Reads an owner button id (`o:shipped:1001`, `o:close:7`).
 pub fn parse_button(id: &str) -> Option<Command> {
     let rest = id.strip_prefix(BUTTON_PREFIX)?;
     let (what, arg) = rest.split_once(':')?;
     if what == "close" {
         return number(arg).map(Command::Close);
+    }
+    if what == "r" {
+        let (ticket, id) = arg.split_once(':')?;
+        return Some(Command::Canned {
+            ticket: number(ticket)?,
+            id: id.to_owned(),
+        });
     }
     let status = status_word(what)?;
     Some(Command::Status {
@@ -231,6 +289,38 @@ mod tests {
             parse("/status 1001 lost"),
             Some(Command::Usage(_))
         ));
+        assert_eq!(
+            parse("/send #4 truck:blue"),
+            Some(Command::Send {
+                ticket: 4,
+                product: "truck".into(),
+                variant: Some("blue".into())
+            })
+        );
+        assert_eq!(
+            parse("/coupon 4 welcome10"),
+            Some(Command::Coupon {
+                ticket: 4,
+                code: "welcome10".into()
+            })
+        );
+        assert_eq!(
+            parse("/r 4 shipping"),
+            Some(Command::Canned {
+                ticket: 4,
+                id: "shipping".into()
+            })
+        );
+        for wrong in [
+            "/send 4",
+            "/send x castle",
+            "/coupon 4",
+            "/r 4",
+            "/r 4 a b",
+            "/send 0 castle",
+        ] {
+            assert!(matches!(parse(wrong), Some(Command::Usage(_))), "{wrong}");
+        }
         assert_eq!(parse("/start"), None);
         assert_eq!(parse("hello"), None);
     }
@@ -246,6 +336,15 @@ mod tests {
                 tracking: None
             })
         );
+        assert_eq!(
+            parse_button("o:r:12:shipping-times"),
+            Some(Command::Canned {
+                ticket: 12,
+                id: "shipping-times".into()
+            })
+        );
+        assert_eq!(parse_button("o:r:12"), None);
+        assert_eq!(parse_button("o:r:x:shipping"), None);
         assert_eq!(parse_button("menu"), None);
         assert_eq!(parse_button("o:close:x"), None);
     }

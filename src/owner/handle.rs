@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::notices::{order_body, status_name};
-use super::{Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, shorten};
+use super::{
+    Command, OwnerEffect, OwnerTurn, OwnerView, ToCustomer, channel_name, selling, shorten,
+};
 use crate::conversation::{Answer, Input, Reply};
 use crate::report::money;
 use crate::shop::{OwnerPhrase as P, OwnerTexts, Shop, stock_key};
@@ -44,7 +46,38 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
         Command::Help => OwnerTurn::say(help(shop)),
         Command::Usage(written) => OwnerTurn::say(usage(t, written)),
         Command::Tickets => tickets(t, view.open_tickets),
-        Command::Reply { ticket, text } => answer(shop, ticket, view.ticket, Answer::text(text)),
+        Command::Reply { ticket, text } => answer(
+            shop,
+            ticket,
+            view.ticket,
+            Answer {
+                signature: view.signature,
+                ..Answer::text(text)
+            },
+        ),
+        Command::Canned { ticket, id } => selling::canned(
+            shop,
+            ticket,
+            view.ticket,
+            &id,
+            view.session.as_ref(),
+            view.signature,
+        ),
+        Command::Send {
+            ticket,
+            product,
+            variant,
+        } => selling::send(
+            shop,
+            ticket,
+            view.ticket,
+            &product,
+            variant.as_deref(),
+            view.available,
+        ),
+        Command::Coupon { ticket, code } => {
+            selling::coupon(shop, ticket, view.ticket, &code, view.session.as_ref(), now)
+        }
         Command::Close(number) => close(t, number, view.ticket),
         Command::Orders(_) => orders(shop, &view.orders),
         Command::Order(number) => order(shop, &number, view.order, view.feedback),

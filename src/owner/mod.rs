@@ -10,11 +10,12 @@
 pub mod command;
 mod handle;
 mod notices;
+pub mod selling;
 #[cfg(test)]
 mod tests;
 
 use crate::channel::{Channel, ChatKey};
-use crate::conversation::{Input, Reply};
+use crate::conversation::{Input, Reply, Session};
 use crate::shop::Shop;
 use crate::store::{Order, OrderStatus, Stats, Ticket};
 
@@ -98,6 +99,13 @@ pub struct OwnerView {
     pub stock_before: Option<i64>,
     /// `/broadcast`: the customers who agreed to offers (channel, chat).
     pub consenting: Vec<ChatKey>,
+    /// `/coupon`, `/r`: the session of the ticket's customer (cart, language).
+    pub session: Option<Session>,
+    /// `/send`: the live stock of the product (or of the variant named).
+    pub available: i64,
+    /// The name the customer sees on this owner's answers (see
+    /// [`selling::signature`]); `None`: the shop's name.
+    pub signature: Option<String>,
 }
 
 /// A write an owner's command asks for.

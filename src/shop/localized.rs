@@ -1,7 +1,8 @@
 //! Names and texts of shop items in the customer's language, falling back to the default.
 
 use super::model::{
-    Category, CommonQuestion, Delivery, FinderOption, FinderQuestion, Payment, Product, Variant,
+    CannedReply, Category, CommonQuestion, Delivery, FinderOption, FinderQuestion, Payment,
+    Product, Variant,
 };
 
 impl Product {
@@ -65,6 +66,12 @@ impl CommonQuestion {
             .get(lang)
             .and_then(|t| t.answer.as_deref())
             .unwrap_or(&self.answer)
+    }
+}
+
+impl CannedReply {
+    pub fn text_in(&self, lang: &str) -> &str {
+        self.i18n.get(lang).map_or(&self.text, |t| &t.text)
     }
 }
 

@@ -31,6 +31,9 @@ pub struct ShopFile {
     pub payment: Vec<Payment>,
     #[serde(default)]
     pub coupons: Vec<Coupon>,
+    /// `[[replies]]`: canned answers the team sends with `/r N id`.
+    #[serde(default)]
+    pub replies: Vec<CannedReply>,
     #[serde(default)]
     pub owners: Owners,
     #[serde(default)]
@@ -457,6 +460,31 @@ pub struct Owners {
     /// A Matrix room for owner notices; default: the direct room each owner last
     /// wrote to the bot in.
     pub matrix_room: Option<String>,
+    /// Sign the team's answers with the person's name ("Marta from Brickyard");
+    /// `false` (the default): with the shop's name only.
+    #[serde(default)]
+    pub sign: bool,
+    /// The names customers see, by owner id (a Telegram id as text, or a
+    /// Matrix id); an owner without one signs with their platform first name.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+}
+
+/// `[[replies]]`: a canned answer, in the shop's language and translations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReply {
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub i18n: BTreeMap<String, ReplyText>,
+}
+
+/// A translated canned answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyText {
+    pub text: String,
 }
 
 /// `[hours]`: opening hours per weekday, e.g. `mon = "09:00-13:00, 15:00-19:00"`;

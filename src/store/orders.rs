@@ -153,6 +153,16 @@ impl Tx<'_> {
         of_customer(&self.tx, channel, chat_id)
     }
 
+    /// How many orders the customer placed in all.
+    pub fn order_count_of(&self, channel: Channel, chat_id: &str) -> Result<usize> {
+        let n: i64 = self.tx.query_row(
+            "SELECT COUNT(*) FROM orders WHERE channel = ?1 AND chat_id = ?2",
+            params![channel, chat_id],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// One order by its number.
     pub fn order(&self, number: &str) -> Result<Option<Order>> {
         by_number(&self.tx, number)

@@ -37,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "delivery",
     "payment",
     "coupons",
+    "replies",
     "owners",
     "hours",
     "texts",
@@ -133,6 +134,7 @@ impl<'s> Loader<'s> {
         let delivery = self.list(table, "delivery");
         let payment = self.list(table, "payment");
         let coupons = self.list(table, "coupons");
+        let replies = self.list(table, "replies");
         let owners = self.table(table, "owners");
         let hours = self.table(table, "hours");
         let texts = self.table(table, "texts");
@@ -157,6 +159,7 @@ impl<'s> Loader<'s> {
             delivery: delivery?,
             payment: payment?,
             coupons: coupons?,
+            replies: replies?,
             owners,
             hours,
             texts,

@@ -139,6 +139,7 @@ pub(super) fn describe(msg: &str, path: &[Seg]) -> (String, String) {
                     | "delivery"
                     | "payment"
                     | "coupons"
+                    | "replies"
             )
         );
         if expected == "a sequence" && (found == "map" || of_tables) {

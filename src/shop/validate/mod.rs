@@ -28,6 +28,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.delivery(file);
     v.payment(file);
     v.coupons(file);
+    v.replies(file);
     v.owners(file);
     v.matrix(file);
     v.hours(file);

@@ -1,5 +1,6 @@
 //! Checks of who the shop talks to: owners, follow-ups and the Matrix account.
 
+use super::super::load::path_key;
 use super::super::model::ShopFile;
 use super::Check;
 
@@ -44,6 +45,24 @@ impl Check<'_> {
                 &format!("\"{room}\" is not a Matrix room id"),
                 fix,
             );
+        }
+        self.owner_names(file);
+    }
+
+    /// `[owners] names`: each key one of the owners, each name some text.
+    fn owner_names(&mut self, file: &ShopFile) {
+        let owners = &file.owners;
+        for (id, name) in &owners.names {
+            let key = format!("owners.names.{}", path_key(id));
+            let known = id
+                .parse::<i64>()
+                .is_ok_and(|n| owners.telegram.contains(&n))
+                || owners.matrix.iter().any(|m| m == id);
+            if !known && !self.doubts("owners.telegram") && !self.doubts("owners.matrix") {
+                let fix = "use a Telegram id listed in `owners.telegram` or a Matrix id listed in `owners.matrix`";
+                self.key_err(&key, &format!("\"{id}\" is not one of the owners"), fix);
+            }
+            self.not_empty(&key, name, "\"123456789\" = \"Marta\"");
         }
     }
 

@@ -1,5 +1,7 @@
-//! Checks of how the shop sells: delivery options, payment and coupons.
+//! Checks of how the shop sells: delivery options, payment, coupons and the
+//! team's canned replies.
 
+use super::super::load::path_key;
 use super::super::model::{Coupon, Payment, PaymentKind, ShopFile};
 use super::Check;
 
@@ -73,6 +75,27 @@ impl Check<'_> {
             "code",
             codes.map(|(i, c)| (format!("coupons[{i}].code"), c.code.as_str())),
             true,
+        );
+    }
+
+    /// `[[replies]]`: an id fit for a button, some text in every language given.
+    pub(super) fn replies(&mut self, file: &ShopFile) {
+        for (i, r) in file.replies.iter().enumerate() {
+            let key = format!("replies[{i}]");
+            self.id(&format!("{key}.id"), &r.id);
+            let example = "text = \"We ship within 24 hours.\"";
+            self.not_empty(&format!("{key}.text"), &r.text, example);
+            self.i18n(&key, &r.i18n);
+            for (lang, t) in &r.i18n {
+                let text_key = format!("{key}.i18n.{}.text", path_key(lang));
+                self.not_empty(&text_key, &t.text, example);
+            }
+        }
+        let ids = file.replies.iter().enumerate();
+        self.unique(
+            "id",
+            ids.map(|(i, r)| (format!("replies[{i}].id"), r.id.as_str())),
+            false,
         );
     }
 
