@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::outbox::{push, queue_replies, queue_replies_about};
+use super::outbox::{push, queue_replies, queue_replies_in};
 use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
@@ -94,28 +94,36 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             self.tx
                 .set_owner_room(chat.channel, sender, chat.chat_id, self.now.as_second())?;
         }
+        // In a customer's forum topic, `/close` alone closes that customer's ticket.
+        let command = match (command, event.ticket) {
+            (Some(Command::Usage("/close N")), Some(ticket)) => Some(Command::Close(ticket)),
+            (command, _) => command,
+        };
         let outcome = match (command, input, event.reply_to) {
             (Some(command), _, _) => {
                 owner::run(self.tx, self.shop, self.stock(), command, self.now)?
             }
+            // Written in a customer's forum topic, a reply to nothing in particular.
+            (None, Input::Text(_) | Input::Media(_), None)
+                if event.ticket.is_some() && !event.forwarded =>
+            {
+                let ticket = event.ticket.unwrap_or_default();
+                owner::answer(self.tx, ticket, answer_of(input), self.now)?
+            }
             (None, Input::Text(_) | Input::Media(_), Some(reply_to)) if !event.forwarded => {
-                let answer = match input {
-                    Input::Media(attachment) => Answer {
-                        text: attachment.caption.clone().unwrap_or_default(),
-                        attachment: Some(attachment.clone()),
-                        signature: None,
-                    },
-                    Input::Text(text) => Answer::text(text.clone()),
-                    _ => unreachable!("matched above"),
-                };
+                let answer = answer_of(input);
                 match self.message_of(chat, reply_to)? {
                     Some(Outgoing {
                         ticket: Some(ticket),
                         ..
                     }) => owner::answer(self.tx, ticket, answer, self.now)?,
                     // No ticket behind it, or a message of ours sent just before a
-                    // crash and never noted: say so rather than guess.
-                    Some(_) | None => owner::unknown_reply(),
+                    // crash and never noted: say so rather than guess (in a
+                    // customer's topic, the topic says whose it is).
+                    Some(_) | None => match event.ticket {
+                        Some(ticket) => owner::answer(self.tx, ticket, answer, self.now)?,
+                        None => owner::unknown_reply(),
+                    },
                 }
             }
             _ => return self.customer_turn(chat, event, input),
@@ -124,13 +132,15 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             pressed: None,
             ..event
         };
-        let mut rows = queue_replies_about(
+        // Answers to a message in a customer's topic go into that topic.
+        let mut rows = queue_replies_in(
             self.tx,
             chat,
             event,
             outcome.replies,
             self.now,
             &outcome.about,
+            event.ticket,
         )?;
         if outcome.stock_changed {
             self.refresh_stock()?;
@@ -318,6 +328,19 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             rows.extend(self.notify(chat, &notice)?);
         }
         Ok(rows)
+    }
+}
+
+/// An owner's text or media as an answer to a ticket.
+fn answer_of(input: &Input) -> Answer {
+    match input {
+        Input::Media(attachment) => Answer {
+            text: attachment.caption.clone().unwrap_or_default(),
+            attachment: Some(attachment.clone()),
+            signature: None,
+        },
+        Input::Text(text) => Answer::text(text.clone()),
+        _ => Answer::text(String::new()),
     }
 }
 

@@ -49,7 +49,11 @@ pub const SENDING: &[&str] = &[
 
 /// The canonical name of a known method, matched case-insensitively.
 pub fn canonical(name: &str) -> Option<&'static str> {
-    KNOWN.iter().copied().find(|k| k.eq_ignore_ascii_case(name))
+    KNOWN
+        .iter()
+        .chain(super::forum::METHODS)
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(name))
 }
 
 pub const NOT_MODIFIED: &str = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
@@ -141,6 +145,7 @@ pub fn call(st: &mut State, method: &str, p: &Params) -> Res {
                 _ => Err(ApiError::bad("QUERY_ID_INVALID")),
             }
         }
+        m if super::forum::METHODS.contains(&m) => super::forum::call(st, m, p),
         _ => Err(ApiError {
             code: 404,
             description: "Not Found: method not found".to_owned(),

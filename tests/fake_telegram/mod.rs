@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod customer;
+mod forum;
 mod html;
 mod limits;
 mod markdown;
@@ -31,6 +32,8 @@ use tokio::sync::Notify;
 
 #[allow(unused_imports)]
 pub use customer::{Customer, Group};
+#[allow(unused_imports)]
+pub use forum::TopicInfo;
 #[allow(unused_imports)]
 pub use types::{Call, CallbackAnswer, Fault, Outage, PhotoSource, PreCheckoutAnswer, Seen};
 

@@ -154,6 +154,8 @@ pub struct State {
     /// When each bot message reached the fake, per chat (for the benchmark's
     /// first-reply times).
     pub bot_arrivals: HashMap<i64, Vec<Instant>>,
+    /// Forum supergroups and their topics.
+    pub forums: super::forum::Forums,
 }
 
 impl State {
@@ -194,6 +196,7 @@ impl State {
             uploads: 0,
             uploaded_bytes: 0,
             bot_arrivals: HashMap::new(),
+            forums: HashMap::new(),
         }
     }
 
@@ -355,6 +358,7 @@ impl State {
         {
             v["reply_markup"] = markup.clone();
         }
+        super::forum::decorate(self, m, &mut v);
         v
     }
 

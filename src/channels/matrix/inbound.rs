@@ -429,6 +429,7 @@ impl Incoming {
             reply_to: self.reply_to.as_deref(),
             forwarded: false,
             direct: self.direct,
+            ticket: None,
         };
         engine.run_turn(chat, event, &input, Timestamp::now())
     }

@@ -287,6 +287,11 @@ struct Who {
     reply_to: Option<String>,
     forwarded: bool,
     direct: bool,
+    /// The forum topic it was written in (`message_thread_id`), if any.
+    thread: Option<i32>,
+    /// Taken only because it was written in a topic: dropped unless the topic
+    /// is a customer's and the sender an owner.
+    loose: bool,
 }
 
 fn who(user: Option<&teloxide::types::User>, private: bool) -> Who {
@@ -313,9 +318,15 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
     let private = matches!(message.chat.kind, ChatKind::Private(_));
     let mut who = who(message.from.as_ref(), private);
     who.forwarded = message.forward_origin().is_some();
+    // In a forum topic every message replies to the topic's first one: no reply.
+    who.thread = message
+        .thread_id
+        .filter(|_| message.is_topic_message)
+        .map(|t| t.0.0);
     // Only a reply to one of our own messages can answer a ticket.
     who.reply_to = message
         .reply_to_message()
+        .filter(|m| who.thread != Some(m.id.0))
         .filter(|m| {
             m.from.as_ref().is_some_and(|u| {
                 u.is_bot
@@ -351,7 +362,14 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
                 mentioned: false,
                 reply: who.reply_to.is_some(),
             };
-            Input::Text(addressed(text, &names, signals)?.text)
+            match (addressed(text, &names, signals), who.thread) {
+                (Some(addressed), _) => Input::Text(addressed.text),
+                (None, Some(_)) => {
+                    who.loose = true;
+                    Input::Text(text.to_owned())
+                }
+                (None, None) => return None,
+            }
         }
         None if private => Input::Unsupported,
         None => return None,
@@ -416,6 +434,16 @@ fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<Tu
         },
     };
     let who = &incoming.who;
+    // An owner's message in a customer's forum topic is about that customer's ticket.
+    let ticket = match (who.thread, who.sender.as_deref()) {
+        (Some(thread), Some(sender)) if engine.is_owner(CHANNEL, sender) => engine
+            .topic_ticket(&incoming.chat_id, thread)
+            .map_err(|e| redact.clean(e))?,
+        _ => None,
+    };
+    if who.loose && ticket.is_none() {
+        return Ok(TurnResult::Replies(Vec::new()));
+    }
     let event = Event {
         key: Some(&incoming.key),
         pressed: incoming.pressed.as_deref(),
@@ -424,6 +452,7 @@ fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<Tu
         reply_to: who.reply_to.as_deref(),
         forwarded: who.forwarded,
         direct: who.direct,
+        ticket,
     };
     engine
         .run_turn(chat, event, &input, Timestamp::now())
