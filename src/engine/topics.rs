@@ -1,7 +1,7 @@
 //! What the channel adapters read and keep about forum topics (Telegram) and
 //! ticket threads (Matrix); see [`crate::store::Topic`].
 
-use super::{Engine, EngineError};
+use super::{Chat, Engine, EngineError};
 use crate::channel::{Channel, ChatKey};
 use crate::store::{Ticket, Topic};
 
@@ -60,6 +60,15 @@ impl Engine {
     /// Forgets a topic that is gone on the platform.
     pub fn drop_topic(&mut self, owners: &str, thread: i32) -> Result<(), EngineError> {
         Ok(self.store.write(|tx| tx.drop_topic(owners, thread))?)
+    }
+
+    /// The ticket a message of ours in this chat was about, if any.
+    pub fn ticket_of_message(
+        &self,
+        chat: Chat<'_>,
+        message_id: &str,
+    ) -> Result<Option<i64>, EngineError> {
+        Ok(self.message(chat, message_id)?.and_then(|out| out.ticket))
     }
 
     /// The platform id of the first message sent to `chat` about `ticket`
