@@ -485,3 +485,39 @@ async fn forget_deletes_the_customers_topic_and_its_row() {
             .any(|t| t.thread == ben_topic.thread)
     );
 }
+
+/// kill -9 after Telegram created a topic and before the bot heard of it (so
+/// before it could record it): the next run makes another topic and the
+/// notice lands in it once; the first stays empty. Nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_between_creating_a_topic_and_recording_it_loses_nothing() {
+    let mut run = Run::start().await;
+    let ann = run.fake.customer(2001, "Ann");
+    run.fake.stall("createForumTopic");
+    let number = run.open_ticket(&ann).await;
+    run.until("the topic made on Telegram", || {
+        run.fake.topics(FORUM).len() == 1
+    })
+    .await;
+    let orphan = run.fake.topics(FORUM)[0].thread;
+    run.bot.kill9();
+    run.fake.release("createForumTopic");
+    assert_eq!(run.rows("SELECT count(*) FROM forum_topics"), 0);
+    run.restart().await;
+    let notice = format!("🎫 Ticket #{number}");
+    run.until("a second topic", || run.fake.topics(FORUM).len() == 2)
+        .await;
+    let topic = run
+        .fake
+        .topics(FORUM)
+        .into_iter()
+        .find(|t| t.thread != orphan)
+        .expect("the second topic");
+    run.in_topic(topic.thread, &notice).await;
+    run.settle().await;
+    assert!(run.fake.topic_messages(FORUM, orphan).is_empty());
+    assert_eq!(everywhere(&run.fake, &notice), 1, "{}", run.log());
+    assert_eq!(run.rows("SELECT count(*) FROM forum_topics"), 1);
+    ann.send_text("after the crash");
+    run.in_topic(topic.thread, "after the crash").await;
+}

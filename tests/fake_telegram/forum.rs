@@ -327,6 +327,16 @@ impl FakeTelegram {
             .unwrap_or_default()
     }
 
+    /// Calls of `method` are carried out but not answered until [`Self::release`].
+    pub fn stall(&self, method: &str) {
+        self.lock().stalled.push(method.to_owned());
+    }
+
+    /// Answers the stalled calls of `method`.
+    pub fn release(&self, method: &str) {
+        self.lock().stalled.retain(|m| m != method);
+    }
+
     /// An owner deletes a topic by hand (with its messages).
     pub fn delete_topic_by_hand(&self, chat: i64, thread: i64) {
         delete(&mut self.lock(), chat, thread);

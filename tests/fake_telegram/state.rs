@@ -156,6 +156,8 @@ pub struct State {
     pub bot_arrivals: HashMap<i64, Vec<Instant>>,
     /// Forum supergroups and their topics.
     pub forums: super::forum::Forums,
+    /// Methods carried out but not answered until released (`FakeTelegram::stall`).
+    pub stalled: Vec<String>,
 }
 
 impl State {
@@ -197,6 +199,7 @@ impl State {
             uploaded_bytes: 0,
             bot_arrivals: HashMap::new(),
             forums: HashMap::new(),
+            stalled: Vec::new(),
         }
     }
 
