@@ -3,12 +3,16 @@
 
 use super::{Chat, Engine, EngineError};
 use crate::channel::{Channel, ChatKey};
-use crate::store::{Ticket, Topic};
+use crate::store::{TicketTopic, Topic};
 
 impl Engine {
-    /// A ticket by its number.
-    pub fn ticket(&mut self, number: i64) -> Result<Option<Ticket>, EngineError> {
-        Ok(self.store.write(|tx| tx.ticket(number))?)
+    /// Ticket `ticket`'s customer and their topic in the owners' chat `owners`.
+    pub fn ticket_topic(
+        &self,
+        owners: &str,
+        ticket: i64,
+    ) -> Result<Option<TicketTopic>, EngineError> {
+        Ok(self.store.ticket_topic(owners, ticket)?)
     }
 
     /// The customer's topic in the owners' chat `owners`, if any.

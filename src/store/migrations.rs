@@ -259,6 +259,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (owners_chat, channel, chat_id)
     ) WITHOUT ROWID;
     CREATE INDEX forum_topics_by_thread ON forum_topics (owners_chat, thread_id);
+    -- The messages about a ticket in a chat (the root of its Matrix thread).
+    CREATE INDEX outbox_by_ticket ON outbox (channel, chat_id, json_extract(payload, '$.ticket'))
+        WHERE json_extract(payload, '$.ticket') IS NOT NULL;
     ",
 ];
 

@@ -81,7 +81,7 @@ pub use sessions::IdleCart;
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 pub use status::{OrderStatus, UnknownStatus};
 pub use tickets::Ticket;
-pub use topics::Topic;
+pub use topics::{TicketTopic, Topic};
 
 /// How long a connection waits for another one's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

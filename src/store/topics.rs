@@ -20,7 +20,51 @@ pub struct Topic {
     pub closed: bool,
 }
 
+/// A ticket as its forum topic needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketTopic {
+    /// The ticket's customer.
+    pub customer: ChatKey,
+    /// How the ticket names the customer (the topic's name).
+    pub name: String,
+    /// The ticket is open.
+    pub open: bool,
+    /// The customer's topic in the owners' chat, if one was made.
+    pub topic: Option<Topic>,
+}
+
 impl Store {
+    /// Ticket `ticket`'s customer and their topic in the owners' chat `owners`.
+    pub fn ticket_topic(&self, owners: &str, ticket: i64) -> Result<Option<TicketTopic>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT t.channel, t.chat_id, t.customer, t.status = 'open',
+                            f.thread_id, f.closed
+                     FROM tickets t
+                     LEFT JOIN forum_topics f ON f.owners_chat = ?1 AND f.channel = t.channel
+                          AND f.chat_id = t.chat_id AND f.doomed = 0
+                     WHERE t.number = ?2",
+                )?
+                .query_row(params![owners, ticket], |r| {
+                    let thread: Option<i32> = r.get(4)?;
+                    Ok(TicketTopic {
+                        customer: ChatKey::new(r.get::<_, Channel>(0)?, r.get::<_, String>(1)?),
+                        name: r.get(2)?,
+                        open: r.get(3)?,
+                        topic: match thread {
+                            Some(thread_id) => Some(Topic {
+                                thread_id,
+                                closed: r.get(5)?,
+                            }),
+                            None => None,
+                        },
+                    })
+                })
+                .optional()?)
+        })
+    }
+
     /// The customer's topic in the owners' chat `owners`, if one was made and
     /// not forgotten.
     pub fn topic(&self, owners: &str, customer: &ChatKey) -> Result<Option<Topic>> {

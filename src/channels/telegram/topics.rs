@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use teloxide::ApiError;
@@ -38,6 +38,8 @@ pub(super) struct Forums {
     /// Topics Telegram would not close or delete (no right to): not asked
     /// again until the next start.
     refused: Mutex<HashSet<i32>>,
+    /// When the topics were last looked at for closing and deleting.
+    settled: Mutex<Option<Instant>>,
 }
 
 impl Forums {
@@ -46,6 +48,7 @@ impl Forums {
             owners,
             is_forum: Mutex::default(),
             refused: Mutex::default(),
+            settled: Mutex::default(),
         }
     }
 }
@@ -113,17 +116,11 @@ pub(super) async fn thread_for(link: &Link, chat: ChatId, out: &Outgoing) -> Opt
         return None;
     }
     let owners = chat.0.to_string();
-    let found = blocking(&link.engine, move |engine| -> Result<_, String> {
-        let Some(ticket) = engine.ticket(ticket).map_err(|e| e.to_string())? else {
-            return Ok(None);
-        };
-        let topic = engine
-            .topic(&owners, &ticket.key())
-            .map_err(|e| e.to_string())?;
-        Ok(Some((ticket, topic)))
+    let found = blocking(&link.engine, move |engine| {
+        engine.ticket_topic(&owners, ticket)
     })
     .await;
-    let (ticket, topic) = match found {
+    let ticket = match found {
         Some(Ok(Some(found))) => found,
         Some(Ok(None)) | None => return None,
         Some(Err(e)) => {
@@ -131,7 +128,7 @@ pub(super) async fn thread_for(link: &Link, chat: ChatId, out: &Outgoing) -> Opt
             return None;
         }
     };
-    match topic {
+    match ticket.topic {
         Some(topic) if topic.closed && ticket.open => {
             let thread = ThreadId(MessageId(topic.thread_id));
             match call(link, || link.bot.reopen_forum_topic(chat, thread)).await {
@@ -141,7 +138,7 @@ pub(super) async fn thread_for(link: &Link, chat: ChatId, out: &Outgoing) -> Opt
                 }
                 Err(e) if gone(&e) => {
                     forget(link, chat, topic.thread_id).await;
-                    create(link, chat, &ticket.key(), &ticket.customer).await
+                    create(link, chat, &ticket.customer, &ticket.name).await
                 }
                 Err(e) => {
                     tracing::warn!("telegram: cannot reopen a topic: {}", link.redact.clean(e));
@@ -150,7 +147,7 @@ pub(super) async fn thread_for(link: &Link, chat: ChatId, out: &Outgoing) -> Opt
             }
         }
         Some(topic) => Some(ThreadId(MessageId(topic.thread_id))),
-        None => create(link, chat, &ticket.key(), &ticket.customer).await,
+        None => create(link, chat, &ticket.customer, &ticket.name).await,
     }
 }
 
@@ -302,6 +299,14 @@ pub(super) fn settle_later(link: &Link, active: &Arc<Mutex<HashSet<String>>>, wa
     let Some(owners) = link.forums.owners else {
         return;
     };
+    {
+        // At most once a second: the sender wakes after every turn.
+        let mut last = lock(&link.forums.settled);
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
     let key = owners.to_string();
     if waiting.contains(&key) || !lock(active).insert(key.clone()) {
         return;
