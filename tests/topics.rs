@@ -394,6 +394,21 @@ async fn topics_survive_kill_9() {
         run.log()
     );
     assert_eq!(run.rows("SELECT count(*) FROM forum_topics"), 2);
+    // The owner presses "Close" under Ben's notice in his topic: said there, and closed.
+    let notice = run.in_topic(ben_topic.thread, "🎫 Ticket #").await;
+    let (_, data) = notice
+        .all_buttons()
+        .find(|(label, _)| label.starts_with("Close"))
+        .cloned()
+        .expect("a Close button");
+    run.owner
+        .press(notice.message_id, &data)
+        .unwrap_or_else(|e| panic!("{e}"));
+    run.in_topic(ben_topic.thread, "closed. Ben is back with the bot")
+        .await;
+    run.until("Ben's topic closed", || run.closed(ben_topic.thread))
+        .await;
+    assert!(!run.closed(topic.thread), "Ann's stays open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

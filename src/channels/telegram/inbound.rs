@@ -392,12 +392,17 @@ fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
         MaybeInaccessibleMessage::Regular(m) if m.text().is_some() => Some(m.id.0.to_string()),
         _ => None,
     };
+    let mut who = who(Some(&query.from), private);
+    // A button in a forum topic: what it answers goes into that topic.
+    if let MaybeInaccessibleMessage::Regular(m) = message {
+        who.thread = m.thread_id.filter(|_| m.is_topic_message).map(|t| t.0.0);
+    }
     Some(Incoming {
         chat_id,
         key: format!("c:{}", query.id.0),
         pressed,
         input: Pending::Token(query.data.clone().unwrap_or_default()),
-        who: who(Some(&query.from), private),
+        who,
     })
 }
 
