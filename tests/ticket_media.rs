@@ -102,7 +102,21 @@ impl Run {
             .unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
         let rest = seen.text.split("Ticket #").nth(1).unwrap_or_default();
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().expect("a ticket number")
+        let number: u32 = digits.parse().expect("a ticket number");
+        // And the owners have its notice: nothing of the ticket is still queued.
+        let notice = format!("🎫 Ticket #{number}");
+        let deadline = tokio::time::Instant::now() + T;
+        while !self.fake.received(self.owners_chat).iter().any(|r| {
+            r.caption.as_deref().is_some_and(|c| c.starts_with(&notice))
+        }) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {notice} for the owners\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        number
     }
 
     /// Waits until the owners' chat received `count` media messages; returns them.

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::outbox::{push, queue_replies, queue_replies_about};
+use super::outbox::{push, queue_replies, queue_replies_in};
 use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
@@ -95,6 +95,11 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 .set_owner_room(chat.channel, sender, chat.chat_id, self.now.as_second())?;
         }
         let signature = owner::signature(self.shop, event);
+        // In a customer's forum topic, `/close` alone closes that customer's ticket.
+        let command = match (command, event.ticket) {
+            (Some(Command::Usage("/close N")), Some(ticket)) => Some(Command::Close(ticket)),
+            (command, _) => command,
+        };
         let outcome = match (command, input, event.reply_to) {
             (Some(command), _, _) => owner::run(
                 self.tx,
@@ -104,27 +109,35 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 signature,
                 self.now,
             )?,
+            // Written in a customer's forum topic, a reply to nothing in particular.
+            (None, Input::Text(_) | Input::Media(_), None)
+                if event.ticket.is_some() && !event.forwarded =>
+            {
+                let ticket = event.ticket.unwrap_or_default();
+                owner::answer(
+                    self.tx,
+                    self.shop,
+                    ticket,
+                    answer_of(input, signature),
+                    self.now,
+                )?
+            }
             (None, Input::Text(_) | Input::Media(_), Some(reply_to)) if !event.forwarded => {
-                let answer = match input {
-                    Input::Media(attachment) => Answer {
-                        text: attachment.caption.clone().unwrap_or_default(),
-                        attachment: Some(attachment.clone()),
-                        signature,
-                    },
-                    Input::Text(text) => Answer {
-                        signature,
-                        ..Answer::text(text.clone())
-                    },
-                    _ => unreachable!("matched above"),
-                };
+                let answer = answer_of(input, signature);
                 match self.message_of(chat, reply_to)? {
                     Some(Outgoing {
                         ticket: Some(ticket),
                         ..
                     }) => owner::answer(self.tx, self.shop, ticket, answer, self.now)?,
                     // No ticket behind it, or a message of ours sent just before a
-                    // crash and never noted: say so rather than guess.
-                    Some(_) | None => owner::unknown_reply(self.shop),
+                    // crash and never noted: say so rather than guess (in a
+                    // customer's topic, the topic says whose it is).
+                    Some(_) | None => match event.ticket {
+                        Some(ticket) => {
+                            owner::answer(self.tx, self.shop, ticket, answer, self.now)?
+                        }
+                        None => owner::unknown_reply(self.shop),
+                    },
                 }
             }
             _ => return self.customer_turn(chat, event, input),
@@ -133,13 +146,15 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             pressed: None,
             ..event
         };
-        let mut rows = queue_replies_about(
+        // Answers to a message in a customer's topic go into that topic.
+        let mut rows = queue_replies_in(
             self.tx,
             chat,
             event,
             outcome.replies,
             self.now,
             &outcome.about,
+            event.ticket,
         )?;
         if outcome.stock_changed {
             self.refresh_stock()?;
@@ -330,6 +345,23 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             rows.extend(self.notify(chat, &notice)?);
         }
         Ok(rows)
+    }
+}
+
+/// An owner's text or media as an answer to a ticket.
+fn answer_of(input: &Input, signature: Option<String>) -> Answer {
+    let (text, attachment) = match input {
+        Input::Media(attachment) => (
+            attachment.caption.clone().unwrap_or_default(),
+            Some(attachment.clone()),
+        ),
+        Input::Text(text) => (text.clone(), None),
+        _ => (String::new(), None),
+    };
+    Answer {
+        text,
+        attachment,
+        signature,
     }
 }
 

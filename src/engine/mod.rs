@@ -38,6 +38,7 @@ mod reload;
 mod scheduler;
 mod session;
 mod spool_trash;
+mod topics;
 pub use giveup::Origin;
 pub use group::{Shared, WriteFn};
 pub use media::MediaKey;
@@ -97,6 +98,9 @@ pub struct Event<'a> {
     pub forwarded: bool,
     /// A one-to-one chat with the bot (not a group or a shared room).
     pub direct: bool,
+    /// The ticket this message is about by where it was written (an owner's
+    /// message in a customer's forum topic): answered like a reply to its notice.
+    pub ticket: Option<i64>,
 }
 
 /// A queued message: the reply, and the platform message it replaces, if any.

@@ -101,6 +101,20 @@ pub(super) fn queue_replies_about(
     now: Timestamp,
     about: &[ChatKey],
 ) -> Result<Vec<OutboxRow>, EngineError> {
+    queue_replies_in(tx, chat, event, replies, now, about, None)
+}
+
+/// [`queue_replies_about`] for replies that belong with a ticket (`ticket`):
+/// an answer to an owner who wrote in that customer's forum topic.
+pub(super) fn queue_replies_in(
+    tx: &Tx<'_>,
+    chat: Chat<'_>,
+    event: Event<'_>,
+    replies: Vec<Reply>,
+    now: Timestamp,
+    about: &[ChatKey],
+    ticket: Option<i64>,
+) -> Result<Vec<OutboxRow>, EngineError> {
     let edit = match (event.pressed, replies.as_slice()) {
         (Some(pressed), [only]) if !only.buttons.is_empty() && only.image.is_none() => {
             Some(pressed.to_owned())
@@ -115,7 +129,7 @@ pub(super) fn queue_replies_about(
             reply,
             edit: edit.clone(),
             first_number,
-            ticket: None,
+            ticket,
         };
         first_number += buttons;
         rows.push(push(tx, chat.channel, chat.chat_id, &out, now, about)?);

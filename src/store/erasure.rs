@@ -86,6 +86,7 @@ impl Tx<'_> {
         ] {
             self.tx.prepare_cached(sql)?.execute(chat)?;
         }
+        self.forget_topics(channel, chat_id)?;
         let anonymous = format!(
             "{}{}",
             super::FORGOTTEN,

@@ -242,6 +242,27 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel, account, kind, sha256)
     ) WITHOUT ROWID;
     ",
+    // 11: one forum topic per customer in the owners' Telegram group. Keyed by
+    // the owners' chat and the customer (channel, chat); the topic's name is
+    // personal data: `/forget` blanks it, gives the row an anonymous key and
+    // marks it `doomed`, and the Telegram sender deletes the topic, then the row.
+    "
+    CREATE TABLE forum_topics (
+        owners_chat TEXT    NOT NULL,
+        channel     TEXT    NOT NULL,
+        chat_id     TEXT    NOT NULL,
+        thread_id   INTEGER NOT NULL,
+        name        TEXT,
+        closed      INTEGER NOT NULL DEFAULT 0,
+        doomed      INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (owners_chat, channel, chat_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX forum_topics_by_thread ON forum_topics (owners_chat, thread_id);
+    -- The messages about a ticket in a chat (the root of its Matrix thread).
+    CREATE INDEX outbox_by_ticket ON outbox (channel, chat_id, json_extract(payload, '$.ticket'))
+        WHERE json_extract(payload, '$.ticket') IS NOT NULL;
+    ",
     // 12: which customer each kept attachment file (the media spool) belongs
     // to, for `/forget` and the history purge; files no row names any more
     // wait in the trash until removed after the commit.

@@ -64,6 +64,7 @@ mod stock;
 #[cfg(test)]
 mod tests;
 mod tickets;
+mod topics;
 
 use std::path::Path;
 use std::time::Duration;
@@ -81,6 +82,7 @@ pub use sessions::IdleCart;
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 pub use status::{OrderStatus, UnknownStatus};
 pub use tickets::Ticket;
+pub use topics::{TicketTopic, Topic};
 
 /// How long a connection waits for another one's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

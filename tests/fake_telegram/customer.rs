@@ -143,7 +143,7 @@ impl Customer {
 
     /// Privacy mode: in groups the bot only sees commands, mentions and replies to it.
     fn delivered(&self, st: &State, body: &Body, reply_to: Option<i64>) -> bool {
-        if !st.is_group(self.chat_id) {
+        if !st.is_group(self.chat_id) || super::forum::sees_all(st, self.chat_id) {
             return true;
         }
         let Some(text) = super::files::text_of(body) else {

@@ -290,6 +290,7 @@ fn copy_messages(st: &mut State, p: &Params) -> Res {
             "message identifiers must be in strictly increasing order",
         ));
     }
+    let thread = super::forum::thread_of_send(st, chat, p)?;
     let mut out = Vec::new();
     for mid in ids {
         let Some(orig) = st.msg(from, mid).cloned() else {
@@ -303,7 +304,11 @@ fn copy_messages(st: &mut State, p: &Params) -> Res {
             m.copied_from = Some((from, mid));
             m.uploaded = false;
         }
-        out.push(json!({ "message_id": st.add_msg(chat, super::state::BOT_ID, body, None) }));
+        let id = st.add_msg(chat, super::state::BOT_ID, body, None);
+        if let (Some(thread), Some(forum)) = (thread, st.forums.get_mut(&chat)) {
+            forum.threads.insert(id, thread);
+        }
+        out.push(json!({ "message_id": id }));
     }
     if out.is_empty() {
         return Err(ApiError::bad("message to copy not found"));
@@ -335,7 +340,9 @@ fn send_place(st: &mut State, method: &str, p: &Params) -> Res {
     let body = new_media(st, kind, &[], None);
     let markup = markup(p, false)?;
     let reply = reply_to(st, chat, p)?;
-    finish_send(st, chat, Body::Media(Box::new(body)), markup, reply)
+    let thread = super::forum::thread_of_send(st, chat, p)?;
+    let sent = finish_send(st, chat, Body::Media(Box::new(body)), markup, reply)?;
+    super::forum::placed(st, chat, thread, sent)
 }
 
 fn send_file(st: &mut State, kind: Kind, p: &Params) -> Res {
@@ -399,7 +406,9 @@ fn send_file(st: &mut State, kind: Kind, p: &Params) -> Res {
     body.entities = entities;
     let markup = markup(p, false)?;
     let reply = reply_to(st, chat, p)?;
-    finish_send(st, chat, Body::Media(Box::new(body)), markup, reply)
+    let thread = super::forum::thread_of_send(st, chat, p)?;
+    let sent = finish_send(st, chat, Body::Media(Box::new(body)), markup, reply)?;
+    super::forum::placed(st, chat, thread, sent)
 }
 
 /// A photo the bot uploaded with `sendPhoto`: its bytes kept under its largest size's id.

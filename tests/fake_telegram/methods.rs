@@ -70,7 +70,11 @@ pub const SENDING: &[&str] = &[
 
 /// The canonical name of a known method, matched case-insensitively.
 pub fn canonical(name: &str) -> Option<&'static str> {
-    KNOWN.iter().copied().find(|k| k.eq_ignore_ascii_case(name))
+    KNOWN
+        .iter()
+        .chain(super::forum::METHODS)
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(name))
 }
 
 pub const NOT_MODIFIED: &str = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
@@ -162,6 +166,7 @@ pub fn call(st: &mut State, method: &str, p: &Params) -> Res {
                 _ => Err(ApiError::bad("QUERY_ID_INVALID")),
             }
         }
+        m if super::forum::METHODS.contains(&m) => super::forum::call(st, m, p),
         other => super::files::call(st, other, p).unwrap_or_else(|| {
             Err(ApiError {
                 code: 404,
@@ -306,7 +311,11 @@ fn copy(st: &mut State, method: &str, p: &Params) -> Res {
     } else {
         markup(p, false)?.or(orig.markup.clone())
     };
+    let thread = super::forum::thread_of_send(st, chat, p)?;
     let id = st.add_msg(chat, BOT_ID, body, markup);
+    if let (Some(thread), Some(forum)) = (thread, st.forums.get_mut(&chat)) {
+        forum.threads.insert(id, thread);
+    }
     if !forward {
         return Ok(json!({ "message_id": id }));
     }

@@ -12,6 +12,7 @@
 
 mod customer;
 mod files;
+mod forum;
 mod html;
 mod limits;
 mod markdown;
@@ -35,6 +36,8 @@ use tokio::sync::Notify;
 pub use customer::{Customer, Group};
 #[allow(unused_imports)]
 pub use files::{Kind, Received};
+#[allow(unused_imports)]
+pub use forum::TopicInfo;
 #[allow(unused_imports)]
 pub use types::{Call, CallbackAnswer, Fault, Outage, PhotoSource, PreCheckoutAnswer, Seen};
 

@@ -165,7 +165,8 @@ pub fn send_message(st: &mut State, p: &Params) -> Res {
     }
     let markup = markup(p, false)?;
     let reply = reply_to(st, chat, p)?;
-    finish_send(
+    let thread = super::forum::thread_of_send(st, chat, p)?;
+    let sent = finish_send(
         st,
         chat,
         Body::Text {
@@ -174,7 +175,8 @@ pub fn send_message(st: &mut State, p: &Params) -> Res {
         },
         markup,
         reply,
-    )
+    )?;
+    super::forum::placed(st, chat, thread, sent)
 }
 
 pub fn caption(st: &State, p: &Params) -> Result<(Option<String>, Vec<Value>), ApiError> {
@@ -236,7 +238,8 @@ pub fn send_photo(st: &mut State, p: &Params) -> Res {
     };
     let markup = markup(p, false)?;
     let reply = reply_to(st, chat, p)?;
-    finish_send(
+    let thread = super::forum::thread_of_send(st, chat, p)?;
+    let sent = finish_send(
         st,
         chat,
         Body::Photo {
@@ -247,7 +250,8 @@ pub fn send_photo(st: &mut State, p: &Params) -> Res {
         },
         markup,
         reply,
-    )
+    )?;
+    super::forum::placed(st, chat, thread, sent)
 }
 
 pub fn new_photo(st: &mut State, w: u32, h: u32, bytes: usize) -> Vec<Value> {

@@ -222,6 +222,10 @@ async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response
         drop(st);
         result
     };
+    // Done, but not answered yet (a caller killed meanwhile never learns of it).
+    while shared.lock().stalled.contains(&name) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     if shared.outage.load(Ordering::SeqCst) == OUTAGE_BAD_GATEWAY {
         return bad_gateway();
     }

@@ -158,6 +158,10 @@ pub struct State {
     /// When each bot message reached the fake, per chat (for the benchmark's
     /// first-reply times).
     pub bot_arrivals: HashMap<i64, Vec<Instant>>,
+    /// Forum supergroups and their topics.
+    pub forums: super::forum::Forums,
+    /// Methods carried out but not answered until released (`FakeTelegram::stall`).
+    pub stalled: Vec<String>,
 }
 
 impl State {
@@ -199,6 +203,8 @@ impl State {
             uploaded_bytes: 0,
             media: super::files::Files::default(),
             bot_arrivals: HashMap::new(),
+            forums: HashMap::new(),
+            stalled: Vec::new(),
         }
     }
 
@@ -361,6 +367,7 @@ impl State {
         {
             v["reply_markup"] = markup.clone();
         }
+        super::forum::decorate(self, m, &mut v);
         v
     }
 

@@ -734,6 +734,7 @@ impl World {
             reply_to,
             forwarded: false,
             direct: true,
+            ticket: None,
         };
         let chat = Chat {
             channel: actor.channel.parse().expect("a channel"),

@@ -47,6 +47,8 @@ pub(super) struct Incoming {
     unaddressed: bool,
     /// The text is a `/command`.
     command: bool,
+    /// Written in a thread: its root event.
+    thread: Option<String>,
 }
 
 impl Incoming {
@@ -67,6 +69,7 @@ impl Incoming {
             direct: !is_group(room).await,
             unaddressed: false,
             command: false,
+            thread: None,
         }
     }
 }
@@ -362,6 +365,9 @@ async fn from_message(
     };
     let reply_to = match &ev.content.relates_to {
         Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
+        // In a ticket's thread: about its root (the ticket's notice), whatever
+        // message of the thread it may quote.
+        Some(Relation::Thread(thread)) => Some(thread.event_id.to_string()),
         _ => None,
     };
     let mut unaddressed = false;
@@ -420,6 +426,9 @@ async fn from_message(
         Pending::Ready(input),
     )
     .await;
+    if matches!(ev.content.relates_to, Some(Relation::Thread(_))) {
+        incoming.thread.clone_from(&reply_to);
+    }
     incoming.reply_to = reply_to;
     incoming.unaddressed = unaddressed;
     incoming.command = command;
@@ -467,6 +476,14 @@ impl Incoming {
         if self.unaddressed && !ours && !(self.command && engine.is_owner(CHANNEL, &self.sender)) {
             return Ok(TurnResult::Duplicate);
         }
+        // An owner's message in a ticket's thread is about that ticket (its
+        // answers go into the thread too).
+        let ticket = match self.thread.as_deref() {
+            Some(notice) if engine.is_owner(CHANNEL, &self.sender) => {
+                engine.ticket_of_message(chat, notice)?
+            }
+            _ => None,
+        };
         let input = match self.input {
             Pending::Ready(input) => input,
             // A reaction on a message that is not ours, or without such a
@@ -483,6 +500,7 @@ impl Incoming {
             reply_to: self.reply_to.as_deref(),
             forwarded: false,
             direct: self.direct,
+            ticket,
         };
         engine.run_turn(chat, event, &input, Timestamp::now())
     }

@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::Annotation;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::relation::Thread;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{EventId, OwnedEventId, RoomId};
 
 use super::attach_out::{self, Shown};
@@ -17,7 +18,7 @@ use super::media::{self, ImageError};
 use super::{CHANNEL, Link};
 use crate::channels::pace::{Class, Limits, Pacer, or_stop};
 use crate::channels::retry::Policy;
-use crate::channels::{escape_html, pending, record_delivery, wait_or_stop};
+use crate::channels::{blocking, escape_html, pending, record_delivery, wait_or_stop};
 use crate::engine::OutboxRow;
 use crate::engine::{Outgoing, outgoing_of};
 
@@ -95,7 +96,7 @@ async fn deliver(link: &Link, pace: &Pacer, row: &OutboxRow) -> bool {
         return true;
     };
     // The thread of the room this message belongs in, if any.
-    let thread: Option<OwnedEventId> = None;
+    let thread: Option<OwnedEventId> = thread_of(link, row, &out).await;
     let mut backoff = Policy::SEND.backoff();
     let sent = loop {
         // At once while under the homeserver's rate, else exactly as long as needed.
@@ -200,10 +201,42 @@ async fn content(
     Ok(RoomMessageEventContent::notice_html(plain, html))
 }
 
-/// `content` as a message in `thread` (its root event), when given.
-fn threaded(content: RoomMessageEventContent, thread: Option<&EventId>) -> RoomMessageEventContent {
-    let _ = thread;
+/// `content` as a message in `thread` (its root event), when given, with the
+/// reply fallback to the root for clients without threads.
+fn threaded(
+    mut content: RoomMessageEventContent,
+    thread: Option<&EventId>,
+) -> RoomMessageEventContent {
+    if let Some(root) = thread {
+        content.relates_to = Some(Relation::Thread(Thread::plain(
+            root.to_owned(),
+            root.to_owned(),
+        )));
+    }
     content
+}
+
+/// The thread a message about a ticket goes into in the owners' room
+/// (`[owners] matrix_room`): the one whose root is the ticket's notice there.
+/// The notice itself, and anything whose notice was never sent, has none.
+async fn thread_of(link: &Link, row: &OutboxRow, out: &Outgoing) -> Option<OwnedEventId> {
+    let ticket = out.ticket?;
+    let chat = row.chat_id.clone();
+    let notice = blocking(&link.engine, move |engine| {
+        if engine.shop().file.owners.matrix_room.as_deref() != Some(chat.as_str()) {
+            return Ok(None);
+        }
+        engine.thread_root(CHANNEL, &chat, ticket)
+    })
+    .await;
+    match notice {
+        Some(Ok(notice)) => notice.and_then(|n| EventId::parse(n).ok()),
+        Some(Err(e)) => {
+            tracing::error!("matrix: cannot read a ticket's thread: {e}");
+            None
+        }
+        None => None,
+    }
 }
 
 /// Marks the row sent (remembering its event, for reactions) or failed; a

@@ -49,6 +49,7 @@ async fn setup(channels: &[Channel]) -> Setup {
         stop: halt,
         base_dir: dir.path().to_path_buf(),
         providers: Arc::default(),
+        forums: Arc::new(super::topics::Forums::new(None)),
     };
     Setup {
         fake,

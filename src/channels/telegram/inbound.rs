@@ -298,6 +298,11 @@ struct Who {
     reply_to: Option<String>,
     forwarded: bool,
     direct: bool,
+    /// The forum topic it was written in (`message_thread_id`), if any.
+    thread: Option<i32>,
+    /// Taken only because it was written in a topic: dropped unless the topic
+    /// is a customer's and the sender an owner.
+    loose: bool,
 }
 
 fn who(user: Option<&teloxide::types::User>, private: bool) -> Who {
@@ -324,9 +329,15 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
     let private = matches!(message.chat.kind, ChatKind::Private(_));
     let mut who = who(message.from.as_ref(), private);
     who.forwarded = message.forward_origin().is_some();
+    // In a forum topic every message replies to the topic's first one: no reply.
+    who.thread = message
+        .thread_id
+        .filter(|_| message.is_topic_message)
+        .map(|t| t.0.0);
     // Only a reply to one of our own messages can answer a ticket.
     who.reply_to = message
         .reply_to_message()
+        .filter(|m| who.thread != Some(m.id.0))
         .filter(|m| {
             m.from.as_ref().is_some_and(|u| {
                 u.is_bot
@@ -355,6 +366,11 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
         (None, Some(attachment)) if private || who.reply_to.is_some() => {
             Input::Media(Box::new(attachment))
         }
+        // In a customer's forum topic: theirs if the topic is (checked at the turn).
+        (None, Some(attachment)) if who.thread.is_some() => {
+            who.loose = true;
+            Input::Media(Box::new(attachment))
+        }
         (Some(text), _) if private => Input::Text(text.to_owned()),
         // In groups (an owners' group, say) only what is addressed to us: mentions,
         // replies to our messages, commands to us or to nobody in particular.
@@ -368,7 +384,14 @@ fn from_message(message: &Message, me: &str) -> Option<Incoming> {
                 mentioned: false,
                 reply: who.reply_to.is_some(),
             };
-            Input::Text(addressed(text, &names, signals)?.text)
+            match (addressed(text, &names, signals), who.thread) {
+                (Some(addressed), _) => Input::Text(addressed.text),
+                (None, Some(_)) => {
+                    who.loose = true;
+                    Input::Text(text.to_owned())
+                }
+                (None, None) => return None,
+            }
         }
         (None, None) if private => Input::Unsupported,
         (None, _) => return None,
@@ -391,12 +414,17 @@ fn from_callback(query: &CallbackQuery) -> Option<Incoming> {
         MaybeInaccessibleMessage::Regular(m) if m.text().is_some() => Some(m.id.0.to_string()),
         _ => None,
     };
+    let mut who = who(Some(&query.from), private);
+    // A button in a forum topic: what it answers goes into that topic.
+    if let MaybeInaccessibleMessage::Regular(m) = message {
+        who.thread = m.thread_id.filter(|_| m.is_topic_message).map(|t| t.0.0);
+    }
     Some(Incoming {
         chat_id,
         key: format!("c:{}", query.id.0),
         pressed,
         input: Pending::Token(query.data.clone().unwrap_or_default()),
-        who: who(Some(&query.from), private),
+        who,
     })
 }
 
@@ -433,6 +461,16 @@ fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<Tu
         },
     };
     let who = &incoming.who;
+    // An owner's message in a customer's forum topic is about that customer's ticket.
+    let ticket = match (who.thread, who.sender.as_deref()) {
+        (Some(thread), Some(sender)) if engine.is_owner(CHANNEL, sender) => engine
+            .topic_ticket(&incoming.chat_id, thread)
+            .map_err(|e| redact.clean(e))?,
+        _ => None,
+    };
+    if who.loose && ticket.is_none() {
+        return Ok(TurnResult::Replies(Vec::new()));
+    }
     let event = Event {
         key: Some(&incoming.key),
         pressed: incoming.pressed.as_deref(),
@@ -441,6 +479,7 @@ fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<Tu
         reply_to: who.reply_to.as_deref(),
         forwarded: who.forwarded,
         direct: who.direct,
+        ticket,
     };
     engine
         .run_turn(chat, event, &input, Timestamp::now())

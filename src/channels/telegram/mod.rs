@@ -17,6 +17,7 @@ mod media_in;
 mod outbound;
 mod photos;
 mod relay;
+mod topics;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -119,6 +120,8 @@ struct Link {
     base_dir: PathBuf,
     /// Payment provider tokens by payment method id.
     providers: Arc<HashMap<String, String>>,
+    /// The owners' forum group and its customers' topics.
+    forums: Arc<topics::Forums>,
 }
 
 /// Runs the channel until `stop` turns true, then drains within [`STOP_GRACE`].
@@ -135,11 +138,12 @@ pub async fn run(
     }
     // Off only for benchmarks and crash tests: real Telegram would answer 429s.
     let unpaced = std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off");
-    let (base_dir, providers) = {
+    let (base_dir, providers, owners) = {
         let engine = lock(&engine);
         (
             engine.shop().base_dir.clone(),
             provider_tokens(engine.shop()),
+            engine.shop().file.owners.telegram_chat,
         )
     };
     let redact = Redactor::new(std::iter::once(token).chain(providers.values().cloned()));
@@ -152,6 +156,7 @@ pub async fn run(
         stop,
         base_dir,
         providers: Arc::new(providers),
+        forums: Arc::new(topics::Forums::new(owners)),
     };
     let Some(me) = inbound::introduce(&link).await else {
         return Ok(());

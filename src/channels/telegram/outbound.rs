@@ -15,6 +15,7 @@ use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode, ThreadId};
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::photos;
 use super::relay;
+use super::topics;
 use super::{CHANNEL, Link};
 use crate::channels::blocking;
 use crate::channels::pace::or_stop;
@@ -58,6 +59,8 @@ pub(super) async fn send_loop(link: Link) {
         if stopping_since.is_some() && chats.is_empty() && !busy {
             return;
         }
+        // Nothing waits for the owners' group: its topics may be closed or deleted.
+        topics::settle_later(&link, &active, &chats);
         for chat in chats {
             let fresh = active
                 .lock()
@@ -254,7 +257,8 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
         Err(e) => return Delivery::Failed(format!("unreadable outbox row: {e}")),
     };
     // The forum topic of the owners' group this message belongs in, if any.
-    let thread: Option<ThreadId> = None;
+    let mut thread: Option<ThreadId> = topics::thread_for(link, chat, &out).await;
+    let mut topic_tries = 0;
     let mut queue: VecDeque<Part> = parts(&out).into();
     let mut shown = Vec::new();
     let mut backoff = Policy::SEND.backoff();
@@ -264,6 +268,24 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
             return Delivery::Stopped;
         }
         let result = send_part(link, chat, thread, row.id, &out, &part).await;
+        // A topic deleted by hand is made again; one closed by hand, reopened.
+        let result = match (result, thread) {
+            (Err(e), Some(lost)) if topic_tries < 3 && topics::gone(&e) => {
+                topic_tries += 1;
+                thread = topics::replace(link, chat, lost, &out).await;
+                queue.push_front(part);
+                continue;
+            }
+            (Err(e), Some(shut)) if topic_tries < 3 && topics::closed(&e) => {
+                topic_tries += 1;
+                if !topics::reopen(link, chat, shut).await {
+                    thread = None;
+                }
+                queue.push_front(part);
+                continue;
+            }
+            (result, _) => result,
+        };
         match result {
             Ok(message) => {
                 shown.extend(message.map(|m| m.0.to_string()));
