@@ -435,8 +435,7 @@ async fn files_that_cannot_be_fetched(both: &Both, boss: &Mx, cy: &Mx) {
     let gone = MediaSource::Plain(OwnedMxcUri::from("mxc://localhost/NoSuchMediaHere"));
     let (mark, cy_mark) = (boss.mark(), cy.mark());
     send_file_claiming(&cy.user, &cy.room, "lost.pdf", gone, 1000).await;
-    cy.bot_says(both, cy_mark, "couldn't fetch that file")
-        .await;
+    cy.bot_says(both, cy_mark, "couldn't fetch that file").await;
     let relayed = bot_sends(both, boss, mark, "m.file").await;
     assert!(
         relayed.body.contains("[file lost.pdf]"),

@@ -22,13 +22,18 @@ mod synapse;
 use std::time::Duration;
 
 use both::{Both, Mx, Owners, T, number_after};
-use fake_telegram::{Kind, Received};
+use fake_telegram::{Kind, Received, png_header};
 use matrix_customer::MatrixCustomer;
-use media_matrix::{Send, bot_sends, bytes_of, mx_ticket, ogg, png, send_media};
+use media_matrix::{Send, blob, bot_sends, bytes_of, mx_ticket, ogg, png, send_media};
 use synapse::Synapse;
 
 /// The Telegram owner's user id (their private chat with the bot has the same id).
 const BOSS_TG: i64 = 111_111;
+
+/// A picture Telegram shows as a photo (800×600), different by `seed`.
+fn picture(seed: u32) -> Vec<u8> {
+    blob(&png_header(800, 600), seed, 40 * 1024)
+}
 
 /// Waits for the bot's first media message of `kind` in a Telegram chat whose
 /// caption contains `needle`.
@@ -83,7 +88,7 @@ async fn a_telegram_customers_photo_and_voice_reach_a_matrix_owner_and_back() {
 
     // The customer's photo (captioned) and voice note: fetched from Telegram,
     // uploaded to Matrix as an image and a voice note, the same bytes.
-    let (photo, voice) = (png(41), ogg(42));
+    let (photo, voice) = (picture(41), ogg(42));
     let (mark, ana_mark) = (boss.mark(), ana.mark());
     ana.user
         .send_media(Kind::Photo, &photo, Some("the box is broken 📦"));
@@ -115,7 +120,7 @@ async fn a_telegram_customers_photo_and_voice_reach_a_matrix_owner_and_back() {
 
     // The owner answers the relayed photo with a photo of their own: the
     // customer gets it on Telegram, uploaded, the same bytes, signed by the shop.
-    let blue = png(43);
+    let blue = picture(43);
     let mark = boss.mark();
     send_media(
         &boss.user,
@@ -131,7 +136,7 @@ async fn a_telegram_customers_photo_and_voice_reach_a_matrix_owner_and_back() {
     boss.bot_says(&both, mark, "✓").await;
     let got = tg_receives(&both, 1001, "photo", "the blue one 💙").await;
     assert_eq!(got.bytes.as_deref(), Some(&blue[..]));
-    assert!(got.uploaded, "{got:?}");
+    assert_eq!(got.copied_from, None, "{got:?}");
     assert!(
         got.caption
             .as_deref()
@@ -172,7 +177,7 @@ async fn a_matrix_customers_photo_and_voice_reach_a_telegram_owner_and_back() {
 
     // The customer's photo and voice note, from an encrypted room: decrypted,
     // and uploaded to the Telegram owner with the methods of their kinds.
-    let (photo, voice) = (png(51), ogg(52));
+    let (photo, voice) = (picture(51), ogg(52));
     send_media(
         &cy.user,
         &cy.room,
@@ -194,16 +199,33 @@ async fn a_matrix_customers_photo_and_voice_reach_a_telegram_owner_and_back() {
     .await;
     let relayed = tg_receives(&both, BOSS_TG, "photo", "look «here»").await;
     assert_eq!(relayed.bytes.as_deref(), Some(&photo[..]));
-    assert!(relayed.uploaded, "{relayed:?}");
+    assert_eq!(relayed.copied_from, None, "{relayed:?}");
     let caption = relayed.caption.clone().unwrap_or_default();
     assert!(caption.starts_with("💬 #1 · "), "{caption:?}");
     assert!(caption.contains("Cy Łukasz"), "{caption:?}");
     let note = tg_receives(&both, BOSS_TG, "voice", "💬 #1").await;
     assert_eq!(note.bytes.as_deref(), Some(&voice[..]));
 
+    // An image Telegram refuses as a photo (no sides it takes): the same
+    // bytes reach the owner as a file, never dropped.
+    let odd = png(54);
+    send_media(
+        &cy.user,
+        &cy.room,
+        &Send::Image {
+            name: "scan.png",
+            caption: Some("odd one"),
+        },
+        &odd,
+        None,
+    )
+    .await;
+    let file = tg_receives(&both, BOSS_TG, "document", "odd one").await;
+    assert_eq!(file.bytes.as_deref(), Some(&odd[..]));
+
     // The Telegram owner replies to the relayed photo with a photo: the Matrix
     // customer gets an image with the same bytes, in their encrypted room.
-    let blue = png(53);
+    let blue = picture(53);
     let mark = cy.mark();
     boss.user
         .reply_media(relayed.message_id, Kind::Photo, &blue, Some("this one?"));

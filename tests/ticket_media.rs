@@ -106,9 +106,12 @@ impl Run {
         // And the owners have its notice: nothing of the ticket is still queued.
         let notice = format!("🎫 Ticket #{number}");
         let deadline = tokio::time::Instant::now() + T;
-        while !self.fake.received(self.owners_chat).iter().any(|r| {
-            r.caption.as_deref().is_some_and(|c| c.starts_with(&notice))
-        }) {
+        while !self
+            .fake
+            .received(self.owners_chat)
+            .iter()
+            .any(|r| r.caption.as_deref().is_some_and(|c| c.starts_with(&notice)))
+        {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "no {notice} for the owners\n{}",

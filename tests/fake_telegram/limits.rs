@@ -118,6 +118,7 @@ pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
 
 /// Telegram's photo rules: width + height ≤ 10000, aspect ratio ≤ 20.
 pub fn photo_dimensions_ok(w: u32, h: u32) -> bool {
+    let (w, h) = (u64::from(w), u64::from(h));
     w > 0 && h > 0 && w + h <= 10_000 && w.max(h) <= 20 * w.min(h)
 }
 

@@ -199,8 +199,17 @@ async fn upload(
         }
         .to_owned()
     });
-    let file = InputFile::memory(bytes).file_name(name);
-    let message = send_file(link, chat, thread, media, file, caption).await?;
+    let file = InputFile::memory(bytes.clone()).file_name(name.clone());
+    let message = match send_file(link, chat, thread, media, file, caption).await {
+        // An image Telegram will not show as a photo (its sides, its format):
+        // the same bytes as a file, never lost. Its id is not kept as a photo's.
+        Err(e) if *media == Media::Photo && not_a_photo(&e) => {
+            let file = InputFile::memory(bytes).file_name(name);
+            let message = send_file(link, chat, thread, &Media::Document, file, caption).await?;
+            return Ok(Some(message.id));
+        }
+        sent => sent?,
+    };
     if let Some(id) = super::media_in::attachment(&message).and_then(|a| a.origin.file) {
         let now = jiff::Timestamp::now().as_second();
         let kept = blocking(&link.engine, move |engine| {
@@ -212,6 +221,21 @@ async fn upload(
         }
     }
     Ok(Some(message.id))
+}
+
+/// Telegram refused the bytes as a photo, though it would take them as a file.
+fn not_a_photo(e: &RequestError) -> bool {
+    match e {
+        RequestError::Api(ApiError::ImageProcessFailed) => true,
+        RequestError::Api(ApiError::Unknown(text)) => [
+            "PHOTO_INVALID_DIMENSIONS",
+            "PHOTO_EXT_INVALID",
+            "PHOTO_SAVE_FILE_INVALID",
+        ]
+        .iter()
+        .any(|code| text.contains(code)),
+        _ => false,
+    }
 }
 
 /// Sends by the `file_id` kept for these bytes, if any; `None`: there is none,
