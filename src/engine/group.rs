@@ -89,8 +89,9 @@ impl Engine {
             Ok(()) => {
                 tracing::trace!(turns = done.len(), "group committed");
                 if ledger.forgotten {
-                    self.checkpoint_after_forget();
+                    // The files first: taking them out of the trash writes to the log.
                     self.empty_spool_trash();
+                    self.checkpoint_after_forget();
                 }
                 done
             }

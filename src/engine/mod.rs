@@ -384,8 +384,9 @@ impl Engine {
             // The log must not keep the erased pages either. The turn is committed
             // whatever happens here: a log that cannot be emptied now is said, not
             // turned into a failed turn.
-            self.checkpoint_after_forget();
+            // The files first: taking them out of the trash writes to the log.
             self.empty_spool_trash();
+            self.checkpoint_after_forget();
         }
         Ok(result)
     }

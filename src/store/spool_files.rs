@@ -69,28 +69,25 @@ impl Tx<'_> {
             .execute([before])?)
     }
 
-    /// Takes the trash: the files no row names any more, to be removed once
-    /// this transaction committed. Files named again are left alone.
-    pub fn take_spool_trash(&self) -> Result<Vec<String>> {
-        let names: Vec<String> = {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT sha256 FROM spool_trash
-                 WHERE sha256 NOT IN (SELECT sha256 FROM spool_files) ORDER BY sha256",
-            )?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        self.tx
-            .prepare_cached("DELETE FROM spool_trash")?
-            .execute([])?;
-        Ok(names)
+    /// The trash: each file in it, and whether a row names it again (then it
+    /// is only taken out of the trash, not removed). Reads only.
+    pub fn spool_trash(&self) -> Result<Vec<(String, bool)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT sha256, sha256 IN (SELECT sha256 FROM spool_files)
+             FROM spool_trash ORDER BY sha256",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Puts a file back in the trash (its removal failed).
-    pub fn return_to_spool_trash(&self, sha256: &str) -> Result<()> {
-        self.tx
-            .prepare_cached("INSERT OR IGNORE INTO spool_trash (sha256) VALUES (?1)")?
-            .execute([sha256])?;
+    /// Takes files out of the trash: removed from the spool, or named again.
+    pub fn out_of_spool_trash(&self, names: &[String]) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("DELETE FROM spool_trash WHERE sha256 = ?1")?;
+        for name in names {
+            stmt.execute([name])?;
+        }
         Ok(())
     }
 }
@@ -118,8 +115,23 @@ mod tests {
             })
             .unwrap();
         // Only B is no one's now; A is the other customer's too.
-        assert_eq!(store.write(|tx| tx.take_spool_trash()).unwrap(), [B]);
-        assert!(store.write(|tx| tx.take_spool_trash()).unwrap().is_empty());
+        let unused = |store: &mut Store| -> Vec<String> {
+            let trash = store.write(|tx| tx.spool_trash()).unwrap();
+            trash
+                .into_iter()
+                .filter(|(_, named)| !named)
+                .map(|(name, _)| name)
+                .collect()
+        };
+        assert_eq!(unused(&mut store), [B]);
+        let all: Vec<String> = store
+            .write(|tx| tx.spool_trash())
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        store.write(|tx| tx.out_of_spool_trash(&all)).unwrap();
+        assert!(store.write(|tx| tx.spool_trash()).unwrap().is_empty());
         let of = |store: &mut Store, chat: &str| {
             store
                 .write(|tx| tx.spool_files_of(Channel::Matrix, chat))
@@ -133,6 +145,7 @@ mod tests {
         store
             .write(|tx| tx.add_spool_file(A, Channel::Telegram, "3", 600))
             .unwrap();
-        assert!(store.write(|tx| tx.take_spool_trash()).unwrap().is_empty());
+        // Named again: out of the trash at once, so never removed.
+        assert!(store.write(|tx| tx.spool_trash()).unwrap().is_empty());
     }
 }
