@@ -99,14 +99,37 @@ impl Texts {
         )
     }
 
-    /// The phrase for `key` with `{placeholders}` filled in.
+    /// The phrase for `key` with `{placeholders}` filled in, in one pass: a
+    /// value that itself holds `{name}` (a customer's name, say) stays as it is.
     pub fn fill(&self, key: Phrase, values: &[(&str, &str)]) -> String {
-        let mut out = self.get(key).to_owned();
-        for (name, value) in values {
-            out = out.replace(&format!("{{{name}}}"), value);
-        }
-        out
+        fill(self.get(key), values)
     }
+}
+
+/// `phrase` with each `{name}` that `values` names replaced by its value.
+pub fn fill(phrase: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(phrase.len());
+    let mut rest = phrase;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let value = after.find('}').and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, end))
+        });
+        if let Some((value, end)) = value {
+            out.push_str(value);
+            rest = &after[end + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -151,6 +174,20 @@ mod tests {
             assert_eq!(Phrase::from_name(phrase.as_str()), Some(*phrase));
         }
         assert_eq!(Phrase::from_name("no_such_phrase"), None);
+    }
+
+    /// A value is never read for placeholders: an owner signing as "{text}"
+    /// does not get the answer's words put in their name.
+    #[test]
+    fn values_holding_placeholders_stay_as_written() {
+        let t = Texts::new("en", None);
+        assert_eq!(
+            t.fill(
+                Phrase::TicketAnswer,
+                &[("shop", "{text} & {shop}"), ("text", "hi {shop}")]
+            ),
+            "💬 {text} & {shop}: hi {shop}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use super::Texts;
+use super::{Texts, fill};
 use crate::shop::Money;
 
 include!(concat!(env!("OUT_DIR"), "/owner_phrases.rs"));
@@ -128,32 +128,6 @@ impl OwnerTexts {
             .nth(index)
             .unwrap_or("")
     }
-}
-
-/// `phrase` with each `{name}` that `values` names replaced by its value.
-pub fn fill(phrase: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(phrase.len());
-    let mut rest = phrase;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let value = after.find('}').and_then(|end| {
-            let name = &after[..end];
-            values
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v, end))
-        });
-        if let Some((value, end)) = value {
-            out.push_str(value);
-            rest = &after[end + 1..];
-        } else {
-            out.push('{');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
