@@ -19,6 +19,8 @@ use matrix_sdk::{Room, RoomMemberships, RoomState};
 use tokio::sync::{mpsc, oneshot};
 
 use super::attach;
+
+mod sticker;
 use super::parse::{allowed, keycap_number, without_reply_fallback};
 use super::turns::turn_loop;
 use super::{CHANNEL, Link};
@@ -139,7 +141,7 @@ impl Raw {
                 };
                 Some(Incoming::new(&room, ev.event_id.to_string(), &ev.sender, pending).await)
             }
-            Raw::Sticker(ev, room) => from_sticker(link, &ev, &room).await,
+            Raw::Sticker(ev, room) => sticker::from_sticker(link, &ev, &room).await,
         }
     }
 }
@@ -432,30 +434,6 @@ async fn from_message(
     incoming.reply_to = reply_to;
     incoming.unaddressed = unaddressed;
     incoming.command = command;
-    Some(incoming)
-}
-
-/// A sticker as a customer's (or, replying to one of the bot's messages, an
-/// owner's) media; in a room of several people only as such a reply.
-async fn from_sticker(link: &Link, ev: &OriginalSyncStickerEvent, room: &Room) -> Option<Incoming> {
-    if Some(ev.sender.as_ref()) == link.client.user_id() || room.state() != RoomState::Joined {
-        return None;
-    }
-    let reply_to = match &ev.content.relates_to {
-        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
-        Some(Relation::Replacement(_)) => return None,
-        _ => None,
-    };
-    let group = is_group(room).await;
-    if group && reply_to.is_none() {
-        return None;
-    }
-    let mut attachment = attach::of_sticker(&ev.content, room.room_id(), &ev.event_id);
-    attach::fetch(link, &mut attachment).await;
-    let input = Pending::Ready(Input::Media(Box::new(attachment)));
-    let mut incoming = Incoming::new(room, ev.event_id.to_string(), &ev.sender, input).await;
-    incoming.reply_to = reply_to;
-    incoming.unaddressed = group;
     Some(incoming)
 }
 

@@ -100,6 +100,16 @@ fn label(text: &str) -> String {
     }
 }
 
+/// At most `max` characters (Telegram's limits on invoice fields), never empty.
+pub(super) fn clip(text: &str, max: usize) -> String {
+    let clipped: String = text.chars().take(max).collect();
+    if clipped.trim().is_empty() {
+        "…".to_owned()
+    } else {
+        clipped
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

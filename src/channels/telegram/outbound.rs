@@ -424,26 +424,16 @@ async fn send_part(
             link.bot
                 .send_invoice(
                     chat,
-                    clip(&invoice.title, 32),
-                    clip(&invoice.description, 255),
+                    format::clip(&invoice.title, 32),
+                    format::clip(&invoice.description, 255),
                     invoice.order.clone(),
                     invoice.currency.clone(),
-                    [LabeledPrice::new(clip(&invoice.title, 32), amount)],
+                    [LabeledPrice::new(format::clip(&invoice.title, 32), amount)],
                 )
                 .provider_token(provider.clone())
                 .await
                 .map(|m| Some(m.id))
         }
-    }
-}
-
-/// At most `max` characters (Telegram's limits on invoice fields), never empty.
-fn clip(text: &str, max: usize) -> String {
-    let clipped: String = text.chars().take(max).collect();
-    if clipped.trim().is_empty() {
-        "…".to_owned()
-    } else {
-        clipped
     }
 }
 
