@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::money::Money;
 
+mod digital;
 mod team;
+pub use digital::Digital;
 pub use team::{CannedReply, Owners, ReplyText};
 
 /// The whole file.
@@ -194,6 +196,12 @@ pub struct Product {
     pub variants: Vec<Variant>,
     /// A path relative to `shop.toml`, or an `https://` URL.
     pub image: Option<String>,
+    /// The price in Telegram Stars (whole Stars) for `kind = "stars"` payment;
+    /// default: the price converted with that method's `stars_rate`.
+    pub stars: Option<u32>,
+    /// `[products.digital]`: a file or a code delivered in the chat after payment;
+    /// such a product needs no delivery and no address.
+    pub digital: Option<Digital>,
     #[serde(default)]
     pub i18n: BTreeMap<String, ProductText>,
 }
@@ -411,6 +419,9 @@ pub struct Payment {
     pub instructions: String,
     /// For `kind = "telegram"`: file holding the payment provider token.
     pub provider_token_file: Option<String>,
+    /// For `kind = "stars"`: Stars per one unit of the shop's currency, for
+    /// products without their own `stars` price (rounded up to whole Stars).
+    pub stars_rate: Option<f64>,
     #[serde(default)]
     pub i18n: BTreeMap<String, PaymentText>,
 }
@@ -422,6 +433,8 @@ pub enum PaymentKind {
     Cash,
     BankTransfer,
     Telegram,
+    /// Telegram Stars (currency `XTR`): paid inside Telegram, no provider token.
+    Stars,
 }
 
 /// A translated payment method.
