@@ -91,6 +91,9 @@ pub fn show(out: &mut impl Write, reply: &Reply, first_number: usize, base: &Pat
         let _ = writeln!(out, "🖼  {shown}");
     }
     let _ = writeln!(out, "{}", reply.text);
+    if let Some(attachment) = &reply.attachment {
+        let _ = writeln!(out, "📎 {}", attachment.describe());
+    }
     for (number, button) in (first_number..).zip(&reply.buttons) {
         let _ = writeln!(out, "  [{number}] {}", button.label);
     }

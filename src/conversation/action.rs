@@ -40,6 +40,8 @@ pub enum Action {
     EndTicket,
     /// Stars (1–5) for a delivered order: (order number, stars).
     Rate(String, u8),
+    /// Sends an order's digital goods again ("my orders").
+    Resend(String),
     /// Confirms `/forget`: erase everything about me.
     Forget,
     Language,
@@ -78,6 +80,7 @@ impl Action {
             Self::Human => "human".into(),
             Self::EndTicket => "endticket".into(),
             Self::Rate(order, stars) => format!("rate:{order}:{stars}"),
+            Self::Resend(order) => format!("resend:{order}"),
             Self::Forget => "forget".into(),
             Self::Language => "lang".into(),
             Self::SetLanguage(l) => format!("lang:{l}"),
@@ -128,6 +131,7 @@ impl Action {
                 Ok(n @ 1..=5) => Self::Rate(order, n),
                 _ => return None,
             },
+            ("resend", Some(order), None) => Self::Resend(order),
             ("forget", None, None) => Self::Forget,
             ("lang", None, None) => Self::Language,
             ("lang", Some(l), None) => Self::SetLanguage(l),
@@ -153,6 +157,7 @@ mod tests {
             Action::Consent(false),
             Action::EndTicket,
             Action::Rate("1001".into(), 4),
+            Action::Resend("1001".into()),
             Action::Forget,
             Action::SetLanguage("es".into()),
         ];

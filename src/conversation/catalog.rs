@@ -151,6 +151,7 @@ impl Cx<'_> {
             buttons,
             image: p.image.clone(),
             invoice: None,
+            refund: None,
             attachment: None,
         });
     }

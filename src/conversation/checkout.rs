@@ -2,9 +2,9 @@
 //! a summary, one confirm, and the order number.
 
 use super::cart::{coupon_problem, order_lines, totals};
+use super::digital::{DIGITAL, payment_methods};
 use super::{Action, Button, CheckoutDraft, Cx, Effect, Invoice, OrderDraft, Reply, Step, render};
-use crate::channel::Channel;
-use crate::shop::{CheckoutField, FieldKind, Payment, PaymentKind, Phrase, Shop};
+use crate::shop::{CheckoutField, FieldKind, PaymentKind, Phrase};
 
 /// Checks one checkout answer; the error is a phrase key.
 pub fn check_field(kind: FieldKind, value: &str) -> Result<String, Phrase> {
@@ -50,32 +50,18 @@ pub fn check_field(kind: FieldKind, value: &str) -> Result<String, Phrase> {
     }
 }
 
-/// The payment methods a customer on `channel` can use: Telegram Payments only on
-/// Telegram (all of them if that would leave none).
-fn payment_methods(shop: &Shop, channel: Option<Channel>) -> Vec<&Payment> {
-    let all = &shop.file.payment;
-    let usable: Vec<_> = all
-        .iter()
-        .filter(|p| p.kind != PaymentKind::Telegram || channel == Some(Channel::Telegram))
-        .collect();
-    if usable.is_empty() {
-        all.iter().collect()
-    } else {
-        usable
-    }
-}
-
 impl Cx<'_> {
     /// Whether field `index` is asked with the delivery chosen so far.
     fn field_applies(&self, field: &CheckoutField) -> bool {
         field.kind != FieldKind::Address
-            || self
-                .s
-                .checkout
-                .delivery
-                .as_deref()
-                .and_then(|d| self.shop.delivery(d))
-                .is_none_or(|d| d.needs_address)
+            || self.s.checkout.delivery.as_deref() != Some(DIGITAL)
+                && self
+                    .s
+                    .checkout
+                    .delivery
+                    .as_deref()
+                    .and_then(|d| self.shop.delivery(d))
+                    .is_none_or(|d| d.needs_address)
     }
 
     pub(super) fn checkout_start(&mut self) {
@@ -118,6 +104,12 @@ impl Cx<'_> {
     }
 
     pub(super) fn ask_delivery(&mut self) {
+        if self.digital_cart() {
+            // Digital goods come in the chat: no delivery, no address.
+            self.s.checkout.delivery = Some(DIGITAL.to_owned());
+            self.next_field(0);
+            return;
+        }
         self.s.step = Step::ChooseDelivery;
         let lang = self.lang();
         let subtotal = totals(self.shop, &self.s, self.now).subtotal;
@@ -253,7 +245,8 @@ impl Cx<'_> {
     }
 
     pub(super) fn ask_payment(&mut self) {
-        let methods = payment_methods(self.shop, self.s.channel);
+        let lines = order_lines(self.shop, &self.s);
+        let methods = payment_methods(self.shop, self.s.channel, &lines);
         if let [only] = methods.as_slice() {
             self.s.checkout.payment = Some(only.id.clone());
             self.ask_confirm();
@@ -274,7 +267,7 @@ impl Cx<'_> {
 
     pub(super) fn payment_chosen(&mut self, id: &str) {
         if self.s.step != Step::ChoosePayment
-            || !payment_methods(self.shop, self.s.channel)
+            || !payment_methods(self.shop, self.s.channel, &order_lines(self.shop, &self.s))
                 .iter()
                 .any(|p| p.id == id)
         {
@@ -364,18 +357,22 @@ impl Cx<'_> {
             payment,
         );
         self.say(text);
-        if let Some(payment) = payment.filter(|p| p.kind == PaymentKind::Telegram) {
+        let description = lines
+            .iter()
+            .map(|l| format!("{} × {}", l.name, l.qty))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Some(payment) = payment.filter(|p| p.kind == PaymentKind::Stars) {
+            let invoice = self.stars_invoice(number, &lines, payment, totals, description);
+            self.replies.extend(invoice);
+        } else if let Some(payment) = payment.filter(|p| p.kind == PaymentKind::Telegram) {
             let invoice = Invoice {
                 order: number.to_owned(),
                 title: self.t().fill(
                     Phrase::InvoiceTitle,
                     &[("shop", self.shop.name()), ("number", number)],
                 ),
-                description: lines
-                    .iter()
-                    .map(|l| format!("{} × {}", l.name, l.qty))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                description,
                 currency: self.shop.currency().to_owned(),
                 amount: totals.total.cents(),
                 payment: payment.id.clone(),
@@ -389,6 +386,7 @@ impl Cx<'_> {
                 image: None,
                 invoice: Some(invoice),
                 attachment: None,
+                refund: None,
             });
         }
         self.s.cart.clear();

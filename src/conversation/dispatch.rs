@@ -87,9 +87,12 @@ impl Cx<'_> {
                     order: order.clone(),
                     reference: reference.clone(),
                 });
-                self.say(self.t().fill(Phrase::PaymentReceived, &[("number", order)]));
-                self.menu(true);
             }
+            Input::PaymentRecorded { order, goods } => {
+                self.payment_recorded(order, goods.as_deref());
+            }
+            Input::Goods(goods) => self.goods(goods),
+            Input::Refunded { refund } => self.refunded(refund),
         }
     }
 
@@ -178,7 +181,7 @@ impl Cx<'_> {
             }
             (
                 "tickets" | "reply" | "close" | "order" | "status" | "stock" | "reload" | "pause"
-                | "resume" | "stats" | "broadcast" | "send" | "coupon" | "r",
+                | "resume" | "stats" | "broadcast" | "send" | "coupon" | "r" | "refund",
                 _,
             ) => {
                 self.say(self.t().get(Phrase::OwnerOnly));
@@ -233,6 +236,7 @@ impl Cx<'_> {
                 stars: Some(*stars),
                 comment: None,
             }),
+            Action::Resend(order) => self.resend(order),
             Action::Forget => self.effects.push(Effect::Forget),
             Action::Language => self.language_menu(),
             Action::SetLanguage(lang) => self.set_language(lang),

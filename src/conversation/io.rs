@@ -37,6 +37,17 @@ pub enum Input {
     Orders(Vec<OrderBrief>),
     /// The platform confirmed a payment for an order.
     PaymentReceived { order: String, reference: String },
+    /// The engine recorded a payment ([`Effect::MarkPaid`]): the order's
+    /// digital goods come with it, if it has any (delivered once).
+    PaymentRecorded {
+        order: String,
+        goods: Option<Box<Goods>>,
+    },
+    /// An order's digital goods, asked for by [`Effect::Deliver`].
+    Goods(Box<Goods>),
+    /// The shop refunded the customer's payment in Stars (`/refund`); the
+    /// message carries the refund for the platform to make first.
+    Refunded { refund: StarRefund },
     /// The engine opened ticket `number` (or it was open already).
     TicketOpened { number: i64, wait: TicketWait },
     /// The ticket ended (the owner closed it, or the customer did).
@@ -118,6 +129,46 @@ pub struct Reply {
     /// as its caption where the platform allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Box<Attachment>>,
+    /// A payment in Telegram Stars to give back before the text is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<StarRefund>,
+}
+
+/// A refund of a payment in Telegram Stars (`refundStarPayment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StarRefund {
+    pub order: String,
+    /// Telegram's `telegram_payment_charge_id` of the payment.
+    pub charge: String,
+    pub stars: u32,
+}
+
+/// What an order delivers by itself: a file, or codes from a pool, per product.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Goods {
+    pub order: String,
+    /// Sent again on the customer's request.
+    pub again: bool,
+    pub items: Vec<GoodsItem>,
+}
+
+/// One digital product of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoodsItem {
+    /// As the order shows it.
+    pub name: String,
+    pub what: GoodsKind,
+}
+
+/// What one digital product delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoodsKind {
+    /// The file, kept in the spool for the platform to upload.
+    File(Box<Attachment>),
+    /// The codes set aside for the order (one per unit).
+    Codes(Vec<String>),
+    /// The file could not be read: the owners were told.
+    Missing,
 }
 
 impl Reply {
@@ -129,6 +180,7 @@ impl Reply {
             image: None,
             invoice: None,
             attachment: None,
+            refund: None,
         }
     }
 }
@@ -176,6 +228,10 @@ pub enum Effect {
     MyData,
     /// Erase this customer: [`Input::Forgotten`].
     Forget,
+    /// Deliver an order's digital goods to this customer: once after payment,
+    /// or `again` when they ask from "my orders" (only goods delivered before).
+    /// The engine answers [`Input::Goods`], or nothing when there is nothing to send.
+    Deliver { order: String, again: bool },
     /// The customer withdrew marketing consent (`/stop`).
     WithdrawConsent,
     /// Feedback on an order: the engine looks the order up and answers
@@ -263,6 +319,8 @@ pub struct OrderBrief {
     /// Unix seconds.
     pub created_at: i64,
     pub items: Vec<(String, u32)>,
+    /// Its digital goods were delivered: the customer may have them sent again.
+    pub resendable: bool,
 }
 
 /// The result of one turn.

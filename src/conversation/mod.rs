@@ -18,6 +18,7 @@ mod aside;
 mod cart;
 mod catalog;
 mod checkout;
+mod digital;
 mod dispatch;
 mod finder;
 mod freetext;
@@ -32,9 +33,10 @@ use jiff::Timestamp;
 pub use action::Action;
 pub use aside::{Aside, Facts, NOT_TEXT, screen};
 pub use cart::{CouponProblem, coupon_problem, order_lines, totals};
+pub use digital::{DIGITAL, all_digital};
 pub use io::{
-    Answer, Button, Effect, FeedbackFacts, Input, Invoice, OrderBrief, OrderDraft, Reply,
-    TicketWait, Totals, Turn,
+    Answer, Button, Effect, FeedbackFacts, Goods, GoodsItem, GoodsKind, Input, Invoice, OrderBrief,
+    OrderDraft, Reply, StarRefund, TicketWait, Totals, Turn,
 };
 pub use later::{MyData, MyOrder};
 pub use run::{Executor, FunnelStep, run, steps_taken};
@@ -115,6 +117,7 @@ impl<'a> Cx<'a> {
             buttons,
             image: None,
             invoice: None,
+            refund: None,
             attachment: None,
         });
     }
@@ -257,6 +260,7 @@ impl<'a> Cx<'a> {
             );
         }
         self.say(text);
+        self.deliver_if_paid(number, status);
     }
 
     fn show_orders(&mut self, orders: &[OrderBrief]) {
@@ -264,7 +268,8 @@ impl<'a> Cx<'a> {
             self.say(self.t().get(Phrase::OrdersNone));
         } else {
             let text = render::orders(self.shop, self.t(), orders);
-            self.say(text);
+            let again = self.resend_buttons(orders);
+            self.ask(text, again);
         }
         self.menu(true);
     }

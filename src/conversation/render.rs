@@ -172,14 +172,17 @@ pub fn summary(
         .delivery
         .as_deref()
         .and_then(|d| shop.delivery(d))
-        .map_or_else(String::new, |d| {
-            let price = if totals.delivery == Money::ZERO {
-                t.get(Phrase::Free).to_owned()
-            } else {
-                money(shop, t, totals.delivery)
-            };
-            format!("{} ({price})", d.name_in(lang))
-        });
+        .map_or_else(
+            || digital_delivery(t, s),
+            |d| {
+                let price = if totals.delivery == Money::ZERO {
+                    t.get(Phrase::Free).to_owned()
+                } else {
+                    money(shop, t, totals.delivery)
+                };
+                format!("{} ({price})", d.name_in(lang))
+            },
+        );
     let fields = shop
         .file
         .checkout
@@ -201,7 +204,19 @@ pub fn summary(
         .payment
         .as_deref()
         .and_then(|p| shop.payment(p))
-        .map_or_else(String::new, |p| p.name_in(lang).to_owned());
+        .map_or_else(String::new, |p| {
+            let stars = (p.kind == crate::shop::PaymentKind::Stars)
+                .then(|| super::digital::stars_of(shop, lines, p, *totals))
+                .flatten();
+            match stars {
+                Some(stars) => format!(
+                    "{} — {}",
+                    p.name_in(lang),
+                    t.fill(Phrase::StarsAmount, &[("stars", &stars.to_string())])
+                ),
+                None => p.name_in(lang).to_owned(),
+            }
+        });
     finish(
         SummaryView {
             title: t.get(Phrase::SummaryTitle),
@@ -304,5 +319,15 @@ pub(super) fn status_phrase(status: OrderStatus) -> Phrase {
         OrderStatus::Shipped => Phrase::StatusShipped,
         OrderStatus::Delivered => Phrase::StatusDelivered,
         OrderStatus::Cancelled => Phrase::StatusCancelled,
+    }
+}
+
+/// The delivery line of a summary without a delivery option: digital goods
+/// come in the chat.
+fn digital_delivery(t: &Texts, s: &Session) -> String {
+    if s.checkout.delivery.as_deref() == Some(super::DIGITAL) {
+        t.get(Phrase::DigitalDelivery).to_owned()
+    } else {
+        String::new()
     }
 }

@@ -29,25 +29,7 @@ impl TurnCx<'_, '_> {
             Effect::PlaceOrder(draft) => {
                 Some(self.place_order(chat, event, session, draft, notices)?)
             }
-            Effect::LoadOrders => {
-                let orders = tx
-                    .orders_of(chat.channel, chat.chat_id)?
-                    .into_iter()
-                    .map(|o| OrderBrief {
-                        number: o.number,
-                        status: o.status,
-                        total: o.placed.total,
-                        created_at: o.placed.created_at,
-                        items: o
-                            .placed
-                            .lines
-                            .into_iter()
-                            .map(|l| (l.name, l.qty))
-                            .collect(),
-                    })
-                    .collect();
-                Some(Input::Orders(orders))
-            }
+            Effect::LoadOrders => Some(Input::Orders(self.order_briefs(chat)?)),
             Effect::RecordUnanswered { text } => {
                 tx.record_unanswered(
                     chat.channel,
@@ -59,12 +41,17 @@ impl TurnCx<'_, '_> {
                 None
             }
             Effect::MarkPaid { order, reference } => {
-                if tx.mark_paid(&order, &reference)? {
+                let goods = if tx.mark_paid(&order, &reference)? {
                     notices.push(owner::paid_notice(self.shop, &order));
+                    self.goods(chat, &order, false, notices)?
                 } else {
                     tracing::warn!(order = %order, "payment for an order that is not awaiting payment");
-                }
-                None
+                    None
+                };
+                Some(Input::PaymentRecorded { order, goods })
+            }
+            Effect::Deliver { order, again } => {
+                self.goods(chat, &order, again, notices)?.map(Input::Goods)
             }
             Effect::RequestHuman { question } => {
                 self.open_ticket(chat, event, session, question, notices)?
@@ -232,6 +219,7 @@ impl TurnCx<'_, '_> {
                     let who = customer_name(chat, event);
                     notices.push(owner::order_notice(shop, &placed, &who));
                 }
+                self.pool_notices(&order.lines, notices)?;
                 Input::OrderPlaced { number }
             }
             PlaceOutcome::AlreadyPlaced { number, .. } => Input::OrderPlaced { number },
@@ -240,6 +228,27 @@ impl TurnCx<'_, '_> {
                 Input::OrderRejected { sold_out: keys }
             }
         })
+    }
+
+    /// The customer's latest orders, as "my orders" shows them.
+    fn order_briefs(&self, chat: Chat<'_>) -> Result<Vec<OrderBrief>, EngineError> {
+        let mut orders = Vec::new();
+        for o in self.tx.orders_of(chat.channel, chat.chat_id)? {
+            orders.push(OrderBrief {
+                resendable: self.tx.delivered_digital(&o.number)?,
+                number: o.number,
+                status: o.status,
+                total: o.placed.total,
+                created_at: o.placed.created_at,
+                items: o
+                    .placed
+                    .lines
+                    .into_iter()
+                    .map(|l| (l.name, l.qty))
+                    .collect(),
+            });
+        }
+        Ok(orders)
     }
 
     /// What the conversation needs to know about an order the customer rates.

@@ -26,6 +26,7 @@ use crate::spool::Spool;
 use crate::store::{self, Store};
 pub use crate::store::{Order, OutboxRow, Stats};
 
+mod digital;
 mod dispatch;
 mod effects;
 mod giveup;
@@ -158,17 +159,19 @@ impl Engine {
     pub fn open(shop: Shop, db: &Path) -> Result<Self, EngineError> {
         let mut store = Store::open(db)?;
         store.sync_stock(&shop.configured_stock())?;
-        let stock = store.stock_levels()?;
-        Ok(Self {
+        let mut engine = Self {
             shop,
-            stock,
+            stock: StockLevels::default(),
             store,
             channels: Vec::new(),
             flood: FloodGuard::default(),
             ledger: None,
             abort_in_group: group::abort_in_group(),
             spool: Spool::beside(db),
-        })
+        };
+        engine.prepare_digital()?;
+        engine.stock = engine.store.stock_levels()?;
+        Ok(engine)
     }
 
     /// Names the channels that are running (`telegram`, `matrix`): owner
@@ -233,12 +236,17 @@ impl Engine {
         }
     }
 
-    /// Whether an order can still be paid for `amount` cents in `currency`: it
-    /// exists, awaits payment and costs exactly that. Checked before the platform
+    /// Whether an order can still be paid for `amount` cents in `currency` (or
+    /// `amount` Stars in `XTR`): it exists, awaits payment and costs exactly that. Checked before the platform
     /// charges the customer; a database error is an error, not a refusal.
     pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> Result<bool, EngineError> {
         Ok(self.store.order(order)?.is_some_and(|o| {
-            o.status.awaits_payment() && o.total.cents() == amount && o.currency == currency
+            let price = if currency == crate::shop::stars::XTR {
+                o.stars.map(i64::from) == Some(amount)
+            } else {
+                o.total.cents() == amount && o.currency == currency
+            };
+            o.status.awaits_payment() && price
         }))
     }
 

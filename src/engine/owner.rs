@@ -9,14 +9,14 @@ use jiff::Timestamp;
 
 use super::Event;
 use crate::channel::{Channel, ChatKey};
-use crate::conversation::{Answer, Session, TicketWait};
+use crate::conversation::{Answer, Input, Reply, Session, TicketWait};
 use crate::owner::selling::{self, Past};
-use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED};
+use crate::owner::{self as core, Command, OwnerEffect, OwnerTurn, OwnerView, PAUSED, ToCustomer};
 pub(crate) use crate::owner::{
     Notice, Outcome, closed_by_customer, command, feedback_notice, flood_notice, is_owner,
-    order_notice, paid_notice, relay_notice,
+    order_notice, paid_notice, relay_notice, text_notice,
 };
-use crate::shop::{Shop, StockLevels, stock_key};
+use crate::shop::{OwnerPhrase, Shop, StockLevels, stock_key};
 use crate::store::{Result, Ticket, Tx};
 
 /// Runs an owner command (except `/reload`, which the engine does: it swaps
@@ -138,6 +138,10 @@ fn load(
             }
         }
         Command::Status { number, .. } => view.order = tx.order(number)?,
+        Command::Refund(number) => {
+            view.order = tx.order(number)?;
+            view.refunded = tx.refunded_at(number)?.is_some();
+        }
         Command::Stock { key, .. } => {
             let (product, variant) = core::stock_target(key);
             view.stock_before = stock.0.get(&stock_key(product, variant)).copied();
@@ -182,6 +186,34 @@ fn apply(tx: &Tx<'_>, shop: &Shop, mut turn: OwnerTurn, now: Timestamp) -> Resul
                     return Ok(again.into_outcome(moved && status.returns_stock()));
                 }
                 stock_changed |= status.returns_stock();
+            }
+            OwnerEffect::Refund(number) => {
+                let t = shop.owner_texts();
+                let Some(done) = super::digital::refund(tx, &number, now.as_second())? else {
+                    let text = t.fill(OwnerPhrase::RefundTwice, &[("number", &number)]);
+                    turn.replies.push(Reply::plain(text));
+                    continue;
+                };
+                let stars = done.refund.stars.to_string();
+                let mut text = t.fill(
+                    OwnerPhrase::RefundDone,
+                    &[("number", &number), ("stars", &stars)],
+                );
+                if !done.revoked.is_empty() {
+                    text.push('\n');
+                    text.push_str(&t.fill(
+                        OwnerPhrase::RefundCodes,
+                        &[("codes", &done.revoked.join(", "))],
+                    ));
+                }
+                turn.replies.push(Reply::plain(text));
+                turn.customers.push(ToCustomer {
+                    customer: done.customer,
+                    input: Input::Refunded {
+                        refund: done.refund,
+                    },
+                });
+                stock_changed = true;
             }
             OwnerEffect::SetStock { key, qty, product } => {
                 if !tx.set_stock(&key, qty)? {

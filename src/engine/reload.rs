@@ -67,6 +67,7 @@ impl Engine {
         if let Some(shop) = loaded {
             tracing::info!(products = shop.products().len(), "shop file reloaded");
             self.shop = shop;
+            self.prepare_digital()?;
             self.stock = self.store.stock_levels()?;
         }
         Ok(TurnResult::Replies(rows))

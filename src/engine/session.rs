@@ -55,6 +55,7 @@ pub(super) fn new_order(
     now: Timestamp,
 ) -> NewOrder {
     NewOrder {
+        stars: stars_total(shop, &draft),
         idempotency_key: format!(
             "{}:{}:{}:{}",
             chat.channel, chat.chat_id, session.id, draft.checkout
@@ -74,4 +75,17 @@ pub(super) fn new_order(
         language: draft.language,
         created_at: now.as_second(),
     }
+}
+
+/// What a draft costs in Telegram Stars, when its payment method is Stars.
+fn stars_total(shop: &Shop, draft: &OrderDraft) -> Option<u32> {
+    let method = shop
+        .payment(&draft.payment_id)
+        .filter(|m| m.kind == crate::shop::PaymentKind::Stars)?;
+    let lines: Vec<_> = draft
+        .lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.qty))
+        .collect();
+    shop.stars_total(&lines, method, draft.totals.subtotal, draft.totals.total)
 }

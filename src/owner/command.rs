@@ -8,7 +8,7 @@ pub const BUTTON_PREFIX: &str = "o:";
 use crate::store::OrderStatus;
 
 /// Every command name only an owner may use.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "help",
     "tickets",
     "reply",
@@ -25,6 +25,7 @@ pub const NAMES: [&str; 16] = [
     "resume",
     "stats",
     "broadcast",
+    "refund",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +71,8 @@ pub enum Command {
     Stats(u32),
     /// A message to every customer who agreed to offers and news.
     Broadcast(String),
+    /// Give back an order's payment in Telegram Stars (`/refund N`).
+    Refund(String),
     /// A known command written wrongly: how to write it.
     Usage(&'static str),
 }
@@ -160,6 +163,10 @@ pub fn parse(text: &str) -> Option<Command> {
                 qty,
             }
         }
+        "refund" => match (words.next(), words.next()) {
+            (Some(n), None) => Command::Refund(n.trim_start_matches('#').to_owned()),
+            _ => Command::Usage("/refund N"),
+        },
         "reload" => Command::Reload,
         "pause" => Command::Pause,
         "broadcast" if rest.is_empty() => Command::Usage("/broadcast your message"),

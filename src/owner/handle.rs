@@ -87,6 +87,7 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
             tracking,
         } => status_turn(shop, &number, status, tracking, view.order.as_ref()),
         Command::Stock { key, qty } => stock(shop, &key, qty, view.stock_before),
+        Command::Refund(number) => refund_turn(shop, &number, view.order.as_ref(), view.refunded),
         Command::Pause => OwnerTurn {
             effects: vec![OwnerEffect::SetPaused(Some(now.as_second()))],
             ..OwnerTurn::say(t.get(P::Paused))
@@ -387,4 +388,31 @@ pub fn stock_uncounted(shop: &Shop, product: &str) -> OwnerTurn {
         shop.owner_texts()
             .fill(P::StockUncounted, &[("product", product)]),
     )
+}
+
+/// `/refund N`: only an order paid in Telegram Stars, once.
+pub fn refund_turn(shop: &Shop, number: &str, order: Option<&Order>, refunded: bool) -> OwnerTurn {
+    let t = shop.owner_texts();
+    let Some(order) = order else {
+        return OwnerTurn::say(t.fill(P::NoOrder, &[("number", number)]));
+    };
+    let number = order.number.as_str();
+    let in_stars = order.stars.is_some()
+        && shop
+            .payment(&order.payment_id)
+            .is_some_and(|p| p.kind == crate::shop::PaymentKind::Stars);
+    if !in_stars {
+        return OwnerTurn::say(t.fill(P::RefundNotStars, &[("number", number)]));
+    }
+    if refunded {
+        return OwnerTurn::say(t.fill(P::RefundTwice, &[("number", number)]));
+    }
+    if matches!(order.status, OrderStatus::New | OrderStatus::Cancelled) {
+        return OwnerTurn::say(t.fill(P::RefundUnpaid, &[("number", number)]));
+    }
+    OwnerTurn {
+        effects: vec![OwnerEffect::Refund(number.to_owned())],
+        about: vec![order.key()],
+        ..OwnerTurn::default()
+    }
 }

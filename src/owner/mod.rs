@@ -23,7 +23,8 @@ pub use command::Command;
 pub use handle::{answer, handle, help, status_turn, stock_target, stock_uncounted, unknown_reply};
 pub use notices::{
     closed_by_customer, destinations, feedback_notice, flood_notice, needs_matrix_rooms,
-    order_notice, paid_notice, relay_notice, ticket_notice, ticket_wait, turn_failed_notice,
+    order_notice, paid_notice, relay_notice, text_notice, ticket_notice, ticket_wait,
+    turn_failed_notice,
 };
 
 /// How many lines of the conversation a ticket notice shows.
@@ -85,8 +86,10 @@ pub struct Outcome {
 pub struct OwnerView {
     /// The ticket a `/close` or `/reply` names, if it exists.
     pub ticket: Option<Ticket>,
-    /// The order an `/order` or `/status` names, if it exists.
+    /// The order an `/order`, `/status` or `/refund` names, if it exists.
     pub order: Option<Order>,
+    /// `/refund`: the order was refunded before.
+    pub refunded: bool,
     /// The feedback on `order`: stars and comment.
     pub feedback: Option<(u8, Option<String>)>,
     /// `/tickets`: the open tickets.
@@ -131,6 +134,8 @@ pub enum OwnerEffect {
         qty: i64,
         product: String,
     },
+    /// Refund an order paid in Stars (the engine makes the answers).
+    Refund(String),
 }
 
 /// What an owner's command decided: answers, customers to tell, writes to make.

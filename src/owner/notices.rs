@@ -152,6 +152,7 @@ pub fn ticket_notice(
             }],
             image: None,
             invoice: None,
+            refund: None,
             attachment: None,
         },
         ticket: Some(n),
@@ -243,10 +244,16 @@ pub fn order_notice(shop: &Shop, order: &Order, customer: &str) -> Notice {
             buttons,
             image: None,
             invoice: None,
+            refund: None,
             attachment: None,
         },
         ticket: None,
     }
+}
+
+/// A notice of plain text (the engine's warnings: a pool of codes running low…).
+pub fn text_notice(text: String) -> Notice {
+    Notice::text(text)
 }
 
 /// A payment arrived through the platform.
@@ -331,9 +338,12 @@ pub(super) fn order_body(shop: &Shop, order: &Order) -> String {
         let _ = writeln!(text, "{coupon}");
     }
     let lang = t.lang.as_str();
-    let delivery = shop
-        .delivery(&order.delivery_id)
-        .map_or(order.delivery_id.as_str(), |d| d.name_in(lang));
+    let delivery = if order.delivery_id == crate::conversation::DIGITAL {
+        t.get(P::DigitalDelivery)
+    } else {
+        shop.delivery(&order.delivery_id)
+            .map_or(order.delivery_id.as_str(), |d| d.name_in(lang))
+    };
     let price = money(shop, order.delivery_price);
     let delivery = t.fill(
         P::OrderDelivery,

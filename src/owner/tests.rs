@@ -61,6 +61,7 @@ fn order(number: &str, status: OrderStatus) -> Order {
             coupon: None,
             delivery_id: "pickup".to_owned(),
             payment_id: "cash".to_owned(),
+            stars: None,
             fields: BTreeMap::from([("name".to_owned(), "Ana".to_owned())]),
             language: "en".to_owned(),
             created_at: 0,

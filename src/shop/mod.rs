@@ -7,6 +7,7 @@ mod localized;
 pub mod model;
 pub mod money;
 pub mod search;
+pub mod stars;
 pub mod texts;
 mod validate;
 
@@ -17,6 +18,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use model::*;
 pub use money::Money;
 pub use texts::{OwnerPhrase, OwnerTexts, Phrase, Texts};
+pub use validate::DigitalFile;
 
 /// The example shop, compiled into the binary for `shopbot init` and `shopbot chat`.
 pub const EXAMPLE_TOML: &str = include_str!("../../shop.toml");
@@ -41,7 +43,12 @@ pub struct Shop {
     categories: HashMap<String, usize>,
     texts: HashMap<String, Texts>,
     owner_texts: OwnerTexts,
+    /// What the digital products deliver: pools of codes and files.
+    assets: validate::Assets,
 }
+
+/// The stock of a digital file without `stock`: as good as unlimited.
+pub const UNLIMITED: i64 = 1_000_000_000;
 
 impl Shop {
     /// Reads and validates a shop file; every problem is reported at once.
@@ -98,6 +105,12 @@ impl Shop {
             } else {
                 errors.extend(validate::validate(file, &locator));
             }
+        }
+        let mut assets = validate::Assets::default();
+        if let Some(file) = file.as_ref().filter(|_| errors.is_empty()) {
+            let (read, problems) = validate::read_assets(file, &locator, &base_dir);
+            assets = read;
+            errors.extend(problems);
         }
         errors.sort_by_key(|e| (e.line, e.column));
         errors.dedup();
@@ -158,7 +171,31 @@ impl Shop {
             categories,
             texts,
             owner_texts,
+            assets,
         })
+    }
+
+    /// The codes of a product sold from a pool (`digital.codes`), as the file lists them.
+    pub fn pool(&self, product: &str) -> Option<&[String]> {
+        self.assets.pools.get(product).map(Vec::as_slice)
+    }
+
+    /// Every pool of codes: (product id, codes).
+    pub fn pools(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.assets
+            .pools
+            .iter()
+            .map(|(id, codes)| (id.as_str(), codes.as_slice()))
+    }
+
+    /// The file a digital product delivers (`digital.file`), as loaded.
+    pub fn digital_file(&self, product: &str) -> Option<&DigitalFile> {
+        self.assets.files.get(product)
+    }
+
+    /// Every digital file.
+    pub fn digital_files(&self) -> impl Iterator<Item = &DigitalFile> {
+        self.assets.files.values()
     }
 
     fn languages_of(file: &ShopFile) -> Vec<String> {
@@ -244,8 +281,11 @@ impl Shop {
     pub fn configured_stock(&self) -> Vec<(String, i64)> {
         let mut out = Vec::new();
         for p in self.products() {
-            if p.variants.is_empty() {
-                out.push((stock_key(&p.id, None), p.stock.unwrap_or(0)));
+            if let Some(pool) = self.assets.pools.get(&p.id) {
+                out.push((p.id.clone(), i64::try_from(pool.len()).unwrap_or(i64::MAX)));
+            } else if p.variants.is_empty() {
+                let unset = if p.digital.is_some() { UNLIMITED } else { 0 };
+                out.push((stock_key(&p.id, None), p.stock.unwrap_or(unset)));
             } else {
                 for v in &p.variants {
                     out.push((stock_key(&p.id, Some(&v.id)), v.stock));

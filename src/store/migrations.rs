@@ -278,6 +278,30 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX spool_files_by_time ON spool_files (created);
     CREATE TABLE spool_trash (sha256 TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
     ",
+    // 15: digital goods and Telegram Stars. The pools of codes (in file order;
+    // a code is `free`, `reserved` for an order placed, `given` once delivered,
+    // or `revoked` after a refund), the orders whose goods were delivered (one
+    // row each: never delivered twice), and an order's price in Stars.
+    "
+    CREATE TABLE digital_codes (
+        id           INTEGER PRIMARY KEY,
+        product      TEXT    NOT NULL,
+        code         TEXT    NOT NULL,
+        state        TEXT    NOT NULL DEFAULT 'free'
+                     CHECK (state IN ('free', 'reserved', 'given', 'revoked')),
+        order_number TEXT,
+        UNIQUE (product, code)
+    );
+    CREATE INDEX digital_codes_free ON digital_codes (product, state, id);
+    CREATE INDEX digital_codes_by_order ON digital_codes (order_number)
+        WHERE order_number IS NOT NULL;
+    CREATE TABLE digital_deliveries (
+        order_number TEXT    PRIMARY KEY NOT NULL,
+        at           INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ALTER TABLE orders ADD COLUMN stars INTEGER;
+    ALTER TABLE orders ADD COLUMN refunded_at INTEGER;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

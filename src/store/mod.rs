@@ -46,6 +46,7 @@
 
 mod busy;
 mod consent;
+mod digital;
 mod erasure;
 mod events;
 mod feedback;
@@ -72,6 +73,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use busy::{Backoff, retry_busy};
+pub use digital::OrderCode;
 pub use erasure::Purged;
 pub use history::HistoryLine;
 pub use media::MediaKey;

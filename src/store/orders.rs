@@ -37,6 +37,8 @@ pub struct NewOrder {
     pub coupon: Option<String>,
     pub delivery_id: String,
     pub payment_id: String,
+    /// What it costs in Telegram Stars, when it is paid with Stars (`XTR`).
+    pub stars: Option<u32>,
     /// Checkout answers by field id (name, phone, address, …).
     pub fields: BTreeMap<String, String>,
     pub language: String,
@@ -215,6 +217,7 @@ impl Tx<'_> {
                 let key = crate::shop::stock_key(&line.product_id, line.variant.as_deref());
                 give_back.execute(rusqlite::params![key, line.qty])?;
             }
+            super::digital::release_codes(conn, number)?;
         }
         Ok(Some(before))
     }
@@ -271,8 +274,8 @@ fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutc
         .prepare_cached(
             "INSERT INTO orders (idempotency_key, channel, chat_id, subtotal, discount,
                  delivery_price, total, currency, coupon, delivery_id, payment_id, fields,
-                 language, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 language, created_at, stars)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              RETURNING id",
         )?
         .query_row(
@@ -291,6 +294,7 @@ fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutc
                 fields,
                 order.language,
                 order.created_at,
+                order.stars,
             ],
             |row| row.get(0),
         )?;
@@ -314,12 +318,17 @@ fn decrement_and_insert(conn: &Connection, order: &NewOrder) -> Result<PlaceOutc
             i64::from(line.qty),
         ])?;
     }
+    // Codes from a pool are set aside for the order as its stock is taken.
+    let short = super::digital::reserve_codes(conn, &number, &order.lines)?;
+    if !short.is_empty() {
+        return Ok(PlaceOutcome::SoldOut { keys: short });
+    }
     Ok(PlaceOutcome::Placed { order_id, number })
 }
 
 const ORDER_COLUMNS: &str = "id, number, channel, chat_id, status, subtotal, discount, \
      delivery_price, total, currency, coupon, delivery_id, payment_id, fields, created_at, tracking, \
-     idempotency_key, language";
+     idempotency_key, language, stars";
 
 /// Every order, newest first, optionally only those with `status`.
 fn list(conn: &Connection, status: Option<OrderStatus>) -> Result<Vec<Order>> {
@@ -397,6 +406,7 @@ fn order_row(row: &Row<'_>) -> rusqlite::Result<(Order, String)> {
             coupon: row.get(10)?,
             delivery_id: row.get(11)?,
             payment_id: row.get(12)?,
+            stars: row.get(18)?,
             fields: BTreeMap::new(),
             language: row.get(17)?,
             created_at: row.get(14)?,

@@ -33,6 +33,7 @@ const KNOWN: &[&str] = &[
     "sendChatAction",
     "sendInvoice",
     "answerPreCheckoutQuery",
+    "refundStarPayment",
     "getFile",
     "copyMessages",
     "sendDocument",
@@ -151,6 +152,7 @@ pub fn call(st: &mut State, method: &str, p: &Params) -> Res {
             }
         }
         "sendInvoice" => send_invoice(st, p),
+        "refundStarPayment" => super::stars::refund(st, p),
         "answerPreCheckoutQuery" => {
             let id = p.str("pre_checkout_query_id").unwrap_or_default();
             let ok = p.bool("ok");
@@ -348,6 +350,7 @@ fn send_invoice(st: &mut State, p: &Params) -> Res {
     if prices.is_empty() || total <= 0 || (currency == "XTR" && prices.len() != 1) {
         return Err(ApiError::bad("CURRENCY_TOTAL_AMOUNT_INVALID"));
     }
+    super::stars::check_provider(&currency, p.str("provider_token").as_deref())?;
     let markup = markup(p, true)?;
     let total = total.unsigned_abs();
     finish_send(

@@ -21,6 +21,7 @@ mod params;
 mod received;
 mod sending;
 mod server;
+mod stars;
 mod state;
 mod types;
 

@@ -162,6 +162,8 @@ pub struct State {
     pub forums: super::forum::Forums,
     /// Methods carried out but not answered until released (`FakeTelegram::stall`).
     pub stalled: Vec<String>,
+    /// Payments in Stars given back: (user, charge id).
+    pub refunds: Vec<(i64, String)>,
 }
 
 impl State {
@@ -205,6 +207,7 @@ impl State {
             bot_arrivals: HashMap::new(),
             forums: HashMap::new(),
             stalled: Vec::new(),
+            refunds: Vec::new(),
         }
     }
 

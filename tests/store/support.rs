@@ -64,6 +64,7 @@ pub fn order(key: &str, chat_id: &str, lines: Vec<OrderLine>) -> NewOrder {
         coupon: Some("HELLO".to_owned()),
         delivery_id: "courier".to_owned(),
         payment_id: "cash".to_owned(),
+        stars: None,
         fields: BTreeMap::from([
             ("name".to_owned(), "Ana Pop".to_owned()),
             ("phone".to_owned(), "+40 700 000 000".to_owned()),

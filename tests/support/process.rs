@@ -99,6 +99,14 @@ pub fn copy_shop(name: &str, dir: &Path) -> PathBuf {
             .expect("copy image");
     }
     std::fs::copy(source.join("provider.token"), dir.join("provider.token")).expect("token");
+    // What digital products deliver: pattern files and pools of codes.
+    for folder in ["patterns", "codes"] {
+        std::fs::create_dir_all(dir.join(folder)).expect("folder");
+        for entry in std::fs::read_dir(source.join(folder)).expect(folder) {
+            let entry = entry.expect("file");
+            std::fs::copy(entry.path(), dir.join(folder).join(entry.file_name())).expect("copy");
+        }
+    }
     target
 }
 

@@ -440,6 +440,7 @@ impl Executor for Exec<'_> {
                 self.world
                     .orders_of(&self.chat)
                     .map(|o| OrderBrief {
+                        resendable: false,
                         number: o.number.clone(),
                         status: o.status,
                         total: o.total,
@@ -461,8 +462,10 @@ impl Executor for Exec<'_> {
                 {
                     o.status = OrderStatus::Paid;
                 }
-                None
+                // The model's shops sell no digital goods.
+                Some(Input::PaymentRecorded { order, goods: None })
             }
+            Effect::Deliver { .. } => None,
             Effect::RequestHuman { question } => Some(self.open_ticket(question)),
             Effect::MyData => Some(Input::MyData(Box::new(self.my_data()))),
             Effect::Forget => {

@@ -280,6 +280,7 @@ mod tests {
                 ],
                 image: None,
                 invoice: None,
+                refund: None,
                 attachment: None,
             },
             edit: None,

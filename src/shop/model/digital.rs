@@ -11,4 +11,6 @@ pub struct Digital {
     pub file: Option<String>,
     /// A text file relative to `shop.toml`, one code per line.
     pub codes: Option<String>,
+    /// Warn the owners when this many codes are left (default 5).
+    pub warn_below: Option<u32>,
 }

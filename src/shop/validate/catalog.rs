@@ -59,6 +59,8 @@ impl Check<'_> {
         self.not_empty(&format!("{key}.name"), &p.name, "name = \"Wooden train\"");
         self.not_negative(&format!("{key}.price"), Some(p.price));
         match (p.stock, p.variants.is_empty()) {
+            // A digital product's stock is its file (unlimited) or its pool of codes.
+            (None, true) if p.digital.is_some() => {}
             (None, true) if !self.doubts(&format!("{key}.variants")) => {
                 let fix = "add `stock = …`, or `[[products.variants]]` each with its own `stock`";
                 self.err(

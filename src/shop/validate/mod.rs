@@ -10,8 +10,11 @@ use super::money::Money;
 use super::texts;
 
 mod catalog;
+mod digital;
 mod people;
 mod selling;
+
+pub use digital::{Assets, DigitalFile, read_assets};
 
 /// Every problem found, in file order.
 pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
@@ -27,6 +30,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.checkout(file);
     v.delivery(file);
     v.payment(file);
+    v.digital(file);
     v.coupons(file);
     v.replies(file);
     v.owners(file);
