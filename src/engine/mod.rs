@@ -241,10 +241,10 @@ impl Engine {
     /// charges the customer; a database error is an error, not a refusal.
     pub fn can_pay(&self, order: &str, amount: i64, currency: &str) -> Result<bool, EngineError> {
         Ok(self.store.order(order)?.is_some_and(|o| {
-            let price = if currency == crate::shop::stars::XTR {
-                o.stars.map(i64::from) == Some(amount)
-            } else {
-                o.total.cents() == amount && o.currency == currency
+            // An order priced in Stars is paid in Stars only, and the reverse.
+            let price = match o.stars {
+                Some(stars) => currency == crate::shop::stars::XTR && i64::from(stars) == amount,
+                None => o.total.cents() == amount && o.currency == currency,
             };
             o.status.awaits_payment() && price
         }))

@@ -107,7 +107,7 @@ impl Shop {
             }
         }
         let mut assets = validate::Assets::default();
-        if let Some(file) = file.as_ref().filter(|_| errors.is_empty()) {
+        if let Some(file) = &file {
             let (read, problems) = validate::read_assets(file, &locator, &base_dir);
             assets = read;
             errors.extend(problems);

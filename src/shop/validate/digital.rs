@@ -118,6 +118,17 @@ impl Check<'_> {
     }
 }
 
+/// Whether `path` names a file inside the shop's folder (relative, no `..`, no URL).
+fn inside(path: &str) -> bool {
+    let text = path.trim();
+    !(text.is_empty()
+        || text.contains("://")
+        || Path::new(text).is_absolute()
+        || Path::new(text)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir)))
+}
+
 /// The largest file a digital product may deliver (Telegram's upload limit).
 const FILE_MAX: u64 = 50 * 1024 * 1024;
 
@@ -149,7 +160,14 @@ pub fn read_assets(file: &ShopFile, loc: &Locator, base_dir: &Path) -> (Assets, 
     // Every code, with the product and line it was first seen on.
     let mut seen: HashMap<String, (String, usize)> = HashMap::new();
     for (i, p) in file.products.iter().enumerate() {
-        let Some(digital) = &p.digital else { continue };
+        // Only a well-formed digital product is read: one file or one pool,
+        // inside the shop's folder (the checks above report the others).
+        let Some(digital) = p.digital.as_ref().filter(|d| {
+            d.file.is_some() != d.codes.is_some()
+                && d.file.iter().chain(&d.codes).all(|path| inside(path))
+        }) else {
+            continue;
+        };
         let dkey = format!("products[{i}].digital");
         if let Some(path) = digital.file.as_deref() {
             let key = format!("{dkey}.file");
