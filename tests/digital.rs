@@ -95,7 +95,10 @@ fn a_hundred_buyers_on_fifty_codes_get_fifty_codes_once_each() {
         notices.push_str(&bot.owner_texts(&sent));
         let text = texts(&sent);
         if text.contains("Your order number is") {
-            let invoice = sent.iter().find_map(|s| s.out.reply.invoice.clone()).unwrap();
+            let invoice = sent
+                .iter()
+                .find_map(|s| s.out.reply.invoice.clone())
+                .unwrap();
             assert_eq!((invoice.currency.as_str(), invoice.amount), ("XTR", 1000));
             placed.push((chat.clone(), invoice.order));
         } else {
@@ -115,21 +118,34 @@ fn a_hundred_buyers_on_fifty_codes_get_fifty_codes_once_each() {
         1,
         "{notices}"
     );
-    assert_eq!(notices.matches("No codes left for Gift card 20 €").count(), 1);
+    assert_eq!(
+        notices.matches("No codes left for Gift card 20 €").count(),
+        1
+    );
     let mut given = HashSet::new();
     for (i, (chat, number)) in placed.iter().enumerate() {
         let paid = bot.pay(Telegram, chat, number, &format!("stx{i}"));
         let codes = codes_in(&texts(&paid));
         assert_eq!(codes.len(), 1, "{}", texts(&paid));
-        assert!(given.insert(codes[0].clone()), "code {} given twice", codes[0]);
+        assert!(
+            given.insert(codes[0].clone()),
+            "code {} given twice",
+            codes[0]
+        );
     }
     let all: HashSet<String> = CODES.iter().cloned().collect();
     assert_eq!(given, all);
     assert_eq!(
-        count(&db.path, "SELECT COUNT(*) FROM digital_codes WHERE state = 'given'"),
+        count(
+            &db.path,
+            "SELECT COUNT(*) FROM digital_codes WHERE state = 'given'"
+        ),
         50
     );
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 0);
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        0
+    );
 }
 
 #[test]
@@ -141,10 +157,20 @@ fn an_owner_marking_paid_delivers_once_and_my_orders_sends_again() {
     assert!(placed.iter().all(|s| s.out.reply.invoice.is_none()));
     assert!(texts(&placed).contains("Your order number is #1001"));
     let paid = bot.owner(Telegram, "/status 1001 paid");
-    let to_customer: Vec<&Sent> = paid.iter().filter(|s| s.chat == "!ana:example.org").collect();
-    let text: String = to_customer.iter().map(|s| s.text()).collect::<Vec<_>>().join("\n");
+    let to_customer: Vec<&Sent> = paid
+        .iter()
+        .filter(|s| s.chat == "!ana:example.org")
+        .collect();
+    let text: String = to_customer
+        .iter()
+        .map(|s| s.text())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(text.contains("Order #1001 is paid — thank you!"), "{text}");
-    assert!(text.contains("🔑 Gift card 20 €: GIFT-0001-BRICK"), "{text}");
+    assert!(
+        text.contains("🔑 Gift card 20 €: GIFT-0001-BRICK"),
+        "{text}"
+    );
     assert_eq!(bot.status("1001"), "delivered");
     // Moving it on again delivers nothing more.
     let later = bot.owner(Telegram, "/status 1001 shipped");
@@ -158,7 +184,9 @@ fn an_owner_marking_paid_delivers_once_and_my_orders_sends_again() {
             .any(|b| b.id == "resend:1001" && b.label == "📥 Send #1001 again")
     );
     let resent = bot.press(Matrix, "!ana:example.org", "resend:1001");
-    assert!(texts(&resent).contains("📦 Order #1001, sent again:\n🔑 Gift card 20 €: GIFT-0001-BRICK"));
+    assert!(
+        texts(&resent).contains("📦 Order #1001, sent again:\n🔑 Gift card 20 €: GIFT-0001-BRICK")
+    );
     // Another customer cannot have it sent to them.
     let other = bot.press(Telegram, "999", "resend:1001");
     assert!(!texts(&other).contains("GIFT-0001"), "{}", texts(&other));
@@ -186,8 +214,16 @@ fn a_refund_in_stars_revokes_the_code_and_happens_once() {
     );
     let told: Vec<&Sent> = refund.iter().filter(|s| s.chat == "501").collect();
     assert_eq!(told.len(), 1);
-    let made = told[0].out.reply.refund.clone().expect("the refund rides with the message");
-    assert_eq!((made.order.as_str(), made.charge.as_str(), made.stars), ("1001", "stxPAID", 1000));
+    let made = told[0]
+        .out
+        .reply
+        .refund
+        .clone()
+        .expect("the refund rides with the message");
+    assert_eq!(
+        (made.order.as_str(), made.charge.as_str(), made.stars),
+        ("1001", "stxPAID", 1000)
+    );
     assert_eq!(
         told[0].text(),
         "↩️ Your payment for order #1001 (1000 ⭐) was refunded, and the order is cancelled."
@@ -195,10 +231,16 @@ fn a_refund_in_stars_revokes_the_code_and_happens_once() {
     assert_eq!(bot.status("1001"), "cancelled");
     // The code was seen: it never goes back to the pool.
     assert_eq!(
-        count(&db.path, "SELECT COUNT(*) FROM digital_codes WHERE state = 'revoked'"),
+        count(
+            &db.path,
+            "SELECT COUNT(*) FROM digital_codes WHERE state = 'revoked'"
+        ),
         1
     );
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 49);
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        49
+    );
     let twice = bot.owner(Telegram, "/refund 1001");
     assert!(texts(&twice).contains("Order #1001 was refunded already."));
     assert!(twice.iter().all(|s| s.out.reply.refund.is_none()));
@@ -213,11 +255,20 @@ fn a_cancelled_unpaid_order_puts_its_codes_back() {
     let mut bot = Bot::new(&db);
     bot.to_summary(Telegram, "501", "add:gift-card", "pay:stars");
     bot.press(Telegram, "501", "confirm");
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 49);
-    bot.owner(Telegram, "/status 1001 cancelled");
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 50);
     assert_eq!(
-        count(&db.path, "SELECT COUNT(*) FROM digital_codes WHERE state = 'free'"),
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        49
+    );
+    bot.owner(Telegram, "/status 1001 cancelled");
+    assert_eq!(
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        50
+    );
+    assert_eq!(
+        count(
+            &db.path,
+            "SELECT COUNT(*) FROM digital_codes WHERE state = 'free'"
+        ),
         50
     );
     // The next buyer gets the first code, which nobody saw.
@@ -243,19 +294,35 @@ fn reload_adds_new_codes_and_keeps_the_given_ones() {
     codes.extend((1..=5).map(|i| format!("NEW-{i}")));
     std::fs::write(&path, codes.join("\n")).unwrap();
     let reloaded = bot.owner(Telegram, "/reload");
-    assert!(texts(&reloaded).contains("3 products"), "{}", texts(&reloaded));
+    assert!(
+        texts(&reloaded).contains("3 products"),
+        "{}",
+        texts(&reloaded)
+    );
     // 50 − 2 sold − 1 dropped + 5 new.
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 52);
     assert_eq!(
-        count(&db.path, "SELECT COUNT(*) FROM digital_codes WHERE state = 'given'"),
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        52
+    );
+    assert_eq!(
+        count(
+            &db.path,
+            "SELECT COUNT(*) FROM digital_codes WHERE state = 'given'"
+        ),
         2
     );
     // Removing a given code from the file does not free it either.
     std::fs::write(&path, "GIFT-0001-BRICK\nOTHER-1\n").unwrap();
     bot.owner(Telegram, "/reload");
-    assert_eq!(count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"), 1);
     assert_eq!(
-        count(&db.path, "SELECT state = 'given' FROM digital_codes WHERE code = 'GIFT-0001-BRICK'"),
+        count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
+        1
+    );
+    assert_eq!(
+        count(
+            &db.path,
+            "SELECT state = 'given' FROM digital_codes WHERE code = 'GIFT-0001-BRICK'"
+        ),
         1
     );
 }
@@ -269,16 +336,32 @@ fn stars_only_for_digital_carts_on_telegram() {
     bot.press(Telegram, "501", "add:castle-pattern");
     bot.press(Telegram, "501", "add:brick-box");
     let asked = bot.press(Telegram, "501", "checkout");
-    assert!(texts(&asked).contains("How would you like to receive your order?"), "{}", texts(&asked));
+    assert!(
+        texts(&asked).contains("How would you like to receive your order?"),
+        "{}",
+        texts(&asked)
+    );
     bot.press(Telegram, "501", "dlv:post");
     bot.say(Telegram, "501", "Ana");
     let summary = bot.say(Telegram, "501", "Calle Mayor 5, Madrid");
     assert!(!texts(&summary).contains("Stars"), "{}", texts(&summary));
-    assert!(texts(&summary).contains("Payment: Bank transfer"), "{}", texts(&summary));
+    assert!(
+        texts(&summary).contains("Payment: Bank transfer"),
+        "{}",
+        texts(&summary)
+    );
     // A Matrix customer is never offered Stars.
     let matrix = bot.to_summary(Matrix, "!bo:example.org", "add:castle-pattern", "");
-    assert!(texts(&matrix).contains("Payment: Bank transfer"), "{}", texts(&matrix));
+    assert!(
+        texts(&matrix).contains("Payment: Bank transfer"),
+        "{}",
+        texts(&matrix)
+    );
     // A forged Stars button changes nothing.
     let forged = bot.press(Matrix, "!bo:example.org", "pay:stars");
-    assert!(!texts(&forged).contains("Telegram Stars"), "{}", texts(&forged));
+    assert!(
+        !texts(&forged).contains("Telegram Stars"),
+        "{}",
+        texts(&forged)
+    );
 }

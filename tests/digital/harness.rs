@@ -17,9 +17,8 @@ use super::support::{TempDb, noon};
 pub const OWNER: &str = "4242";
 
 /// The pool's codes, in file order.
-pub static CODES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    (1..=50).map(|i| format!("GIFT-{i:04}-BRICK")).collect()
-});
+pub static CODES: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| (1..=50).map(|i| format!("GIFT-{i:04}-BRICK")).collect());
 
 /// A message the bot queued.
 #[derive(Debug, Clone)]
@@ -86,13 +85,23 @@ impl Bot {
         }
     }
 
-    pub fn turn(&mut self, channel: Channel, chat: &str, event: Event<'_>, input: &Input) -> Vec<Sent> {
+    pub fn turn(
+        &mut self,
+        channel: Channel,
+        chat: &str,
+        event: Event<'_>,
+        input: &Input,
+    ) -> Vec<Sent> {
         self.now += jiff::SignedDuration::from_secs(1);
         let chat = Chat {
             channel,
             chat_id: chat,
         };
-        match self.engine.run_turn(chat, event, input, self.now).expect("turn") {
+        match self
+            .engine
+            .run_turn(chat, event, input, self.now)
+            .expect("turn")
+        {
             TurnResult::Replies(rows) => rows
                 .iter()
                 .map(|r| Sent {
@@ -119,16 +128,31 @@ impl Bot {
     }
 
     pub fn say(&mut self, channel: Channel, chat: &str, text: &str) -> Vec<Sent> {
-        self.turn(channel, chat, Self::event(chat), &Input::Text(text.to_owned()))
+        self.turn(
+            channel,
+            chat,
+            Self::event(chat),
+            &Input::Text(text.to_owned()),
+        )
     }
 
     pub fn press(&mut self, channel: Channel, chat: &str, id: &str) -> Vec<Sent> {
-        self.turn(channel, chat, Self::event(chat), &Input::Button(id.to_owned()))
+        self.turn(
+            channel,
+            chat,
+            Self::event(chat),
+            &Input::Button(id.to_owned()),
+        )
     }
 
     /// An owner's command, from their private chat.
     pub fn owner(&mut self, channel: Channel, text: &str) -> Vec<Sent> {
-        self.turn(channel, OWNER, Self::event(OWNER), &Input::Text(text.to_owned()))
+        self.turn(
+            channel,
+            OWNER,
+            Self::event(OWNER),
+            &Input::Text(text.to_owned()),
+        )
     }
 
     /// The platform's confirmed payment for `order`.
@@ -169,8 +193,12 @@ impl Bot {
 
     pub fn status(&self, order: &str) -> String {
         let conn = rusqlite::Connection::open(&self.db).expect("db");
-        conn.query_row("SELECT status FROM orders WHERE number = ?1", [order], |r| r.get(0))
-            .expect("order")
+        conn.query_row(
+            "SELECT status FROM orders WHERE number = ?1",
+            [order],
+            |r| r.get(0),
+        )
+        .expect("order")
     }
 
     /// How many attachments were ever queued for a chat.

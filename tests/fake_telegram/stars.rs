@@ -39,3 +39,10 @@ pub fn refund(st: &mut State, p: &Params) -> Result<Value, ApiError> {
     st.refunds.push((user, charge));
     Ok(json!(true))
 }
+
+impl super::FakeTelegram {
+    /// The payments in Stars the bot gave back: (user, charge id).
+    pub fn refunds(&self) -> Vec<(i64, String)> {
+        self.lock().refunds.clone()
+    }
+}
