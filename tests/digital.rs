@@ -20,7 +20,7 @@ use support::{count, temp_db};
 fn stars_checkout_skips_delivery_and_delivers_the_file_once() {
     let db = temp_db();
     let mut bot = Bot::new(&db);
-    let sent = bot.to_summary(Telegram, "501", "add:castle-pattern", "pay:stars");
+    let sent = bot.reach_summary(Telegram, "501", "add:castle-pattern", "pay:stars");
     let summary = texts(&sent);
     // No delivery option, no address: the pattern comes in the chat.
     assert!(
@@ -66,10 +66,7 @@ fn stars_checkout_skips_delivery_and_delivers_the_file_once() {
     assert!(texts(&paid).contains("📦 Order #1001: here is what you bought. Thank you!"));
     // All digital: the order is delivered once its goods are sent.
     assert_eq!(bot.status("1001"), "delivered");
-    assert!(
-        bot.owner_texts(&paid)
-            .contains("💳 Order #1001 was paid in the chat.")
-    );
+    assert!(Bot::owner_texts(&paid).contains("💳 Order #1001 was paid in the chat."));
 
     // The same payment again (a twice-delivered update): nothing sent twice.
     let again = bot.pay(Telegram, "501", "1001", "stxCHARGE1");
@@ -84,7 +81,7 @@ fn a_hundred_buyers_on_fifty_codes_get_fifty_codes_once_each() {
     // Everyone reaches the confirm step first; then they confirm, interleaved.
     let buyers: Vec<String> = (0..100).map(|i| format!("{}", 7000 + i)).collect();
     for chat in &buyers {
-        bot.to_summary(Telegram, chat, "add:gift-card", "pay:stars");
+        bot.reach_summary(Telegram, chat, "add:gift-card", "pay:stars");
     }
     let mut order: Vec<&String> = buyers.iter().collect();
     // A fixed shuffle: every 37th, wrapping.
@@ -92,7 +89,7 @@ fn a_hundred_buyers_on_fifty_codes_get_fifty_codes_once_each() {
     let (mut placed, mut refused, mut notices) = (Vec::new(), 0, String::new());
     for chat in order {
         let sent = bot.press(Telegram, chat, "confirm");
-        notices.push_str(&bot.owner_texts(&sent));
+        notices.push_str(&Bot::owner_texts(&sent));
         let text = texts(&sent);
         if text.contains("Your order number is") {
             let invoice = sent
@@ -152,7 +149,7 @@ fn a_hundred_buyers_on_fifty_codes_get_fifty_codes_once_each() {
 fn an_owner_marking_paid_delivers_once_and_my_orders_sends_again() {
     let db = temp_db();
     let mut bot = Bot::new(&db);
-    bot.to_summary(Matrix, "!ana:example.org", "add:gift-card", "pay:bank");
+    bot.reach_summary(Matrix, "!ana:example.org", "add:gift-card", "pay:bank");
     let placed = bot.press(Matrix, "!ana:example.org", "confirm");
     assert!(placed.iter().all(|s| s.out.reply.invoice.is_none()));
     assert!(texts(&placed).contains("Your order number is #1001"));
@@ -201,13 +198,13 @@ fn an_owner_marking_paid_delivers_once_and_my_orders_sends_again() {
 fn a_refund_in_stars_revokes_the_code_and_happens_once() {
     let db = temp_db();
     let mut bot = Bot::new(&db);
-    bot.to_summary(Telegram, "501", "add:gift-card", "pay:stars");
+    bot.reach_summary(Telegram, "501", "add:gift-card", "pay:stars");
     bot.press(Telegram, "501", "confirm");
     let unpaid = bot.owner(Telegram, "/refund 1001");
     assert!(texts(&unpaid).contains("Order #1001 has not been paid: nothing to refund."));
     bot.pay(Telegram, "501", "1001", "stxPAID");
     let refund = bot.owner(Telegram, "/refund 1001");
-    let owner_text = bot.owner_texts(&refund);
+    let owner_text = Bot::owner_texts(&refund);
     assert!(
         owner_text.contains("↩️ Order #1001: 1000 ⭐ go back to the customer, and the order is cancelled.\nThese codes had been given to the customer; cancel them where they are valid: GIFT-0001-BRICK"),
         "{owner_text}"
@@ -253,7 +250,7 @@ fn a_refund_in_stars_revokes_the_code_and_happens_once() {
 fn a_cancelled_unpaid_order_puts_its_codes_back() {
     let db = temp_db();
     let mut bot = Bot::new(&db);
-    bot.to_summary(Telegram, "501", "add:gift-card", "pay:stars");
+    bot.reach_summary(Telegram, "501", "add:gift-card", "pay:stars");
     bot.press(Telegram, "501", "confirm");
     assert_eq!(
         count(&db.path, "SELECT qty FROM stock WHERE key = 'gift-card'"),
@@ -272,7 +269,7 @@ fn a_cancelled_unpaid_order_puts_its_codes_back() {
         50
     );
     // The next buyer gets the first code, which nobody saw.
-    bot.to_summary(Telegram, "502", "add:gift-card", "pay:stars");
+    bot.reach_summary(Telegram, "502", "add:gift-card", "pay:stars");
     bot.press(Telegram, "502", "confirm");
     let paid = bot.pay(Telegram, "502", "1002", "stx2");
     assert_eq!(codes_in(&texts(&paid)), ["GIFT-0001-BRICK"]);
@@ -283,7 +280,7 @@ fn reload_adds_new_codes_and_keeps_the_given_ones() {
     let db = temp_db();
     let mut bot = Bot::new(&db);
     for (i, chat) in ["501", "502"].iter().enumerate() {
-        bot.to_summary(Telegram, chat, "add:gift-card", "pay:stars");
+        bot.reach_summary(Telegram, chat, "add:gift-card", "pay:stars");
         bot.press(Telegram, chat, "confirm");
         bot.pay(Telegram, chat, &format!("{}", 1001 + i), &format!("stx{i}"));
     }
@@ -351,7 +348,7 @@ fn stars_only_for_digital_carts_on_telegram() {
         texts(&summary)
     );
     // A Matrix customer is never offered Stars.
-    let matrix = bot.to_summary(Matrix, "!bo:example.org", "add:castle-pattern", "");
+    let matrix = bot.reach_summary(Matrix, "!bo:example.org", "add:castle-pattern", "");
     assert!(
         texts(&matrix).contains("Payment: Bank transfer"),
         "{}",

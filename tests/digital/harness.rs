@@ -166,7 +166,13 @@ impl Bot {
 
     /// A customer from the start to the order summary with one product: the
     /// name asked, and `pay` pressed when the shop offers a choice.
-    pub fn to_summary(&mut self, channel: Channel, chat: &str, add: &str, pay: &str) -> Vec<Sent> {
+    pub fn reach_summary(
+        &mut self,
+        channel: Channel,
+        chat: &str,
+        add: &str,
+        pay: &str,
+    ) -> Vec<Sent> {
         self.start(channel, chat);
         self.press(channel, chat, add);
         self.press(channel, chat, "checkout");
@@ -183,7 +189,7 @@ impl Bot {
     }
 
     /// What the owners were sent in `sent`.
-    pub fn owner_texts(&self, sent: &[Sent]) -> String {
+    pub fn owner_texts(sent: &[Sent]) -> String {
         sent.iter()
             .filter(|s| s.chat == OWNER)
             .map(Sent::text)
