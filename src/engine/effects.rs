@@ -11,7 +11,7 @@ use crate::conversation::{
     Session,
 };
 use crate::shop::{StockLevels, stock_key};
-use crate::store::{OrderStatus, PlaceOutcome};
+use crate::store::{OrderStatus, PlaceOutcome, Ratings};
 
 impl TurnCx<'_, '_> {
     /// Applies one effect; returns what the conversation must hear back, if
@@ -94,6 +94,7 @@ impl TurnCx<'_, '_> {
                 comment,
             } => {
                 tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
+                self.rated.push(order.clone());
                 let who = customer_name(chat, event);
                 notices.push(owner::feedback_notice(
                     self.shop,
@@ -140,6 +141,10 @@ impl Executor for Exec<'_, '_, '_, '_> {
 
     fn stock(&self) -> &StockLevels {
         self.cx.stock()
+    }
+
+    fn ratings(&self) -> &Ratings {
+        self.cx.ratings
     }
 
     fn apply(&mut self, session: &Session, effect: Effect) -> Result<Option<Input>, EngineError> {

@@ -23,7 +23,7 @@ use crate::flood::{FloodGuard, Verdict};
 use crate::owner::Command;
 use crate::shop::{Shop, StockLevels};
 use crate::spool::Spool;
-use crate::store::{self, Store};
+use crate::store::{self, Ratings, Store};
 pub use crate::store::{Order, OutboxRow, Stats};
 
 mod dispatch;
@@ -34,6 +34,7 @@ mod lookup;
 mod media;
 mod outbox;
 mod owner;
+mod ratings;
 mod reload;
 mod scheduler;
 mod session;
@@ -141,6 +142,8 @@ pub type SharedEngine = std::sync::Arc<Shared>;
 pub struct Engine {
     shop: Shop,
     stock: StockLevels,
+    /// The products' ratings for the cards (see `ratings.rs`).
+    ratings: Ratings,
     store: Store,
     /// The channels that are running: owner notices go only where they can arrive.
     channels: Vec<Channel>,
@@ -159,9 +162,11 @@ impl Engine {
         let mut store = Store::open(db)?;
         store.sync_stock(&shop.configured_stock())?;
         let stock = store.stock_levels()?;
+        let ratings = store.ratings(ratings::shown(&shop))?;
         Ok(Self {
             shop,
             stock,
+            ratings,
             store,
             channels: Vec::new(),
             flood: FloodGuard::default(),
@@ -201,6 +206,11 @@ impl Engine {
 
     pub fn stock(&self) -> &StockLevels {
         &self.stock
+    }
+
+    /// The products' ratings as the cards show them now.
+    pub fn ratings(&self) -> &Ratings {
+        &self.ratings
     }
 
     /// Whether `sender` is one of the shop's owners on `channel`.
@@ -316,11 +326,13 @@ impl Engine {
                     | Input::Unreadable
             );
         let mut fresh_stock: Option<StockLevels> = None;
+        let mut fresh_ratings: Option<Ratings> = None;
         let mut forgotten = false;
         let mut taken = None;
         let Self {
             shop,
             stock,
+            ratings: cached_ratings,
             store,
             channels,
             flood,
@@ -342,7 +354,8 @@ impl Engine {
                 Verdict::Pass
             };
             tx.clear_unreachable(chat.channel, chat.chat_id)?;
-            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
+            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock)
+                .with_ratings(cached_ratings);
             let rows = if let Verdict::Drop {
                 tell_customer,
                 tell_owners,
@@ -355,6 +368,8 @@ impl Engine {
                 turn.customer_turn(chat, event, input)?
             };
             forgotten = turn.forgotten;
+            fresh_ratings =
+                ratings::refreshed(tx, shop, cached_ratings, &turn.rated, turn.forgotten)?;
             Ok(TurnResult::Replies(rows))
         });
         let result = match result {
@@ -371,6 +386,12 @@ impl Engine {
             let before = std::mem::replace(&mut self.stock, stock);
             if let Some(ledger) = &mut self.ledger {
                 ledger.stock_before.get_or_insert(before);
+            }
+        }
+        if let Some(fresh) = fresh_ratings {
+            let before = std::mem::replace(&mut self.ratings, fresh);
+            if let Some(ledger) = &mut self.ledger {
+                ledger.ratings_before.get_or_insert(before);
             }
         }
         if let Some(ledger) = &mut self.ledger {

@@ -68,6 +68,8 @@ impl Engine {
             tracing::info!(products = shop.products().len(), "shop file reloaded");
             self.shop = shop;
             self.stock = self.store.stock_levels()?;
+            // `[reviews] show_comments` may have changed.
+            self.ratings = self.store.ratings(super::ratings::shown(&self.shop))?;
         }
         Ok(TurnResult::Replies(rows))
     }

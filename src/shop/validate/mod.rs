@@ -11,6 +11,7 @@ use super::texts;
 
 mod catalog;
 mod people;
+mod reviews;
 mod selling;
 
 /// Every problem found, in file order.
@@ -35,6 +36,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.texts(file);
     v.owner_texts(file);
     v.followups(file);
+    v.reviews(file);
     let mut errors = v.errors;
     errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
