@@ -21,14 +21,17 @@ pub(super) struct CardRating {
 
 impl Cx<'_> {
     /// The rating a card of `p` shows: its line, and on the details (`brief`
-    /// false) its latest comments.
+    /// false) its latest comments; below `[reviews] min_count`, neither.
     pub(super) fn card_rating(&self, p: &Product, brief: bool) -> CardRating {
         let Some(rating) = self.ratings.get(&p.id) else {
             return CardRating::default();
         };
         let reviews = &self.shop.file.reviews;
         let t = self.t();
-        let line = rating_line(t, rating, reviews.min_count).unwrap_or_default();
+        // Below the minimum, nothing: not even a comment with its stars.
+        let Some(line) = rating_line(t, rating, reviews.min_count) else {
+            return CardRating::default();
+        };
         let comments = if brief {
             Vec::new()
         } else {

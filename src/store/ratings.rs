@@ -118,19 +118,26 @@ impl Tx<'_> {
     /// Moves each product of `order` from its old stars (`None`: not rated
     /// before) to `stars`: a new rating counts once, a changed one replaces.
     pub(super) fn rerate(&self, order: &str, old: Option<u8>, stars: u8) -> Result<()> {
-        let (added, old) = match old {
-            Some(old) => (0, i64::from(old)),
-            None => (1, 0),
+        let products = "SELECT DISTINCT i.product_id FROM order_items i
+             JOIN orders o ON o.id = i.order_id WHERE o.number = ?1";
+        match old {
+            Some(old) => self
+                .tx
+                .prepare_cached(&format!(
+                    "UPDATE product_ratings SET stars = stars + ?2 - ?3
+                     WHERE product_id IN ({products})"
+                ))?
+                .execute(params![order, stars, old])?,
+            None => self
+                .tx
+                .prepare_cached(&format!(
+                    "INSERT INTO product_ratings (product_id, ratings, stars)
+                     SELECT product_id, 1, ?2 FROM ({products}) WHERE true
+                     ON CONFLICT (product_id) DO UPDATE SET
+                     ratings = ratings + 1, stars = stars + excluded.stars"
+                ))?
+                .execute(params![order, stars])?,
         };
-        self.tx
-            .prepare_cached(
-                "INSERT INTO product_ratings (product_id, ratings, stars)
-                 SELECT DISTINCT i.product_id, ?2, ?3 - ?4 FROM order_items i
-                 JOIN orders o ON o.id = i.order_id WHERE o.number = ?1
-                 ON CONFLICT (product_id) DO UPDATE SET
-                 ratings = ratings + ?2, stars = stars + ?3 - ?4",
-            )?
-            .execute(params![order, added, i64::from(stars), old])?;
         Ok(())
     }
 
