@@ -93,20 +93,7 @@ impl TurnCx<'_, '_> {
                 stars,
                 comment,
             } => {
-                tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
-                self.rated.push(order.clone());
-                let who = customer_name(chat, event);
-                notices.push(owner::feedback_notice(
-                    self.shop,
-                    &order,
-                    &who,
-                    stars,
-                    comment.as_deref(),
-                ));
-                Some(Input::FeedbackSaved {
-                    stars: stars.is_some(),
-                    order,
-                })
+                Some(self.save_feedback(chat, event, order, stars, comment.as_deref(), notices)?)
             }
             Effect::Relay {
                 ticket,
@@ -244,6 +231,30 @@ impl TurnCx<'_, '_> {
                 self.refresh_stock()?;
                 Input::OrderRejected { sold_out: keys }
             }
+        })
+    }
+
+    /// Stores feedback (the order's products' ratings move with its stars)
+    /// and tells the owners.
+    pub(super) fn save_feedback(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        order: String,
+        stars: Option<u8>,
+        comment: Option<&str>,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Input, EngineError> {
+        self.tx
+            .save_feedback(&order, stars, comment, self.now.as_second())?;
+        self.rated.push(order.clone());
+        let who = customer_name(chat, event);
+        notices.push(owner::feedback_notice(
+            self.shop, &order, &who, stars, comment,
+        ));
+        Ok(Input::FeedbackSaved {
+            stars: stars.is_some(),
+            order,
         })
     }
 

@@ -388,12 +388,7 @@ impl Engine {
                 ledger.stock_before.get_or_insert(before);
             }
         }
-        if let Some(fresh) = fresh_ratings {
-            let before = std::mem::replace(&mut self.ratings, fresh);
-            if let Some(ledger) = &mut self.ledger {
-                ledger.ratings_before.get_or_insert(before);
-            }
-        }
+        self.swap_ratings(fresh_ratings);
         if let Some(ledger) = &mut self.ledger {
             // Durable only when the group commits: undone if it does not, and
             // the log emptied after the commit.

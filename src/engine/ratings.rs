@@ -3,6 +3,7 @@
 //! (stars given, a comment hidden or shown, a customer forgotten) read again
 //! for the products concerned, inside that turn's transaction.
 
+use super::Engine;
 use crate::shop::Shop;
 use crate::store::{Ratings, Result, Tx};
 
@@ -34,4 +35,17 @@ pub(super) fn refreshed(
         }
     }
     Ok(Some(after))
+}
+
+impl Engine {
+    /// Takes the ratings a turn read again, if any; inside a group, the ones
+    /// before stay in its ledger until it commits.
+    pub(super) fn swap_ratings(&mut self, fresh: Option<Ratings>) {
+        if let Some(fresh) = fresh {
+            let before = std::mem::replace(&mut self.ratings, fresh);
+            if let Some(ledger) = &mut self.ledger {
+                ledger.ratings_before.get_or_insert(before);
+            }
+        }
+    }
 }
