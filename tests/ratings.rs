@@ -267,9 +267,33 @@ fn the_owners_notice_of_a_comment_says_how_to_hide_it() {
 fn a_forgotten_customers_comment_is_gone_from_the_cards_and_their_stars_stay() {
     let db = temp_db();
     let mut engine = rated_shop(&db);
+    // Another customer saw the comment on a card before: that message quotes
+    // the comment's author, and the chat's history does not keep it.
+    let seen = card(
+        &press(&mut engine, "z", "p:castle", hours(5)),
+        "z",
+        "Knight's",
+    );
+    assert!(seen.contains("Lovely castle"), "{seen}");
+    assert_eq!(
+        number(
+            &db.path,
+            "SELECT COUNT(*) FROM history WHERE text LIKE '%Lovely%'"
+        ),
+        1,
+        "only the author's own line"
+    );
     say(&mut engine, "a", "/forget", hours(5));
     let sent = press(&mut engine, "a", "forget", hours(5));
     assert!(!sent.is_empty());
+    for file in ["", "-wal"] {
+        let path = format!("{}{file}", db.path.display());
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(13).any(|w| w == b"Lovely castle"),
+            "{path} still holds the forgotten customer's comment"
+        );
+    }
     let castle = card(
         &press(&mut engine, "z", "p:castle", hours(5)),
         "z",

@@ -75,6 +75,7 @@ pub fn handle_rated(
         s: session.clone(),
         replies: Vec::new(),
         effects: Vec::new(),
+        quotes: Vec::new(),
     };
     if !shop.languages().contains(&cx.s.lang) {
         shop.default_language().clone_into(&mut cx.s.lang);
@@ -86,6 +87,7 @@ pub fn handle_rated(
         session: cx.s,
         replies: cx.replies,
         effects: cx.effects,
+        quotes: cx.quotes,
     }
 }
 
@@ -108,6 +110,8 @@ struct Cx<'a> {
     s: Session,
     replies: Vec<Reply>,
     effects: Vec<Effect>,
+    /// The customers whose review comments the replies show.
+    quotes: Vec<crate::channel::ChatKey>,
 }
 
 impl<'a> Cx<'a> {

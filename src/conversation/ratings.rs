@@ -4,6 +4,7 @@
 //! clipped, and never with a name. The channels escape them like any text.
 
 use super::Cx;
+use crate::channel::ChatKey;
 use crate::shop::{Phrase, Product, Texts};
 use crate::store::{ProductRating, average_tenths};
 
@@ -17,6 +18,8 @@ pub(super) struct CardRating {
     pub line: String,
     /// The comment lines, newest first (details only).
     pub comments: Vec<String>,
+    /// The customers who wrote them: the card quotes them.
+    pub authors: Vec<ChatKey>,
 }
 
 impl Cx<'_> {
@@ -32,26 +35,31 @@ impl Cx<'_> {
         let Some(line) = rating_line(t, rating, reviews.min_count) else {
             return CardRating::default();
         };
-        let comments = if brief {
-            Vec::new()
+        let shown = if brief {
+            0
         } else {
-            let shown = usize::try_from(reviews.show_comments).unwrap_or(usize::MAX);
-            rating
-                .comments
-                .iter()
-                .filter_map(|c| {
-                    let text = clean_comment(&c.text);
-                    (!text.is_empty()).then(|| {
-                        t.fill(
-                            Phrase::ReviewComment,
-                            &[("stars", &stars(c.stars)), ("comment", &text)],
-                        )
-                    })
-                })
-                .take(shown)
-                .collect()
+            usize::try_from(reviews.show_comments).unwrap_or(usize::MAX)
         };
-        CardRating { line, comments }
+        let (comments, authors) = rating
+            .comments
+            .iter()
+            .filter_map(|c| {
+                let text = clean_comment(&c.text);
+                (!text.is_empty()).then(|| {
+                    let line = t.fill(
+                        Phrase::ReviewComment,
+                        &[("stars", &stars(c.stars)), ("comment", &text)],
+                    );
+                    (line, c.author.clone())
+                })
+            })
+            .take(shown)
+            .unzip();
+        CardRating {
+            line,
+            comments,
+            authors,
+        }
     }
 }
 
@@ -134,6 +142,7 @@ fn invisible(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::Channel;
     use crate::store::ReviewComment;
 
     fn rated(count: u32, sum: u32) -> ProductRating {
@@ -143,6 +152,7 @@ mod tests {
             comments: vec![ReviewComment {
                 stars: 4,
                 text: "x".into(),
+                author: ChatKey::new(Channel::Terminal, "a"),
             }],
         }
     }

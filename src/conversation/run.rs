@@ -105,6 +105,7 @@ pub fn run<X: Executor>(
 ) -> Result<Turn, X::Error> {
     let first = handle_rated(shop, exec.stock(), exec.ratings(), session, input, now);
     let mut replies = first.replies;
+    let mut quotes = first.quotes;
     let mut pending: VecDeque<Effect> = first.effects.into();
     let mut current = first.session;
     while let Some(effect) = pending.pop_front() {
@@ -113,6 +114,7 @@ pub fn run<X: Executor>(
         };
         let next = handle_rated(shop, exec.stock(), exec.ratings(), &current, &answer, now);
         replies.extend(next.replies);
+        quotes.extend(next.quotes);
         pending.extend(next.effects);
         current = next.session;
     }
@@ -122,5 +124,6 @@ pub fn run<X: Executor>(
         session: current,
         replies,
         effects: Vec::new(),
+        quotes,
     })
 }

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::outbox::{push, queue_replies, queue_replies_in};
+use super::outbox::{push, queue_replies, queue_replies_about, queue_replies_in};
 use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
@@ -326,8 +326,14 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             session,
             replies,
             steps,
+            mut quotes,
             ..
         } = conversation::run(shop, &session, fresh, input, now, &mut exec)?;
+        // Other customers' review comments: erasing one of them erases these
+        // messages, and they are not kept in this chat's history.
+        quotes.sort();
+        quotes.dedup();
+        quotes.retain(|q| *q != chat.key());
         if self.forgotten {
             let event = Event {
                 pressed: None,
@@ -344,7 +350,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             &serde_json::to_string(&session)?,
             now.as_second(),
         )?;
-        for reply in &replies {
+        for reply in replies.iter().filter(|_| quotes.is_empty()) {
             tx.add_history(
                 chat.channel,
                 chat.chat_id,
@@ -353,7 +359,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 now.as_second(),
             )?;
         }
-        let mut rows = queue_replies(tx, chat, event, replies, now)?;
+        let mut rows = queue_replies_about(tx, chat, event, replies, now, &quotes)?;
         for notice in notices {
             rows.extend(self.notify(chat, &notice)?);
         }

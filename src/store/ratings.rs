@@ -13,16 +13,19 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, Store, Tx};
+use crate::channel::ChatKey;
 
 /// Longest comment kept in memory for cards (characters); cards clip shorter.
 const KEPT_CHARS: i64 = 1000;
 
 /// A customer's comment as cards may show it: their stars and their words,
-/// never their name.
+/// never their name. `author` is for erasure only: a message showing the
+/// comment quotes them (see `outbox_about`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewComment {
     pub stars: u8,
     pub text: String,
+    pub author: ChatKey,
 }
 
 /// One product's rating: how many orders rated it, their stars added up,
@@ -94,7 +97,7 @@ impl Tx<'_> {
             .optional()?;
         let (count, sum) = figures.unwrap_or((0, 0));
         let mut stmt = self.tx.prepare_cached(
-            "SELECT f.stars, substr(f.comment, 1, ?3) FROM feedback f
+            "SELECT f.stars, substr(f.comment, 1, ?3), o.channel, o.chat_id FROM feedback f
              JOIN orders o ON o.number = f.order_number
              WHERE o.id IN (SELECT order_id FROM order_items WHERE product_id = ?1)
                AND f.comment IS NOT NULL AND trim(f.comment) <> '' AND f.hidden = 0
@@ -105,6 +108,7 @@ impl Tx<'_> {
                 Ok(ReviewComment {
                     stars: r.get(0)?,
                     text: r.get(1)?,
+                    author: ChatKey::new(r.get(2)?, r.get::<_, String>(3)?),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -190,8 +194,9 @@ fn load_all(conn: &Connection, comments: usize) -> Result<Ratings> {
     ratings.extend(rows);
     if comments > 0 {
         let mut stmt = conn.prepare_cached(
-            "SELECT product_id, stars, text FROM (
+            "SELECT product_id, stars, text, channel, chat_id FROM (
                  SELECT i.product_id, f.stars, substr(f.comment, 1, ?2) AS text,
+                        o.channel, o.chat_id,
                         ROW_NUMBER() OVER (PARTITION BY i.product_id
                                            ORDER BY f.at DESC, o.id DESC) AS n
                  FROM feedback f
@@ -208,6 +213,7 @@ fn load_all(conn: &Connection, comments: usize) -> Result<Ratings> {
                     ReviewComment {
                         stars: r.get(1)?,
                         text: r.get(2)?,
+                        author: ChatKey::new(r.get(3)?, r.get::<_, String>(4)?),
                     },
                 ))
             })?
