@@ -373,7 +373,8 @@ fn every_other_notice_in_spanish() {
             None,
             Some("¡Genial! {number}")
         )),
-        "💬 Comentario sobre el pedido #1001 de Ana: ¡Genial! {number}"
+        "💬 Comentario sobre el pedido #1001 de Ana: ¡Genial! {number}\n\
+         Se muestra en las fichas de producto; para quitarlo: /hide-review 1001"
     );
     assert_eq!(
         text(owner::flood_notice(shop, Telegram, "Ana", 12)),

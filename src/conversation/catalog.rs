@@ -117,7 +117,9 @@ impl Cx<'_> {
     pub(super) fn product_card(&mut self, p: &Product, brief: bool) {
         let lang = self.lang();
         let available = self.stock.available(p, None);
-        let text = render::product_card(self.shop, self.t(), &lang, p, self.stock, brief);
+        let mut rating = self.card_rating(p, brief);
+        self.quotes.append(&mut rating.authors);
+        let text = render::product_card(self.shop, self.t(), &lang, p, self.stock, brief, rating);
         let mut buttons = Vec::new();
         if p.variants.is_empty() {
             if available > 0 {

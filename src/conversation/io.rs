@@ -331,4 +331,7 @@ pub struct Turn {
     pub effects: Vec<Effect>,
     /// The journey steps this turn took, for the owner's funnel.
     pub steps: Vec<FunnelStep>,
+    /// The customers whose words the replies show (review comments on a
+    /// card): erasing one of them erases these replies too.
+    pub quotes: Vec<crate::channel::ChatKey>,
 }

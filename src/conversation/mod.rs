@@ -11,6 +11,7 @@
 //!   ticket, owner-only buttons and replies).
 //! - `finder.rs`, `catalog.rs`, `cart.rs`, `checkout.rs`, `freetext.rs`,
 //!   `later.rs` (feedback, `/mydata`, `/forget`): the journeys.
+//! - `ratings.rs`: the products' ratings and comments on their cards.
 //! - `render.rs`: texts and cards; `session.rs`, `action.rs`: state and button ids.
 
 mod action;
@@ -24,6 +25,7 @@ mod finder;
 mod freetext;
 mod io;
 mod later;
+mod ratings;
 mod render;
 mod run;
 mod session;
@@ -39,13 +41,15 @@ pub use io::{
     OrderDraft, Reply, StarRefund, TicketWait, Totals, Turn,
 };
 pub use later::{MyData, MyOrder};
+pub use ratings::{COMMENT_CHARS, clean_comment, rating_line};
 pub use run::{Executor, FunnelStep, run, steps_taken};
 pub use session::{CartItem, CheckoutDraft, Session, Step};
 
 use crate::shop::{Money, Phrase, Shop, StockLevels, Texts};
-use crate::store::OrderStatus;
+use crate::store::{OrderStatus, Ratings};
 
 /// Handles one input. Pure: the same arguments always give the same turn.
+/// No product is rated (see [`handle_rated`]).
 pub fn handle(
     shop: &Shop,
     stock: &StockLevels,
@@ -53,13 +57,27 @@ pub fn handle(
     input: &Input,
     now: Timestamp,
 ) -> Turn {
+    handle_rated(shop, stock, Ratings::none(), session, input, now)
+}
+
+/// [`handle`] with the products' ratings as they stand, for the cards.
+pub fn handle_rated(
+    shop: &Shop,
+    stock: &StockLevels,
+    ratings: &Ratings,
+    session: &Session,
+    input: &Input,
+    now: Timestamp,
+) -> Turn {
     let mut cx = Cx {
         shop,
         stock,
+        ratings,
         now,
         s: session.clone(),
         replies: Vec::new(),
         effects: Vec::new(),
+        quotes: Vec::new(),
     };
     if !shop.languages().contains(&cx.s.lang) {
         shop.default_language().clone_into(&mut cx.s.lang);
@@ -71,6 +89,7 @@ pub fn handle(
         session: cx.s,
         replies: cx.replies,
         effects: cx.effects,
+        quotes: cx.quotes,
     }
 }
 
@@ -87,10 +106,14 @@ pub fn remember_buttons(session: &mut Session, replies: &[Reply]) {
 struct Cx<'a> {
     shop: &'a Shop,
     stock: &'a StockLevels,
+    /// The products' ratings, for the cards.
+    ratings: &'a Ratings,
     now: Timestamp,
     s: Session,
     replies: Vec<Reply>,
     effects: Vec<Effect>,
+    /// The customers whose review comments the replies show.
+    quotes: Vec<crate::channel::ChatKey>,
 }
 
 impl<'a> Cx<'a> {

@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use super::ratings::CardRating;
 use super::{OrderBrief, Session, Totals};
 use crate::shop::{Money, Payment, Phrase, Product, Shop, StockLevels, Texts};
 use crate::store::{OrderLine, OrderStatus};
@@ -51,19 +52,24 @@ fn finish(rendered: Result<String, askama::Error>) -> String {
 struct CardView<'a> {
     name: &'a str,
     price: String,
+    rating: String,
     stock_line: String,
     description: &'a str,
     variants: Vec<String>,
+    reviews_title: &'a str,
+    reviews: Vec<String>,
 }
 
-/// A product card: name, price, stock, description, variants.
-pub fn product_card(
+/// A product card: name, price, rating, stock, description, variants, and
+/// the latest comments (see `ratings.rs`).
+pub(super) fn product_card(
     shop: &Shop,
     t: &Texts,
     lang: &str,
     p: &Product,
     stock: &StockLevels,
     brief: bool,
+    rating: CardRating,
 ) -> String {
     let available = stock.available(p, None);
     let stock_line = match available {
@@ -99,9 +105,12 @@ pub fn product_card(
         CardView {
             name: p.name_in(lang),
             price: money(shop, t, p.price),
+            rating: rating.line,
             stock_line,
             description: description.trim(),
             variants,
+            reviews_title: t.get(Phrase::ReviewsTitle),
+            reviews: rating.comments,
         }
         .render(),
     )

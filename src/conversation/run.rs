@@ -1,5 +1,5 @@
-//! One whole turn: [`handle`] the input, hand each effect to an executor, feed
-//! its answer back into [`handle`], until no effect is left. Generic over the
+//! One whole turn: [`handle_rated`] the input, hand each effect to an executor, feed
+//! its answer back into [`handle_rated`], until no effect is left. Generic over the
 //! executor: the engine applies effects in its `SQLite` transaction, a test may
 //! apply them in memory.
 
@@ -7,8 +7,9 @@ use std::collections::VecDeque;
 
 use jiff::Timestamp;
 
-use super::{Effect, Input, Session, Step, Turn, handle, remember_buttons};
+use super::{Effect, Input, Session, Step, Turn, handle_rated, remember_buttons};
 use crate::shop::{Shop, StockLevels};
+use crate::store::Ratings;
 
 /// A step of the customer's journey, counted for the owner's funnel. The
 /// strings are the database's event names.
@@ -80,6 +81,11 @@ pub trait Executor {
     type Error;
     /// The stock as it stands now: an effect (an order) may change it.
     fn stock(&self) -> &StockLevels;
+    /// The products' ratings as they stand now, for the cards; none unless
+    /// the executor keeps them.
+    fn ratings(&self) -> &Ratings {
+        Ratings::none()
+    }
     /// Applies one effect for the customer of `session`; returns what the
     /// conversation must hear back, if anything.
     fn apply(&mut self, session: &Session, effect: Effect) -> Result<Option<Input>, Self::Error>;
@@ -97,16 +103,18 @@ pub fn run<X: Executor>(
     now: Timestamp,
     exec: &mut X,
 ) -> Result<Turn, X::Error> {
-    let first = handle(shop, exec.stock(), session, input, now);
+    let first = handle_rated(shop, exec.stock(), exec.ratings(), session, input, now);
     let mut replies = first.replies;
+    let mut quotes = first.quotes;
     let mut pending: VecDeque<Effect> = first.effects.into();
     let mut current = first.session;
     while let Some(effect) = pending.pop_front() {
         let Some(answer) = exec.apply(&current, effect)? else {
             continue;
         };
-        let next = handle(shop, exec.stock(), &current, &answer, now);
+        let next = handle_rated(shop, exec.stock(), exec.ratings(), &current, &answer, now);
         replies.extend(next.replies);
+        quotes.extend(next.quotes);
         pending.extend(next.effects);
         current = next.session;
     }
@@ -116,5 +124,6 @@ pub fn run<X: Executor>(
         session: current,
         replies,
         effects: Vec::new(),
+        quotes,
     })
 }

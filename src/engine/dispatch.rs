@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::outbox::{push, queue_replies, queue_replies_in};
+use super::outbox::{push, queue_replies, queue_replies_about, queue_replies_in};
 use super::owner;
 use super::session::{load_session, load_session_fresh};
 use super::{Chat, EngineError, Event, Exec, Outgoing, outgoing_of};
@@ -11,7 +11,7 @@ use crate::channel::Channel;
 use crate::conversation::{self, Answer, Aside, Facts, Input, Reply, Session, Turn};
 use crate::owner::Command;
 use crate::shop::{Phrase, Shop, StockLevels};
-use crate::store::{OutboxRow, Tx};
+use crate::store::{OutboxRow, Ratings, Tx};
 
 /// One turn's transaction and what it needs around it.
 pub(super) struct TurnCx<'t, 'c> {
@@ -23,6 +23,11 @@ pub(super) struct TurnCx<'t, 'c> {
     pub(super) fresh_stock: &'t mut Option<StockLevels>,
     /// The customer of this turn asked to be forgotten: nothing more is kept.
     pub(super) forgotten: bool,
+    /// The products' ratings as this turn began, for the cards.
+    pub(super) ratings: &'t Ratings,
+    /// The orders whose feedback changed in this turn: their products'
+    /// ratings are read again before the turn commits.
+    pub(super) rated: Vec<String>,
 }
 
 impl<'t, 'c> TurnCx<'t, 'c> {
@@ -42,7 +47,14 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             cached,
             fresh_stock,
             forgotten: false,
+            ratings: Ratings::none(),
+            rated: Vec::new(),
         }
+    }
+
+    /// The products' ratings the cards of this turn show.
+    pub(super) fn with_ratings(self, ratings: &'t Ratings) -> Self {
+        Self { ratings, ..self }
     }
 
     pub(super) fn stock(&self) -> &StockLevels {
@@ -159,6 +171,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
         if outcome.stock_changed {
             self.refresh_stock()?;
         }
+        self.rated.extend(outcome.rated.iter().cloned());
         for to in outcome.customers {
             let customer = Chat {
                 channel: to.customer.channel,
@@ -313,8 +326,14 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             session,
             replies,
             steps,
+            mut quotes,
             ..
         } = conversation::run(shop, &session, fresh, input, now, &mut exec)?;
+        // Other customers' review comments: erasing one of them erases these
+        // messages, and they are not kept in this chat's history.
+        quotes.sort();
+        quotes.dedup();
+        quotes.retain(|q| *q != chat.key());
         if self.forgotten {
             let event = Event {
                 pressed: None,
@@ -331,7 +350,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             &serde_json::to_string(&session)?,
             now.as_second(),
         )?;
-        for reply in &replies {
+        for reply in replies.iter().filter(|_| quotes.is_empty()) {
             tx.add_history(
                 chat.channel,
                 chat.chat_id,
@@ -340,7 +359,7 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 now.as_second(),
             )?;
         }
-        let mut rows = queue_replies(tx, chat, event, replies, now)?;
+        let mut rows = queue_replies_about(tx, chat, event, replies, now, &quotes)?;
         for notice in notices {
             rows.extend(self.notify(chat, &notice)?);
         }

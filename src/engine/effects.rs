@@ -11,7 +11,7 @@ use crate::conversation::{
     Session,
 };
 use crate::shop::{StockLevels, stock_key};
-use crate::store::{OrderStatus, PlaceOutcome};
+use crate::store::{OrderStatus, PlaceOutcome, Ratings};
 
 impl TurnCx<'_, '_> {
     /// Applies one effect; returns what the conversation must hear back, if
@@ -80,19 +80,7 @@ impl TurnCx<'_, '_> {
                 stars,
                 comment,
             } => {
-                tx.save_feedback(&order, stars, comment.as_deref(), now.as_second())?;
-                let who = customer_name(chat, event);
-                notices.push(owner::feedback_notice(
-                    self.shop,
-                    &order,
-                    &who,
-                    stars,
-                    comment.as_deref(),
-                ));
-                Some(Input::FeedbackSaved {
-                    stars: stars.is_some(),
-                    order,
-                })
+                Some(self.save_feedback(chat, event, order, stars, comment.as_deref(), notices)?)
             }
             Effect::Relay {
                 ticket,
@@ -127,6 +115,10 @@ impl Executor for Exec<'_, '_, '_, '_> {
 
     fn stock(&self) -> &StockLevels {
         self.cx.stock()
+    }
+
+    fn ratings(&self) -> &Ratings {
+        self.cx.ratings
     }
 
     fn apply(&mut self, session: &Session, effect: Effect) -> Result<Option<Input>, EngineError> {
@@ -249,6 +241,30 @@ impl TurnCx<'_, '_> {
             });
         }
         Ok(orders)
+    }
+
+    /// Stores feedback (the order's products' ratings move with its stars)
+    /// and tells the owners.
+    pub(super) fn save_feedback(
+        &mut self,
+        chat: Chat<'_>,
+        event: Event<'_>,
+        order: String,
+        stars: Option<u8>,
+        comment: Option<&str>,
+        notices: &mut Vec<owner::Notice>,
+    ) -> Result<Input, EngineError> {
+        self.tx
+            .save_feedback(&order, stars, comment, self.now.as_second())?;
+        self.rated.push(order.clone());
+        let who = customer_name(chat, event);
+        notices.push(owner::feedback_notice(
+            self.shop, &order, &who, stars, comment,
+        ));
+        Ok(Input::FeedbackSaved {
+            stars: stars.is_some(),
+            order,
+        })
     }
 
     /// What the conversation needs to know about an order the customer rates.

@@ -41,6 +41,8 @@ pub(super) struct Ledger {
     pub(super) taken: Vec<Taken>,
     /// The live stock before the first turn that refreshed it.
     pub(super) stock_before: Option<StockLevels>,
+    /// The products' ratings before the first turn that changed them.
+    pub(super) ratings_before: Option<crate::store::Ratings>,
     /// A customer was erased: the log is emptied after the commit.
     pub(super) forgotten: bool,
 }
@@ -105,6 +107,9 @@ impl Engine {
                 }
                 if let Some(stock) = ledger.stock_before {
                     self.stock = stock;
+                }
+                if let Some(ratings) = ledger.ratings_before {
+                    self.ratings = ratings;
                 }
                 Vec::new()
             }

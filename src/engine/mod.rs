@@ -23,7 +23,7 @@ use crate::flood::{FloodGuard, Verdict};
 use crate::owner::Command;
 use crate::shop::{Shop, StockLevels};
 use crate::spool::Spool;
-use crate::store::{self, Store};
+use crate::store::{self, Ratings, Store};
 pub use crate::store::{Order, OutboxRow, Stats};
 
 mod digital;
@@ -35,6 +35,7 @@ mod lookup;
 mod media;
 mod outbox;
 mod owner;
+mod ratings;
 mod reload;
 mod scheduler;
 mod session;
@@ -142,6 +143,8 @@ pub type SharedEngine = std::sync::Arc<Shared>;
 pub struct Engine {
     shop: Shop,
     stock: StockLevels,
+    /// The products' ratings for the cards (see `ratings.rs`).
+    ratings: Ratings,
     store: Store,
     /// The channels that are running: owner notices go only where they can arrive.
     channels: Vec<Channel>,
@@ -159,9 +162,11 @@ impl Engine {
     pub fn open(shop: Shop, db: &Path) -> Result<Self, EngineError> {
         let mut store = Store::open(db)?;
         store.sync_stock(&shop.configured_stock())?;
+        let ratings = store.ratings(ratings::shown(&shop))?;
         let mut engine = Self {
             shop,
             stock: StockLevels::default(),
+            ratings,
             store,
             channels: Vec::new(),
             flood: FloodGuard::default(),
@@ -204,6 +209,11 @@ impl Engine {
 
     pub fn stock(&self) -> &StockLevels {
         &self.stock
+    }
+
+    /// The products' ratings as the cards show them now.
+    pub fn ratings(&self) -> &Ratings {
+        &self.ratings
     }
 
     /// Whether `sender` is one of the shop's owners on `channel`.
@@ -324,11 +334,13 @@ impl Engine {
                     | Input::Unreadable
             );
         let mut fresh_stock: Option<StockLevels> = None;
+        let mut fresh_ratings: Option<Ratings> = None;
         let mut forgotten = false;
         let mut taken = None;
         let Self {
             shop,
             stock,
+            ratings: cached_ratings,
             store,
             channels,
             flood,
@@ -350,7 +362,8 @@ impl Engine {
                 Verdict::Pass
             };
             tx.clear_unreachable(chat.channel, chat.chat_id)?;
-            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
+            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock)
+                .with_ratings(cached_ratings);
             let rows = if let Verdict::Drop {
                 tell_customer,
                 tell_owners,
@@ -363,6 +376,8 @@ impl Engine {
                 turn.customer_turn(chat, event, input)?
             };
             forgotten = turn.forgotten;
+            fresh_ratings =
+                ratings::refreshed(tx, shop, cached_ratings, &turn.rated, turn.forgotten)?;
             Ok(TurnResult::Replies(rows))
         });
         let result = match result {
@@ -381,6 +396,7 @@ impl Engine {
                 ledger.stock_before.get_or_insert(before);
             }
         }
+        self.swap_ratings(fresh_ratings);
         if let Some(ledger) = &mut self.ledger {
             // Durable only when the group commits: undone if it does not, and
             // the log emptied after the commit.

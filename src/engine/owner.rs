@@ -150,6 +150,7 @@ fn load(
             view.stats = Some(tx.stats(*days, now, &shop.time_zone, shop.currency())?);
         }
         Command::Broadcast(_) => view.consenting = tx.consenting()?,
+        Command::HideReview { number, .. } => view.review = tx.review(number)?,
         Command::Help | Command::Usage(_) | Command::Pause | Command::Resume | Command::Reload => {}
     }
     Ok(view)
@@ -159,6 +160,7 @@ fn load(
 /// what it found instead.
 fn apply(tx: &Tx<'_>, shop: &Shop, mut turn: OwnerTurn, now: Timestamp) -> Result<Outcome> {
     let mut stock_changed = false;
+    let mut rated = Vec::new();
     for effect in std::mem::take(&mut turn.effects) {
         match effect {
             OwnerEffect::CloseTicket(number) => {
@@ -221,7 +223,15 @@ fn apply(tx: &Tx<'_>, shop: &Shop, mut turn: OwnerTurn, now: Timestamp) -> Resul
                 }
                 stock_changed = true;
             }
+            OwnerEffect::HideReview { number, hidden } => {
+                if tx.set_review_hidden(&number, hidden)? {
+                    rated.push(number);
+                }
+            }
         }
     }
-    Ok(turn.into_outcome(stock_changed))
+    Ok(Outcome {
+        rated,
+        ..turn.into_outcome(stock_changed)
+    })
 }

@@ -69,6 +69,8 @@ impl Engine {
             self.shop = shop;
             self.prepare_digital()?;
             self.stock = self.store.stock_levels()?;
+            // `[reviews] show_comments` may have changed.
+            self.ratings = self.store.ratings(super::ratings::shown(&self.shop))?;
         }
         Ok(TurnResult::Replies(rows))
     }

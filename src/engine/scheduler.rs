@@ -106,6 +106,7 @@ impl Engine {
         let Self {
             shop,
             stock,
+            ratings,
             store,
             channels,
             ..
@@ -134,7 +135,8 @@ impl Engine {
                     order: due.reference.clone(),
                 },
             };
-            let mut turn = TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock);
+            let mut turn =
+                TurnCx::new(tx, shop, channels, now, stock, &mut fresh_stock).with_ratings(ratings);
             turn.converse(Chat { channel, chat_id }, Event::default(), &input)?;
             Ok(true)
         })?;

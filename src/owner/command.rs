@@ -8,7 +8,7 @@ pub const BUTTON_PREFIX: &str = "o:";
 use crate::store::OrderStatus;
 
 /// Every command name only an owner may use.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 21] = [
     "help",
     "tickets",
     "reply",
@@ -26,6 +26,10 @@ pub const NAMES: [&str; 17] = [
     "stats",
     "broadcast",
     "refund",
+    "hide-review",
+    "unhide-review",
+    "hide_review",
+    "unhide_review",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +77,12 @@ pub enum Command {
     Broadcast(String),
     /// Give back an order's payment in Telegram Stars (`/refund N`).
     Refund(String),
+    /// Keep order N's feedback comment off product cards (`/hide-review N`),
+    /// or show it again (`/unhide-review N`).
+    HideReview {
+        number: String,
+        hidden: bool,
+    },
     /// A known command written wrongly: how to write it.
     Usage(&'static str),
 }
@@ -171,6 +181,17 @@ pub fn parse(text: &str) -> Option<Command> {
         "pause" => Command::Pause,
         "broadcast" if rest.is_empty() => Command::Usage("/broadcast your message"),
         "broadcast" => Command::Broadcast(rest.to_owned()),
+        "hide-review" | "hide_review" | "unhide-review" | "unhide_review" => {
+            let hidden = name.starts_with("hide");
+            match (words.next(), words.next()) {
+                (Some(n), None) if !n.trim_start_matches('#').is_empty() => Command::HideReview {
+                    number: n.trim_start_matches('#').to_owned(),
+                    hidden,
+                },
+                _ if hidden => Command::Usage("/hide-review N"),
+                _ => Command::Usage("/unhide-review N"),
+            }
+        }
         "stats" => match words.next().map(str::parse::<u32>) {
             None => Command::Stats(30),
             Some(Ok(days)) if (1..=3660).contains(&days) => Command::Stats(days),
@@ -330,6 +351,28 @@ mod tests {
         }
         assert_eq!(parse("/start"), None);
         assert_eq!(parse("hello"), None);
+        assert_eq!(
+            parse("/hide-review #1001"),
+            Some(Command::HideReview {
+                number: "1001".into(),
+                hidden: true
+            })
+        );
+        assert_eq!(
+            parse("/unhide_review 1001"),
+            Some(Command::HideReview {
+                number: "1001".into(),
+                hidden: false
+            })
+        );
+        assert_eq!(
+            parse("/hide-review"),
+            Some(Command::Usage("/hide-review N"))
+        );
+        assert_eq!(
+            parse("/unhide-review 1 2"),
+            Some(Command::Usage("/unhide-review N"))
+        );
     }
 
     #[test]

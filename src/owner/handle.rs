@@ -121,6 +121,9 @@ pub fn handle(shop: &Shop, view: OwnerView, command: Command, now: Timestamp) ->
             }
         }
         Command::Reload => OwnerTurn::say(t.get(P::ReloadElsewhere)),
+        Command::HideReview { number, hidden } => {
+            super::reviews::hide_review(t, &number, view.review.as_ref(), hidden)
+        }
     }
 }
 

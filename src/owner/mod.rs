@@ -10,6 +10,7 @@
 pub mod command;
 mod handle;
 mod notices;
+mod reviews;
 pub mod selling;
 #[cfg(test)]
 mod tests;
@@ -17,7 +18,7 @@ mod tests;
 use crate::channel::{Channel, ChatKey};
 use crate::conversation::{Input, Reply, Session};
 use crate::shop::Shop;
-use crate::store::{Order, OrderStatus, Stats, Ticket};
+use crate::store::{Order, OrderStatus, Review, Stats, Ticket};
 
 pub use command::Command;
 pub use handle::{answer, handle, help, status_turn, stock_target, stock_uncounted, unknown_reply};
@@ -78,6 +79,9 @@ pub struct Outcome {
     /// The customers the replies quote (channel, chat): erasing one of them
     /// erases these replies too.
     pub about: Vec<ChatKey>,
+    /// The orders whose feedback changed (a comment hidden or shown): their
+    /// products' ratings are read again.
+    pub rated: Vec<String>,
 }
 
 /// What the store holds that one owner command needs: the engine loads only
@@ -109,6 +113,8 @@ pub struct OwnerView {
     /// The name the customer sees on this owner's answers (see
     /// [`selling::signature`]); `None`: the shop's name.
     pub signature: Option<String>,
+    /// `/hide-review`, `/unhide-review`: the order's feedback.
+    pub review: Option<Review>,
 }
 
 /// A write an owner's command asks for.
@@ -136,6 +142,11 @@ pub enum OwnerEffect {
     },
     /// Refund an order paid in Stars (the engine makes the answers).
     Refund(String),
+    /// Hide order N's feedback comment from product cards, or show it again.
+    HideReview {
+        number: String,
+        hidden: bool,
+    },
 }
 
 /// What an owner's command decided: answers, customers to tell, writes to make.
@@ -165,6 +176,7 @@ impl OwnerTurn {
             customers: self.customers,
             stock_changed,
             about: self.about,
+            rated: Vec::new(),
         }
     }
 }

@@ -300,7 +300,14 @@ pub fn feedback_notice(
             let stars = "⭐".repeat(usize::from(n));
             t.fill(P::FeedbackStars, &[who[0], who[1], ("stars", &stars)])
         }
-        (None, Some(c)) => t.fill(P::FeedbackComment, &[who[0], who[1], ("comment", c)]),
+        (None, Some(c)) => {
+            let mut text = t.fill(P::FeedbackComment, &[who[0], who[1], ("comment", c)]);
+            if let Some(hint) = super::reviews::hide_hint(shop, order) {
+                text.push('\n');
+                text.push_str(&hint);
+            }
+            text
+        }
         (None, None) => t.fill(P::FeedbackNone, &who),
     };
     Notice::text(text)

@@ -99,6 +99,7 @@ struct Page<'a> {
     revenue: Chart,
     sellers: Vec<SellerRow>,
     questions: Vec<QuestionRow>,
+    satisfaction: super::satisfaction::View,
 }
 
 /// The report page.
@@ -185,6 +186,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
                 count: *count,
             })
             .collect(),
+        satisfaction: super::satisfaction::view(shop, &stats.satisfaction),
     };
     Ok(page.render()?)
 }

@@ -2,6 +2,7 @@
 //! `/stats`) and as an HTML page with charts (`shopbot report`).
 
 mod html;
+mod satisfaction;
 
 use std::fmt::Write as _;
 
@@ -94,6 +95,7 @@ pub fn text(shop: &Shop, stats: &Stats) -> String {
             let _ = writeln!(out, "{seller}");
         }
     }
+    let _ = writeln!(out, "\n{}", satisfaction::text(shop, &stats.satisfaction));
     if !stats.unanswered.is_empty() {
         let _ = writeln!(out, "\n{}", t.get(P::StatsUnanswered));
         for (text, n) in &stats.unanswered {

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use super::money::Money;
 
 mod digital;
+mod reviews;
 mod team;
 pub use digital::Digital;
+pub use reviews::{MAX_SHOWN_COMMENTS, Reviews};
 pub use team::{CannedReply, Owners, ReplyText};
 
 /// The whole file.
@@ -56,6 +58,9 @@ pub struct ShopFile {
     pub matrix: Option<MatrixSettings>,
     #[serde(default)]
     pub followups: Followups,
+    /// `[reviews]`: ratings and comments on product cards.
+    #[serde(default)]
+    pub reviews: Reviews,
 }
 
 /// `[matrix]`

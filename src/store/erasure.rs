@@ -53,10 +53,10 @@ impl Tx<'_> {
     /// wrote: their session, history, tickets, consent, follow-ups, every message
     /// to them and every message that quotes them (owner notices and listings
     /// name them in `outbox_about`), the platform messages showing those, and
-    /// their orders' personal fields — the orders stay, anonymous, for the
-    /// seller's accounts. Their events' keys stay, unattributed, until the purge.
-    /// Nothing of another customer is touched. Returns how many orders were
-    /// anonymised.
+    /// their orders' personal fields and feedback comments — the orders stay,
+    /// anonymous, for the seller's accounts, with their stars. Their events'
+    /// keys stay, unattributed, until the purge. Nothing of another customer
+    /// is touched. Returns how many orders were anonymised.
     pub fn forget(&self, channel: Channel, chat_id: &str) -> Result<usize> {
         let chat = params![channel, chat_id];
         let theirs = "SELECT id FROM outbox WHERE channel = ?1 AND chat_id = ?2
@@ -65,7 +65,9 @@ impl Tx<'_> {
             &format!("DELETE FROM platform_messages WHERE row_id IN ({theirs})"),
             &format!("DELETE FROM outbox WHERE id IN ({theirs})"),
             "DELETE FROM platform_messages WHERE channel = ?1 AND chat_id = ?2",
-            "DELETE FROM feedback WHERE order_number IN
+            // Their comments go; their stars stay with their anonymous
+            // orders (products' ratings do not change when a customer leaves).
+            "UPDATE feedback SET comment = NULL WHERE order_number IN
              (SELECT number FROM orders WHERE channel = ?1 AND chat_id = ?2)",
             "DELETE FROM sessions WHERE channel = ?1 AND chat_id = ?2",
             "DELETE FROM history WHERE channel = ?1 AND chat_id = ?2",

@@ -6,6 +6,8 @@ use super::{Result, Tx};
 
 impl Tx<'_> {
     /// Stores the stars of an order's feedback, or its comment (keeping the stars).
+    /// Stars also move the order's products' ratings (see `ratings.rs`), in
+    /// this same transaction: stars given again replace, never add.
     pub fn save_feedback(
         &self,
         order: &str,
@@ -13,6 +15,10 @@ impl Tx<'_> {
         comment: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        if let Some(stars) = stars {
+            let old = self.feedback(order)?.map(|(old, _)| old);
+            self.rerate(order, old, stars)?;
+        }
         match stars {
             Some(stars) => self
                 .tx

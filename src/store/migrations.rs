@@ -278,7 +278,27 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX spool_files_by_time ON spool_files (created);
     CREATE TABLE spool_trash (sha256 TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
     ",
-    // 15: digital goods and Telegram Stars. The pools of codes (in file order;
+    // 13: ratings on product cards. An owner may hide a feedback comment from
+    // cards (`/hide-review`; its stars still count). Each product's ratings
+    // (orders rated) and stars (added up), kept in the transaction that stores
+    // the stars: a rated order counts once for each distinct product in it.
+    // Filled here from the feedback given so far.
+    "
+    ALTER TABLE feedback ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX feedback_by_time ON feedback (at);
+    CREATE INDEX order_items_by_product ON order_items (product_id, order_id);
+    CREATE TABLE product_ratings (
+        product_id TEXT    PRIMARY KEY NOT NULL,
+        ratings    INTEGER NOT NULL CHECK (ratings >= 0),
+        stars      INTEGER NOT NULL CHECK (stars >= 0)
+    ) WITHOUT ROWID;
+    INSERT INTO product_ratings (product_id, ratings, stars)
+        SELECT i.product_id, COUNT(*), SUM(f.stars) FROM feedback f
+        JOIN orders o ON o.number = f.order_number
+        JOIN (SELECT DISTINCT order_id, product_id FROM order_items) i ON i.order_id = o.id
+        GROUP BY i.product_id;
+    ",
+    // 14: digital goods and Telegram Stars. The pools of codes (in file order;
     // a code is `free`, `reserved` for an order placed, `given` once delivered,
     // or `revoked` after a refund), the orders whose goods were delivered (one
     // row each: never delivered twice), and an order's price in Stars.

@@ -21,6 +21,8 @@
 //! - `history.rs`: conversation lines; questions the bot could not answer.
 //! - `consent.rs`: marketing consent; the log of follow-ups sent.
 //! - `feedback.rs`: the stars and comments of delivered orders.
+//! - `ratings.rs`: each product's ratings for cards; `satisfaction.rs`: the
+//!   ratings' figures for the report.
 //! - `events.rs`: journey steps for the funnel.
 //! - `media.rs`: what each platform gave back for an uploaded image.
 //! - `settings.rs`: shop-wide settings; the owners' direct rooms.
@@ -56,6 +58,8 @@ mod media;
 mod migrations;
 mod orders;
 mod outbox;
+mod ratings;
+mod satisfaction;
 mod sessions;
 mod settings;
 mod spool_files;
@@ -80,6 +84,8 @@ pub use media::MediaKey;
 pub use migrations::SCHEMA_VERSION;
 pub use orders::{FORGOTTEN, NewOrder, Order, OrderLine, PlaceOutcome};
 pub use outbox::OutboxRow;
+pub use ratings::{ProductRating, Ratings, Review, ReviewComment, average_tenths};
+pub use satisfaction::{ProductSatisfaction, Satisfaction, SatisfactionPeriod, Tally};
 pub use sessions::IdleCart;
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 pub use status::{OrderStatus, UnknownStatus};

@@ -126,6 +126,8 @@ pub struct Stats {
     /// Tickets the owners answered in the period, and the median time to the first answer.
     pub answered_tickets: u64,
     pub median_answer_secs: Option<i64>,
+    /// The stars customers gave in the period (see `satisfaction.rs`).
+    pub satisfaction: super::Satisfaction,
 }
 
 impl Store {
@@ -234,6 +236,7 @@ fn compute(
     let askers = askers(conn, since, until)?;
     let waits = answer_waits(conn, since, until)?;
     let median_answer_secs = median(&waits);
+    let satisfaction = super::satisfaction::satisfaction(conn, since, until, first, today, tz)?;
 
     Ok(Stats {
         since,
@@ -248,6 +251,7 @@ fn compute(
         askers,
         answered_tickets: waits.len() as u64,
         median_answer_secs,
+        satisfaction,
     })
 }
 

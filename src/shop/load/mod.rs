@@ -45,6 +45,7 @@ const TOP_KEYS: &[&str] = &[
     "telegram",
     "matrix",
     "followups",
+    "reviews",
 ];
 
 /// How many times one piece is retried after fixing up a problem.
@@ -141,6 +142,7 @@ impl<'s> Loader<'s> {
         let owner_texts = self.table(table, "owner_texts");
         let telegram = self.table(table, "telegram");
         let followups = self.table(table, "followups");
+        let reviews = self.table(table, "reviews");
         let matrix_path = [Seg::Key("matrix".to_owned())];
         let matrix = table.get("matrix").and_then(|v| {
             let settings = self.piece(v, &matrix_path, false);
@@ -167,6 +169,7 @@ impl<'s> Loader<'s> {
             telegram,
             matrix,
             followups,
+            reviews,
         };
         Some(file)
     }

@@ -12,6 +12,7 @@ use super::texts;
 mod catalog;
 mod digital;
 mod people;
+mod reviews;
 mod selling;
 
 pub use digital::{Assets, DigitalFile, read_assets};
@@ -39,6 +40,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.texts(file);
     v.owner_texts(file);
     v.followups(file);
+    v.reviews(file);
     let mut errors = v.errors;
     errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
