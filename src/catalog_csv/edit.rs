@@ -93,9 +93,28 @@ pub fn attribute_of(v: &Value) -> Option<AttributeValue> {
 /// Sets (`Some`) or removes (`None`) the value at `path` under `table`,
 /// creating dotted tables on the way (an inline table for `attributes`) and
 /// dropping tables the removal left empty. `true` when something changed.
-pub fn set_path(
+pub fn set_path(table: &mut Table, path: &[String], value: Option<&Val>) -> bool {
+    let indent = indent_of(table);
+    set_in(table, false, &indent, path, value)
+}
+
+/// The indentation of a table's first key (`  ` in the example shop's variants).
+pub fn indent_of(table: &Table) -> String {
+    table
+        .iter()
+        .next()
+        .and_then(|(first, _)| table.key(first))
+        .and_then(|k| k.leaf_decor().prefix())
+        .and_then(|p| p.as_str())
+        .filter(|p| p.chars().all(|c| c == ' ' || c == '\t'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn set_in(
     table: &mut dyn TableLike,
     inline: bool,
+    indent: &str,
     path: &[String],
     value: Option<&Val>,
 ) -> bool {
@@ -103,7 +122,7 @@ pub fn set_path(
         return false;
     };
     if rest.is_empty() {
-        return set_leaf(table, key, value);
+        return set_leaf(table, inline, indent, key, value);
     }
     if table.get(key).is_none_or(|item| item.as_table_like().is_none()) {
         if value.is_none() {
@@ -126,7 +145,7 @@ pub fn set_path(
     let Some(child) = child_item.as_table_like_mut() else {
         return false;
     };
-    let changed = set_path(child, child_inline, rest, value);
+    let changed = set_in(child, child_inline, indent, rest, value);
     if changed && child_inline {
         child.fmt();
     }
@@ -136,7 +155,13 @@ pub fn set_path(
     changed
 }
 
-fn set_leaf(table: &mut dyn TableLike, key: &str, value: Option<&Val>) -> bool {
+fn set_leaf(
+    table: &mut dyn TableLike,
+    inline: bool,
+    indent: &str,
+    key: &str,
+    value: Option<&Val>,
+) -> bool {
     match (table.get_mut(key), value) {
         (None, None) => false,
         (Some(_), None) => {
@@ -153,16 +178,11 @@ fn set_leaf(table: &mut dyn TableLike, key: &str, value: Option<&Val>) -> bool {
             true
         }
         (None, Some(value)) => {
-            let indent = table
-                .iter()
-                .next()
-                .and_then(|(first, _)| table.key(first))
-                .and_then(|k| k.leaf_decor().prefix())
-                .and_then(|p| p.as_str())
-                .filter(|p| p.chars().all(|c| c == ' ' || c == '\t'))
-                .map(str::to_owned);
             table.insert(key, Item::Value(to_toml(value)));
-            if let (Some(indent), Some(mut k)) = (indent, table.key_mut(key)) {
+            if !inline
+                && !indent.is_empty()
+                && let Some(mut k) = table.key_mut(key)
+            {
                 k.leaf_decor_mut().set_prefix(indent);
             }
             true

@@ -6,7 +6,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
 
 use super::cells::Val;
 use super::columns::Column;
-use super::edit::set_path;
+use super::edit::{indent_of, set_path};
 use super::group::{CsvProduct, CsvVariant, Given};
 use crate::shop::{path_key, stock_key};
 
@@ -77,16 +77,16 @@ fn set_stock(
     merged: &mut Merged,
 ) -> bool {
     let Some(Val::Int(want)) = given.value else {
-        return set_path(table, false, &["stock".to_owned()], given.value.as_ref());
+        return set_path(table, &["stock".to_owned()], given.value.as_ref());
     };
     match live.and_then(|l| l.get(key)) {
         Some(&now) if now == want => false,
         Some(&now) => {
             merged.stock.push((key.to_owned(), want, now));
-            set_path(table, false, &["stock".to_owned()], given.value.as_ref());
+            set_path(table, &["stock".to_owned()], given.value.as_ref());
             true
         }
-        None => set_path(table, false, &["stock".to_owned()], given.value.as_ref()),
+        None => set_path(table, &["stock".to_owned()], given.value.as_ref()),
     }
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
             for v in vs {
                 last_position = last_position.max(v.position());
                 if indent.is_none() {
-                    indent = Some(table_indent(v));
+                    indent = Some(indent_of(v));
                 }
             }
         }
@@ -143,14 +143,19 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
             let did = if *column == Column::Stock {
                 set_stock(table, &p.id, given, live, &mut merged)
             } else {
-                set_path(table, false, &path, given.value.as_ref())
+                set_path(table, &path, given.value.as_ref())
             };
             if did {
                 changed.push(column.to_string());
             }
         }
         if let Some(variants) = &p.variants {
-            let pos = last_position.max(table.position());
+            let own = table.get("variants").and_then(Item::as_array_of_tables);
+            let pos = own
+                .into_iter()
+                .flatten()
+                .map(Table::position)
+                .fold(table.position(), Option::max);
             if merge_variants(table, p, variants, live, pos, &indent, &mut origin, &mut merged) {
                 changed.push("variants".to_owned());
             }
@@ -165,18 +170,6 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
         merged.origins.insert(at, origin);
     }
     merged
-}
-
-/// The indentation of a table's first key (`  ` in the example shop's variants).
-fn table_indent(t: &Table) -> String {
-    t.iter()
-        .next()
-        .and_then(|(k, _)| t.key(k))
-        .and_then(|k| k.leaf_decor().prefix())
-        .and_then(|p| p.as_str())
-        .filter(|p| p.chars().all(|c| c == ' ' || c == '\t'))
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Makes the product's variants the spreadsheet's: existing ones updated in
@@ -236,7 +229,7 @@ fn merge_variants(
             changed |= if *column == Column::VariantStock {
                 set_stock(vt, &stock_key(&p.id, Some(&v.id)), given, live, merged)
             } else {
-                set_path(vt, false, &path, given.value.as_ref())
+                set_path(vt, &path, given.value.as_ref())
             };
         }
     }
