@@ -164,6 +164,8 @@ fn set_leaf(
 ) -> bool {
     match (table.get_mut(key), value) {
         (None, None) => false,
+        // `description = ""`, `tags = []`: already what an empty cell says.
+        (Some(item), None) if is_empty_value(item) => false,
         (Some(_), None) => {
             table.remove(key);
             true
@@ -188,4 +190,14 @@ fn set_leaf(
             true
         }
     }
+}
+
+/// An empty string, list or inline table: the same as no value.
+fn is_empty_value(item: &Item) -> bool {
+    item.as_value().is_some_and(|v| match v {
+        Value::String(s) => s.value().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::InlineTable(t) => t.is_empty(),
+        _ => false,
+    })
 }

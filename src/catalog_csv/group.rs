@@ -120,6 +120,15 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
             continue;
         }
         let variant_id = variant_at.map(|at| cells::undefuse(&row.cells[at]).trim().to_owned());
+        if variant_id.as_deref().is_none_or(str::is_empty) {
+            if let Some(&first) = plain_rows.get(&id) {
+                let problem = format!("the id \"{id}\" is also on row {first}");
+                let fix = "give each product its own id (for variants, write each one's `variant.id`)";
+                problems.add(n, id_at + 1, "id", &problem, fix);
+                continue;
+            }
+            plain_rows.insert(id.clone(), n);
+        }
         let index = *by_id.entry(id.clone()).or_insert_with(|| {
             products.push(CsvProduct {
                 id: id.clone(),
@@ -161,13 +170,6 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
                         "a variant value on a row without a `variant.id`",
                         "write the variant's id in `variant.id`, or empty this cell",
                     );
-                }
-                if let Some(&first) = plain_rows.get(&id) {
-                    let problem = format!("the id \"{id}\" is also on row {first}");
-                    let fix = "give each product its own id (for variants, write each one's `variant.id`)";
-                    problems.add(n, id_at + 1, "id", &problem, fix);
-                } else {
-                    plain_rows.insert(id.clone(), n);
                 }
             }
             Some(vid) => {

@@ -77,7 +77,7 @@ pub fn import(input: &ImportInput<'_>) -> Result<Plan, ImportFailure> {
     };
     let header = Header::parse(&sheet.header, sheet.header_row, &mut problems);
     let products = group(&sheet, &header, &mut problems);
-    check(&original, &products, &header, sheet.header_row, sheet.header.len(), &mut problems);
+    let needs = check(&original, &products, &header, sheet.header_row, sheet.header.len(), &mut problems);
     let mut doc: DocumentMut = input.shop_src.parse().map_err(|_| {
         ImportFailure::ShopFile(ConfigErrors::single(ConfigError::whole_file(
             input.shop_label,
@@ -91,7 +91,7 @@ pub fn import(input: &ImportInput<'_>) -> Result<Plan, ImportFailure> {
     let bad_rows: HashSet<usize> = problems.list.iter().map(|e| e.row).collect();
     if let Err(errors) = Shop::from_source(input.shop_label, &toml, input.base_dir.clone()) {
         for e in errors.0 {
-            place(&e, &merged, input.shop_label, &bad_rows, &mut problems);
+            place(&e, &merged, input.shop_label, (&bad_rows, &needs), &mut problems);
         }
     }
     if !problems.is_empty() {
@@ -127,7 +127,8 @@ pub fn import(input: &ImportInput<'_>) -> Result<Plan, ImportFailure> {
 }
 
 /// Checks that need the shop file: categories that exist, and the values a
-/// new product (or variant) must have.
+/// new product (or variant) must have. Returns the (row, column) pairs of
+/// values missing for want of a column (reported once, on the header row).
 fn check(
     shop: &Shop,
     products: &[CsvProduct],
@@ -135,7 +136,8 @@ fn check(
     header_row: usize,
     width: usize,
     problems: &mut Problems,
-) {
+) -> HashSet<(usize, String)> {
+    let mut needs = HashSet::new();
     let categories: Vec<&str> = shop.categories().iter().map(|c| c.id.as_str()).collect();
     // Column → rows of new products or variants that need it.
     let mut missing: BTreeMap<Column, Vec<usize>> = BTreeMap::new();
@@ -195,6 +197,7 @@ fn check(
         if header.has(&column) {
             continue;
         }
+        needs.extend(rows.iter().map(|&r| (r, column.to_string())));
         let shown: Vec<String> = rows.iter().take(3).map(ToString::to_string).collect();
         let more = if rows.len() > 3 {
             format!(" and {} more", rows.len() - 3)
@@ -207,6 +210,7 @@ fn check(
         );
         problems.add(header_row, width + 1, &column.to_string(), &problem, &format!("add a `{column}` column"));
     }
+    needs
 }
 
 /// Puts one of the loader's problems with the merged file at the spreadsheet
@@ -216,12 +220,13 @@ fn place(
     e: &ConfigError,
     merged: &Merged,
     shop_label: &str,
-    bad_rows: &HashSet<usize>,
+    (bad_rows, needs): (&HashSet<usize>, &HashSet<(usize, String)>),
     problems: &mut Problems,
 ) {
     if let Some((origin, rest)) = product_of(&e.key, &merged.origins) {
         let (row, col, key) = cell_of(origin, rest);
-        if !bad_rows.contains(&row) && !problems.at(row, col) {
+        let known = bad_rows.contains(&row) || needs.contains(&(row, key.clone()));
+        if !known && !problems.at(row, col) {
             problems.add(row, col, &key, &e.problem, &e.fix);
         }
         return;
@@ -251,15 +256,20 @@ fn cell_of(origin: &Origin, rest: &str) -> (usize, usize, String) {
             || cell.strip_prefix(rest).is_some_and(|t| t.starts_with(['.', '[']))
             || rest.strip_prefix(cell).is_some_and(|t| t.starts_with(['.', '[']))
     };
-    let best = origin
-        .cells
-        .iter()
-        .find(|(cell, ..)| cell == rest)
-        .or_else(|| origin.cells.iter().find(|(cell, ..)| !rest.is_empty() && related(cell)));
-    match best {
-        Some((cell, row, col)) => (*row, *col, column_of(cell)),
-        None => (origin.row, origin.id_col, if rest.is_empty() { "id".to_owned() } else { rest.to_owned() }),
+    let exact = origin.cells.iter().find(|(cell, ..)| cell == rest);
+    let near = || origin.cells.iter().find(|(cell, ..)| !rest.is_empty() && related(cell));
+    if let Some((cell, row, col)) = exact.or_else(near) {
+        return (*row, *col, column_of(cell));
     }
+    // A key the spreadsheet has no column for: its variant's row, else the product's.
+    let variant_id = rest
+        .strip_prefix("variants[")
+        .and_then(|r| r.split_once(']'))
+        .map(|(j, _)| format!("variants[{j}].id"));
+    let at = variant_id.and_then(|id| origin.cells.iter().find(|(cell, ..)| *cell == id));
+    let (row, col) = at.map_or((origin.row, origin.id_col), |(_, row, col)| (*row, *col));
+    let key = if rest.is_empty() { "id".to_owned() } else { column_of(rest) };
+    (row, col, key)
 }
 
 /// The spreadsheet column name of a key path below a product.
