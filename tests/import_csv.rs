@@ -6,12 +6,14 @@
 //! nothing written); export → import leaving `shop.toml` byte-identical,
 //! with the live stock after orders; arbitrary text round-tripping.
 
+#![allow(clippy::implicit_hasher)]
+
 mod support;
 
-#[path = "import_csv/generate.rs"]
-mod generate;
 #[path = "import_csv/cli.rs"]
 mod cli;
+#[path = "import_csv/generate.rs"]
+mod generate;
 #[path = "import_csv/props.rs"]
 mod props;
 
@@ -49,7 +51,9 @@ pub fn export_of(shop_src: &str, live: Option<&HashMap<String, i64>>) -> Vec<u8>
 }
 
 fn check_product(shop: &Shop, g: &GenProduct) {
-    let p = shop.product(&g.id).unwrap_or_else(|| panic!("{} imported", g.id));
+    let p = shop
+        .product(&g.id)
+        .unwrap_or_else(|| panic!("{} imported", g.id));
     assert_eq!(p.name, g.name, "{}", g.id);
     assert_eq!(p.description, g.description, "{}", g.id);
     assert_eq!(p.price, Money::from_cents(g.price_cents), "{}", g.id);
@@ -58,20 +62,18 @@ fn check_product(shop: &Shop, g: &GenProduct) {
     assert_eq!(p.tags, g.tags, "{}", g.id);
     assert_eq!(p.image.as_deref(), Some(g.image.as_str()), "{}", g.id);
     assert_eq!(p.stars, g.stars, "{}", g.id);
-    let age = g.age.map(|[lo, hi]| {
-        if lo == hi {
-            AttributeValue::Number(lo)
-        } else {
-            AttributeValue::Range([lo, hi])
-        }
-    });
-    assert_eq!(p.attributes.get("age").copied(), age, "{}", g.id);
+    assert_eq!(p.attributes.get("age").copied(), g.age, "{}", g.id);
     #[allow(clippy::cast_precision_loss)]
     let pieces = AttributeValue::Number(g.pieces as f64);
     assert_eq!(p.attributes.get("pieces"), Some(&pieces), "{}", g.id);
     let es = p.i18n.get("es");
     assert_eq!(es.and_then(|t| t.name.clone()), g.name_es, "{}", g.id);
-    assert_eq!(es.and_then(|t| t.description.clone()), g.description_es, "{}", g.id);
+    assert_eq!(
+        es.and_then(|t| t.description.clone()),
+        g.description_es,
+        "{}",
+        g.id
+    );
     assert_eq!(p.variants.len(), g.variants.len(), "{}", g.id);
     for (v, gv) in p.variants.iter().zip(&g.variants) {
         assert_eq!(v.id, gv.id);
@@ -103,12 +105,26 @@ fn two_hundred_products_from_european_excel_import_with_every_value_exact() {
     let doc: toml_edit::DocumentMut = plan.toml.parse().unwrap();
     let tables = doc["products"].as_array_of_tables().unwrap();
     assert_eq!(tables.len(), 242);
-    let variants: usize = tables.iter().filter_map(|t| t.get("variants")).map(|v| v.as_array_of_tables().unwrap().len()).sum();
-    assert_eq!(variants, 7 + 120, "the example's 7 variants and 40 × 3 new ones");
+    let variants: usize = tables
+        .iter()
+        .filter_map(|t| t.get("variants"))
+        .map(|v| v.as_array_of_tables().unwrap().len())
+        .sum();
+    assert_eq!(
+        variants,
+        7 + 120,
+        "the example's 7 variants and 40 × 3 new ones"
+    );
     // The example's own text is still there, comments and all, unchanged.
     let cut = EXAMPLE_TOML.find("\n# ----------------------------------------------------------------------------\n# [[finder]]").unwrap();
-    assert!(plan.toml.starts_with(&EXAMPLE_TOML[..cut]), "the example's products are untouched");
-    assert!(plan.toml.ends_with(&EXAMPLE_TOML[cut..]), "what follows the products is untouched");
+    assert!(
+        plan.toml.starts_with(&EXAMPLE_TOML[..cut]),
+        "the example's products are untouched"
+    );
+    assert!(
+        plan.toml.ends_with(&EXAMPLE_TOML[cut..]),
+        "what follows the products is untouched"
+    );
     // Importing it again changes nothing.
     let again = import_into(&plan.toml, &csv, b';', None).unwrap();
     assert!(!again.changed);
@@ -153,13 +169,25 @@ fn an_update_changes_only_the_values_that_differ_and_keeps_comments() {
     assert_eq!(
         plan.updated,
         [
-            ("city-fire-station".to_owned(), vec!["price".to_owned(), "attr.pieces".to_owned()]),
-            ("creative-classic-box".to_owned(), vec!["variants".to_owned()]),
+            (
+                "city-fire-station".to_owned(),
+                vec!["price".to_owned(), "attr.pieces".to_owned()]
+            ),
+            (
+                "creative-classic-box".to_owned(),
+                vec!["variants".to_owned()]
+            ),
         ]
     );
     // The variant without a price keeps its absence of one; the new one sits after the last.
     let shop = Shop::from_source("shop.toml", &plan.toml, PathBuf::from(".")).unwrap();
-    let ids: Vec<&str> = shop.product("creative-classic-box").unwrap().variants.iter().map(|v| v.id.as_str()).collect();
+    let ids: Vec<&str> = shop
+        .product("creative-classic-box")
+        .unwrap()
+        .variants
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
     assert_eq!(ids, ["red", "mixed", "green"]);
 }
 
@@ -174,7 +202,9 @@ fn export_then_import_leaves_the_example_byte_identical() {
          variant.id,variant.name,variant.stock,variant.price,variant.name.es"
     );
     assert!(text.contains("\ncity-fire-station,Fire Station,"));
-    assert!(text.contains(",64.99,6,city,\"kids, family, city, vehicles\",images/city-fire-station.png,6..12,540,"));
+    assert!(text.contains(
+        ",64.99,6,city,\"kids, family, city, vehicles\",images/city-fire-station.png,6..12,540,"
+    ));
     assert!(text.contains("\ncreative-classic-box,,,,,,,,,,,,blue,Blue,0,,Azul\n"));
     let plan = import_into(EXAMPLE_TOML, &csv, b',', None).unwrap();
     assert!(!plan.changed);
@@ -183,16 +213,28 @@ fn export_then_import_leaves_the_example_byte_identical() {
     // The same through a European spreadsheet: `;`, CRLF, a BOM, prices with commas.
     let european: String = text.replace(',', ";").replace('\n', "\r\n");
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    bytes.extend(european.replace(";\"kids; family", ",\"kids, family").as_bytes());
+    bytes.extend(
+        european
+            .replace(";\"kids; family", ",\"kids, family")
+            .as_bytes(),
+    );
     let table: Vec<Vec<String>> = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(&csv[..])
         .records()
-        .map(|r| r.unwrap().iter().map(|c| c.replace("64.99", "64,99")).collect())
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|c| c.replace("64.99", "64,99"))
+                .collect()
+        })
         .collect();
     let mut semi = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(&mut semi);
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut semi);
         for row in &table {
             w.write_record(row).unwrap();
         }
@@ -213,7 +255,12 @@ fn export_shows_the_live_stock_and_importing_it_back_changes_nothing() {
     let live = engine.store().stock_levels().unwrap().0;
     assert_eq!(live["castle"], 3, "two castles sold of 5");
     let csv = String::from_utf8(export_of(&src, Some(&live))).unwrap();
-    assert!(csv.contains("\ncastle,Knight's Castle,A big castle with towers. Knights included.,45.00,3,castles,"), "{csv}");
+    assert!(
+        csv.contains(
+            "\ncastle,Knight's Castle,A big castle with towers. Knights included.,45.00,3,castles,"
+        ),
+        "{csv}"
+    );
     assert!(csv.contains("\ntruck,Big Truck,"), "{csv}");
     // The spreadsheet shows the live stock: importing it back changes nothing at all.
     let plan = import_into(&src, csv.as_bytes(), b',', Some(&live)).unwrap();
@@ -222,9 +269,20 @@ fn export_shows_the_live_stock_and_importing_it_back_changes_nothing() {
     // A new number in the spreadsheet is the stock: the shop file and the live stock.
     let edited = csv.replace(",45.00,3,castles,", ",45.00,9,castles,");
     let plan = import_into(&src, edited.as_bytes(), b',', Some(&live)).unwrap();
-    assert!(plan.toml.contains("\nprice = 45.00\nstock = 9\n"), "{}", plan.toml);
+    assert!(
+        plan.toml.contains("\nprice = 45.00\nstock = 9\n"),
+        "{}",
+        plan.toml
+    );
     assert_eq!(plan.stock.len(), 1);
-    assert_eq!((plan.stock[0].key.as_str(), plan.stock[0].qty, plan.stock[0].was), ("castle", 9, 3));
+    assert_eq!(
+        (
+            plan.stock[0].key.as_str(),
+            plan.stock[0].qty,
+            plan.stock[0].was
+        ),
+        ("castle", 9, 3)
+    );
 }
 
 /// Rows of the generated spreadsheet, as (spreadsheet row number, cells) per product id.
@@ -236,31 +294,84 @@ fn row_of(table: &[Vec<String>], id: &str) -> usize {
 pub fn broken() -> (Vec<u8>, Vec<String>) {
     let mut table = rows(&products());
     let mut expect = Vec::new();
-    let mut broke = |table: &mut Vec<Vec<String>>, id: &str, column: &str, value: &str, message: &str| {
-        let i = row_of(table, id);
-        table[i][col(column) - 1] = value.to_owned();
-        let row = i + 2;
-        let at = if column == "(row)" { 1 } else { col(column) };
-        expect.push((row, format!("products.csv:{row}:{at}: {message}")));
-    };
-    broke(&mut table, "gen-002", "price", "12.345,00", "price: \"12.345,00\" is not a price — write it without thousands separators, e.g. 1234.50");
-    broke(&mut table, "gen-003", "stock", "-3", "stock: \"-3\" is negative — use 0 (sold out) or more");
-    broke(&mut table, "gen-004", "category", "castels", "category: unknown category \"castels\" — did you mean `castles`? (categories are listed in shop.toml)");
-    broke(&mut table, "gen-006", "id", "Gen 6!", "id: invalid id \"Gen 6!\" — use 1–32 characters from a-z, 0-9, `-` and `_`, e.g. `gen-6`");
+    let mut broke =
+        |table: &mut Vec<Vec<String>>, id: &str, column: &str, value: &str, message: &str| {
+            let i = row_of(table, id);
+            value.clone_into(&mut table[i][col(column) - 1]);
+            let row = i + 2;
+            let at = if column == "(row)" { 1 } else { col(column) };
+            expect.push((row, format!("products.csv:{row}:{at}: {message}")));
+        };
+    broke(
+        &mut table,
+        "gen-002",
+        "price",
+        "12.345,00",
+        "price: \"12.345,00\" is not a price — write it without thousands separators, e.g. 1234.50",
+    );
+    broke(
+        &mut table,
+        "gen-003",
+        "stock",
+        "-3",
+        "stock: \"-3\" is negative — use 0 (sold out) or more",
+    );
+    broke(
+        &mut table,
+        "gen-004",
+        "category",
+        "castels",
+        "category: unknown category \"castels\" — did you mean `castles`? (categories are listed in shop.toml)",
+    );
+    broke(
+        &mut table,
+        "gen-006",
+        "id",
+        "Gen 6!",
+        "id: invalid id \"Gen 6!\" — use 1–32 characters from a-z, 0-9, `-` and `_`, e.g. `gen-6`",
+    );
     let first = row_of(&table, "gen-007") + 2;
-    let message = format!("id: the id \"gen-007\" is also on row {first} — give each product its own id (for variants, write each one's `variant.id`)");
+    let message = format!(
+        "id: the id \"gen-007\" is also on row {first} — give each product its own id (for variants, write each one's `variant.id`)"
+    );
     broke(&mut table, "gen-008", "id", "gen-007", &message);
-    broke(&mut table, "gen-009", "attr.age", "12-Jun", "attr.age: \"12-Jun\" is not a number or a range — it looks like a date: your spreadsheet turned a range into one; format the column as Text and write the range as 6..12");
-    broke(&mut table, "gen-011", "description", "BAD-BYTES", "description: is not UTF-8 text (byte 0xE9 after \"caf\") — save the spreadsheet as \"CSV UTF-8\" (Excel: File › Save As › CSV UTF-8; LibreOffice: Character set Unicode (UTF-8))");
-    broke(&mut table, "gen-012", "name", "", "name: is empty — write the product's name");
-    broke(&mut table, "gen-013", "image", "C:\\photos\\x.png", "image: \"C:\\photos\\x.png\" is not a web address or a relative path — use an `https://` address, or a path relative to shop.toml such as `images/train.jpg`");
+    broke(
+        &mut table,
+        "gen-009",
+        "attr.age",
+        "12-Jun",
+        "attr.age: \"12-Jun\" is not a number or a range — it looks like a date: your spreadsheet turned a range into one; format the column as Text and write the range as 6..12",
+    );
+    broke(
+        &mut table,
+        "gen-011",
+        "description",
+        "BAD-BYTES",
+        "description: is not UTF-8 text (byte 0xE9 after \"caf\") — save the spreadsheet as \"CSV UTF-8\" (Excel: File › Save As › CSV UTF-8; LibreOffice: Character set Unicode (UTF-8))",
+    );
+    broke(
+        &mut table,
+        "gen-012",
+        "name",
+        "",
+        "name: is empty — write the product's name",
+    );
+    broke(
+        &mut table,
+        "gen-013",
+        "image",
+        "C:\\photos\\x.png",
+        "image: \"C:\\photos\\x.png\" is not a web address or a relative path — use an `https://` address, or a path relative to shop.toml such as `images/train.jpg`",
+    );
     let i = row_of(&table, "gen-014");
     table[i].push("stray".to_owned());
     expect.push((i + 2, format!("products.csv:{}:1: (row): has 19 cells, the header row has 18 — a cell holding the separator must be in double quotes; check this row's quotes and separators", i + 2)));
     expect.sort();
     let mut bytes = Vec::new();
     {
-        let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut bytes);
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut bytes);
         w.write_record(HEADER).unwrap();
         for row in &table {
             w.write_record(row).unwrap();
@@ -283,8 +394,10 @@ fn ten_broken_rows_are_each_reported_exactly_and_nothing_is_merged() {
 
 #[test]
 fn unknown_columns_get_a_did_you_mean_and_new_products_need_their_columns() {
-    let csv = "id,name,prcie,stock,category,colour\nnew-one,New,12,3,city,red\nnew-two,Two,1,1,city,\n";
-    let Err(ImportFailure::Sheet(errors)) = import_into(EXAMPLE_TOML, csv.as_bytes(), b',', None) else {
+    let csv =
+        "id,name,prcie,stock,category,colour\nnew-one,New,12,3,city,red\nnew-two,Two,1,1,city,\n";
+    let Err(ImportFailure::Sheet(errors)) = import_into(EXAMPLE_TOML, csv.as_bytes(), b',', None)
+    else {
         panic!("refused");
     };
     let got: Vec<String> = errors.0.iter().map(ToString::to_string).collect();

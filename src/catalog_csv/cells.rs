@@ -65,7 +65,10 @@ pub fn price(text: &str) -> Result<Money, Bad> {
 pub fn stock(text: &str) -> Result<i64, Bad> {
     match text.parse::<i64>() {
         Ok(n) if n >= 0 => Ok(n),
-        Ok(_) => Err(bad(format!("\"{text}\" is negative"), "use 0 (sold out) or more")),
+        Ok(_) => Err(bad(
+            format!("\"{text}\" is negative"),
+            "use 0 (sold out) or more",
+        )),
         Err(_) => Err(bad(
             format!("\"{text}\" is not a whole number"),
             "write how many you have, e.g. 12 (0 = sold out)",
@@ -116,7 +119,9 @@ pub fn attribute(text: &str) -> Result<AttributeValue, Bad> {
         .or_else(|| {
             // `6-12`, `-3--1`: the `-` after the first number's first character.
             let start = text.char_indices().nth(1).map_or(text.len(), |(i, _)| i);
-            text[start..].find('-').map(|i| (&text[..start + i], &text[start + i + 1..]))
+            text[start..]
+                .find('-')
+                .map(|i| (&text[..start + i], &text[start + i + 1..]))
         });
     if let Some((lo, hi)) = range
         && let (Some(lo), Some(hi)) = (number(lo), number(hi))
@@ -124,13 +129,17 @@ pub fn attribute(text: &str) -> Result<AttributeValue, Bad> {
         if lo > hi {
             return Err(bad(
                 format!("the range \"{text}\" goes backwards"),
-                format!("write the lower bound first, e.g. {}..{}", number_text(hi), number_text(lo)),
+                format!(
+                    "write the lower bound first, e.g. {}..{}",
+                    number_text(hi),
+                    number_text(lo)
+                ),
             ));
         }
         return Ok(AttributeValue::Range([lo, hi]));
     }
-    let looks_like_date = text.contains('/')
-        || text.chars().filter(char::is_ascii_alphabetic).count() >= 3;
+    let looks_like_date =
+        text.contains('/') || text.chars().filter(char::is_ascii_alphabetic).count() >= 3;
     let fix = if looks_like_date {
         "it looks like a date: your spreadsheet turned a range into one; format the column as Text and write the range as 6..12"
     } else if text.contains(',') {
@@ -171,7 +180,11 @@ pub fn slug(text: &str) -> String {
         }
     }
     let out: String = out.trim_end_matches('-').chars().take(32).collect();
-    if out.is_empty() { "my-product".to_owned() } else { out }
+    if out.is_empty() {
+        "my-product".to_owned()
+    } else {
+        out
+    }
 }
 
 /// Whether an id is valid in shop.toml: 1–32 characters of `a-z 0-9 - _`.
@@ -188,7 +201,9 @@ mod tests {
 
     #[test]
     fn formula_defusing_round_trips() {
-        for text in ["=SUM(A1)", "'", "''x", "'=x", "-5", "plain", "", "'plain", "\t"] {
+        for text in [
+            "=SUM(A1)", "'", "''x", "'=x", "-5", "plain", "", "'plain", "\t",
+        ] {
             assert_eq!(undefuse(&defuse(text)), text, "{text:?}");
         }
         assert_eq!(defuse("=1+1"), "'=1+1");

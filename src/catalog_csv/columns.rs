@@ -157,7 +157,8 @@ impl Header {
             match Column::parse(name) {
                 Ok(column) => {
                     if let Some(&first) = header.index.get(&column) {
-                        let problem = format!("the column appears twice (also column {})", first + 1);
+                        let problem =
+                            format!("the column appears twice (also column {})", first + 1);
                         problems.add(row, i + 1, name, &problem, "delete one of the two columns");
                         header.columns.push(None);
                     } else {
@@ -180,7 +181,7 @@ impl Header {
                 "add a column named `id`: each product's id (a-z, 0-9, `-`, `_`) links its row to shop.toml",
             );
         }
-        let variant_cols = header.columns.iter().flatten().any(|c| c.is_variant());
+        let variant_cols = header.columns.iter().flatten().any(Column::is_variant);
         if variant_cols && !header.has(&Column::VariantId) {
             let at = header
                 .columns

@@ -47,7 +47,10 @@ fn number(n: f64) -> Value {
 /// A TOML number as `f64`.
 fn as_f64(value: &Value) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
-    value.as_integer().map(|n| n as f64).or_else(|| value.as_float())
+    value
+        .as_integer()
+        .map(|n| n as f64)
+        .or_else(|| value.as_float())
 }
 
 /// Whether the TOML value already says what the cell says.
@@ -61,7 +64,10 @@ pub fn same(item: &Item, value: &Val) -> bool {
         Val::Int(n) => v.as_integer() == Some(*n),
         Val::Stars(n) => v.as_integer() == Some(i64::from(*n)),
         Val::Tags(tags) => v.as_array().is_some_and(|a| {
-            a.len() == tags.len() && a.iter().zip(tags).all(|(x, t)| x.as_str() == Some(t.as_str()))
+            a.len() == tags.len()
+                && a.iter()
+                    .zip(tags)
+                    .all(|(x, t)| x.as_str() == Some(t.as_str()))
         }),
         Val::Attr(attr) => attribute_of(v) == Some(*attr),
     }
@@ -87,7 +93,10 @@ pub fn attribute_of(v: &Value) -> Option<AttributeValue> {
     if a.len() != 2 {
         return None;
     }
-    Some(AttributeValue::Range([as_f64(a.get(0)?)?, as_f64(a.get(1)?)?]))
+    Some(AttributeValue::Range([
+        as_f64(a.get(0)?)?,
+        as_f64(a.get(1)?)?,
+    ]))
 }
 
 /// Sets (`Some`) or removes (`None`) the value at `path` under `table`,
@@ -124,7 +133,10 @@ fn set_in(
     if rest.is_empty() {
         return set_leaf(table, inline, indent, key, value);
     }
-    if table.get(key).is_none_or(|item| item.as_table_like().is_none()) {
+    if table
+        .get(key)
+        .is_none_or(|item| item.as_table_like().is_none())
+    {
         if value.is_none() {
             return false;
         }

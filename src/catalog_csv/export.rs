@@ -1,6 +1,7 @@
 //! `shopbot export`: the catalog as a spreadsheet, with the live stock.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::io::Write;
 
 use super::cells::{attribute_text, defuse, tags_text};
@@ -71,7 +72,12 @@ fn columns(shop: &Shop) -> Vec<Column> {
             Column::VariantPrice,
         ]);
         let mut langs = offered;
-        langs.extend(products.iter().flat_map(|p| &p.variants).flat_map(|v| v.i18n.keys().cloned()));
+        langs.extend(
+            products
+                .iter()
+                .flat_map(|p| &p.variants)
+                .flat_map(|v| v.i18n.keys().cloned()),
+        );
         out.extend(langs.into_iter().map(Column::VariantNameIn));
     }
     out
@@ -80,9 +86,9 @@ fn columns(shop: &Shop) -> Vec<Column> {
 /// Writes every product, one row each (one row per variant for a product
 /// with variants: the product's values on its first row). The stock is the
 /// live stock where `live` knows it, else the shop file's.
-pub fn export(
+pub fn export<S: BuildHasher>(
     shop: &Shop,
-    live: Option<&HashMap<String, i64>>,
+    live: Option<&HashMap<String, i64, S>>,
     out: impl Write,
     delimiter: u8,
 ) -> Result<Exported, ExportError> {
@@ -92,7 +98,8 @@ pub fn export(
         .from_writer(out);
     writer.write_record(columns.iter().map(ToString::to_string))?;
     let stock_of = |key: String, configured: i64| {
-        live.and_then(|l| l.get(&key).copied()).unwrap_or(configured)
+        live.and_then(|l| l.get(&key).copied())
+            .unwrap_or(configured)
     };
     let mut rows = 0;
     for p in shop.products() {
@@ -128,7 +135,11 @@ pub fn export(
 }
 
 /// A product column's cell; `None` for a variant column.
-fn product_cell(p: &Product, column: &Column, stock_of: &impl Fn(String, i64) -> i64) -> Option<String> {
+fn product_cell(
+    p: &Product,
+    column: &Column,
+    stock_of: &impl Fn(String, i64) -> i64,
+) -> Option<String> {
     let text = match column {
         Column::Id => p.id.clone(),
         Column::Name => p.name.clone(),
@@ -142,17 +153,42 @@ fn product_cell(p: &Product, column: &Column, stock_of: &impl Fn(String, i64) ->
         Column::Tags => tags_text(&p.tags),
         Column::Image => p.image.clone().unwrap_or_default(),
         Column::Stars => p.stars.map(|s| s.to_string()).unwrap_or_default(),
-        Column::DigitalFile => p.digital.as_ref().and_then(|d| d.file.clone()).unwrap_or_default(),
-        Column::DigitalCodes => p.digital.as_ref().and_then(|d| d.codes.clone()).unwrap_or_default(),
-        Column::Attr(a) => p.attributes.get(a).map(|v| attribute_text(*v)).unwrap_or_default(),
-        Column::NameIn(l) => p.i18n.get(l).and_then(|t| t.name.clone()).unwrap_or_default(),
-        Column::DescriptionIn(l) => p.i18n.get(l).and_then(|t| t.description.clone()).unwrap_or_default(),
+        Column::DigitalFile => p
+            .digital
+            .as_ref()
+            .and_then(|d| d.file.clone())
+            .unwrap_or_default(),
+        Column::DigitalCodes => p
+            .digital
+            .as_ref()
+            .and_then(|d| d.codes.clone())
+            .unwrap_or_default(),
+        Column::Attr(a) => p
+            .attributes
+            .get(a)
+            .map(|v| attribute_text(*v))
+            .unwrap_or_default(),
+        Column::NameIn(l) => p
+            .i18n
+            .get(l)
+            .and_then(|t| t.name.clone())
+            .unwrap_or_default(),
+        Column::DescriptionIn(l) => p
+            .i18n
+            .get(l)
+            .and_then(|t| t.description.clone())
+            .unwrap_or_default(),
         _ => return None,
     };
     Some(text)
 }
 
-fn variant_cell(p: &Product, v: &Variant, column: &Column, stock_of: &impl Fn(String, i64) -> i64) -> String {
+fn variant_cell(
+    p: &Product,
+    v: &Variant,
+    column: &Column,
+    stock_of: &impl Fn(String, i64) -> i64,
+) -> String {
     match column {
         Column::VariantId => v.id.clone(),
         Column::VariantName => v.name.clone(),

@@ -111,7 +111,13 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
         let Some(id_at) = id_at else { continue };
         let id = cells::undefuse(&row.cells[id_at]).trim().to_owned();
         if id.is_empty() {
-            problems.add(n, id_at + 1, "id", "is empty on a row with values", "write the product's id");
+            problems.add(
+                n,
+                id_at + 1,
+                "id",
+                "is empty on a row with values",
+                "write the product's id",
+            );
             continue;
         }
         if !cells::valid_id(&id) {
@@ -123,7 +129,8 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
         if variant_id.as_deref().is_none_or(str::is_empty) {
             if let Some(&first) = plain_rows.get(&id) {
                 let problem = format!("the id \"{id}\" is also on row {first}");
-                let fix = "give each product its own id (for variants, write each one's `variant.id`)";
+                let fix =
+                    "give each product its own id (for variants, write each one's `variant.id`)";
                 problems.add(n, id_at + 1, "id", &problem, fix);
                 continue;
             }
@@ -140,61 +147,118 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
             products.len() - 1
         });
         let product = &mut products[index];
-        let mut variant_fields = BTreeMap::new();
-        for (i, column) in header.named() {
-            if *column == Column::Id || *column == Column::VariantId {
+        let variant_fields = read_cells(&row.cells, n, header, product, problems);
+        add_variant(
+            product,
+            variant_id.as_deref(),
+            variant_fields,
+            n,
+            variant_at,
+            problems,
+        );
+    }
+    check_variant_rows(&products, &plain_rows, variant_at, problems);
+    products
+}
+
+/// Reads a row's cells (except the ids): product cells go into the product,
+/// variant cells are returned.
+fn read_cells(
+    cells: &[String],
+    n: usize,
+    header: &Header,
+    product: &mut CsvProduct,
+    problems: &mut Problems,
+) -> BTreeMap<Column, Given> {
+    let mut variant_fields = BTreeMap::new();
+    for (i, column) in header.named() {
+        if *column == Column::Id || *column == Column::VariantId {
+            continue;
+        }
+        let value = match typed(column, &cells[i]) {
+            Ok(v) => v,
+            Err((problem, fix)) => {
+                problems.add(n, i + 1, &column.to_string(), &problem, &fix);
                 continue;
             }
-            let value = match typed(column, &row.cells[i]) {
-                Ok(v) => v,
-                Err((problem, fix)) => {
-                    problems.add(n, i + 1, &column.to_string(), &problem, &fix);
-                    continue;
-                }
-            };
-            let given = Given { value, row: n, col: i + 1 };
-            if column.is_variant() {
-                variant_fields.insert(column.clone(), given);
-            } else {
-                merge_product_cell(product, column, given, problems);
-            }
-        }
-        match variant_id.as_deref() {
-            None => {}
-            Some("") => {
-                if let Some((column, g)) = variant_fields.iter().find(|(_, g)| g.value.is_some()) {
-                    problems.add(
-                        n,
-                        g.col,
-                        &column.to_string(),
-                        "a variant value on a row without a `variant.id`",
-                        "write the variant's id in `variant.id`, or empty this cell",
-                    );
-                }
-            }
-            Some(vid) => {
-                let at = variant_at.unwrap_or_default() + 1;
-                if !cells::valid_id(vid) {
-                    let (problem, fix) = id_problem(vid, "variant id");
-                    problems.add(n, at, "variant.id", &problem, &fix);
-                    continue;
-                }
-                let variants = product.variants.get_or_insert_with(Vec::new);
-                if let Some(first) = variants.iter().find(|v| v.id == vid) {
-                    let problem = format!("the variant \"{vid}\" of \"{id}\" is also on row {}", first.row);
-                    problems.add(n, at, "variant.id", &problem, "give each variant of a product its own id");
-                    continue;
-                }
-                variants.push(CsvVariant {
-                    id: vid.to_owned(),
-                    row: n,
-                    id_col: at,
-                    fields: variant_fields,
-                });
-            }
+        };
+        let given = Given {
+            value,
+            row: n,
+            col: i + 1,
+        };
+        if column.is_variant() {
+            variant_fields.insert(column.clone(), given);
+        } else {
+            merge_product_cell(product, column, given, problems);
         }
     }
-    for p in &products {
+    variant_fields
+}
+
+/// Adds the row's variant (if it names one) to its product.
+fn add_variant(
+    product: &mut CsvProduct,
+    variant_id: Option<&str>,
+    variant_fields: BTreeMap<Column, Given>,
+    n: usize,
+    variant_at: Option<usize>,
+    problems: &mut Problems,
+) {
+    let id = product.id.clone();
+    match variant_id {
+        None => {}
+        Some("") => {
+            if let Some((column, g)) = variant_fields.iter().find(|(_, g)| g.value.is_some()) {
+                problems.add(
+                    n,
+                    g.col,
+                    &column.to_string(),
+                    "a variant value on a row without a `variant.id`",
+                    "write the variant's id in `variant.id`, or empty this cell",
+                );
+            }
+        }
+        Some(vid) => {
+            let at = variant_at.unwrap_or_default() + 1;
+            if !cells::valid_id(vid) {
+                let (problem, fix) = id_problem(vid, "variant id");
+                problems.add(n, at, "variant.id", &problem, &fix);
+                return;
+            }
+            let variants = product.variants.get_or_insert_with(Vec::new);
+            if let Some(first) = variants.iter().find(|v| v.id == vid) {
+                let problem = format!(
+                    "the variant \"{vid}\" of \"{id}\" is also on row {}",
+                    first.row
+                );
+                problems.add(
+                    n,
+                    at,
+                    "variant.id",
+                    &problem,
+                    "give each variant of a product its own id",
+                );
+                return;
+            }
+            variants.push(CsvVariant {
+                id: vid.to_owned(),
+                row: n,
+                id_col: at,
+                fields: variant_fields,
+            });
+        }
+    }
+}
+
+/// A product with variants has a `variant.id` on each of its rows and no stock of its own.
+fn check_variant_rows(
+    products: &[CsvProduct],
+    plain_rows: &HashMap<String, usize>,
+    variant_at: Option<usize>,
+    problems: &mut Problems,
+) {
+    for p in products {
         let with_variants = p.variants.as_ref().is_some_and(|v| !v.is_empty());
         if with_variants && let Some(&row) = plain_rows.get(&p.id) {
             let at = variant_at.unwrap_or_default() + 1;
@@ -215,12 +279,16 @@ pub(crate) fn group(sheet: &Sheet, header: &Header, problems: &mut Problems) -> 
             );
         }
     }
-    products
 }
 
 /// A product cell: the first non-empty value of the product's rows counts;
 /// another row may repeat it or leave it empty.
-fn merge_product_cell(product: &mut CsvProduct, column: &Column, given: Given, problems: &mut Problems) {
+fn merge_product_cell(
+    product: &mut CsvProduct,
+    column: &Column,
+    given: Given,
+    problems: &mut Problems,
+) {
     match product.fields.get(column) {
         None => {
             product.fields.insert(column.clone(), given);

@@ -77,7 +77,14 @@ pub fn import(input: &ImportInput<'_>) -> Result<Plan, ImportFailure> {
     };
     let header = Header::parse(&sheet.header, sheet.header_row, &mut problems);
     let products = group(&sheet, &header, &mut problems);
-    let needs = check(&original, &products, &header, sheet.header_row, sheet.header.len(), &mut problems);
+    let needs = check(
+        &original,
+        &products,
+        &header,
+        sheet.header_row,
+        sheet.header.len(),
+        &mut problems,
+    );
     let mut doc: DocumentMut = input.shop_src.parse().map_err(|_| {
         ImportFailure::ShopFile(ConfigErrors::single(ConfigError::whole_file(
             input.shop_label,
@@ -91,7 +98,13 @@ pub fn import(input: &ImportInput<'_>) -> Result<Plan, ImportFailure> {
     let bad_rows: HashSet<usize> = problems.list.iter().map(|e| e.row).collect();
     if let Err(errors) = Shop::from_source(input.shop_label, &toml, input.base_dir.clone()) {
         for e in errors.0 {
-            place(&e, &merged, input.shop_label, (&bad_rows, &needs), &mut problems);
+            place(
+                &e,
+                &merged,
+                input.shop_label,
+                (&bad_rows, &needs),
+                &mut problems,
+            );
         }
     }
     if !problems.is_empty() {
@@ -147,31 +160,48 @@ fn check(
             && !categories.contains(&c.as_str())
         {
             let fix = match closest(c, categories.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`? (categories are listed in shop.toml)"),
+                Some(best) => {
+                    format!("did you mean `{best}`? (categories are listed in shop.toml)")
+                }
                 None => format!(
                     "use one of: {} (or add a `[[categories]]` table to shop.toml first)",
                     categories.join(", ")
                 ),
             };
-            problems.add(g.row, g.col, "category", &format!("unknown category \"{c}\""), &fix);
+            problems.add(
+                g.row,
+                g.col,
+                "category",
+                &format!("unknown category \"{c}\""),
+                &fix,
+            );
         }
         let existing = shop.product(&p.id);
-        let had_variants = existing.is_some_and(|e| !e.variants.is_empty());
-        let has_variants = p.variants.as_ref().map_or(had_variants, |v| !v.is_empty());
+        let variants_before = existing.is_some_and(|e| !e.variants.is_empty());
+        let has_variants = p
+            .variants
+            .as_ref()
+            .map_or(variants_before, |v| !v.is_empty());
         let mut required = vec![
             (Column::Name, "write the product's name"),
             (Column::Price, "write the price, e.g. 12.50"),
-            (Column::Category, "write one of the category ids of shop.toml"),
+            (
+                Column::Category,
+                "write one of the category ids of shop.toml",
+            ),
         ];
         if !has_variants {
-            required.push((Column::Stock, "write how many you have, e.g. 12 (0 = sold out)"));
+            required.push((
+                Column::Stock,
+                "write how many you have, e.g. 12 (0 = sold out)",
+            ));
         }
         for (column, fix) in required {
             match p.fields.get(&column) {
                 Some(g) if g.value.is_none() && !problems.at(g.row, g.col) => {
                     problems.add(g.row, g.col, &column.to_string(), "is empty", fix);
                 }
-                None if existing.is_none() || (column == Column::Stock && had_variants) => {
+                None if existing.is_none() || (column == Column::Stock && variants_before) => {
                     missing.entry(column).or_default().push(p.row);
                 }
                 _ => {}
@@ -181,7 +211,10 @@ fn check(
             let known = existing.is_some_and(|e| e.variants.iter().any(|x| x.id == v.id));
             for (column, fix) in [
                 (Column::VariantName, "write the variant's name, e.g. Red"),
-                (Column::VariantStock, "write how many you have of it, e.g. 5"),
+                (
+                    Column::VariantStock,
+                    "write how many you have of it, e.g. 5",
+                ),
             ] {
                 match v.fields.get(&column) {
                     Some(g) if g.value.is_none() && !problems.at(g.row, g.col) => {
@@ -208,7 +241,13 @@ fn check(
             "no such column, and new products or variants need it (row {}{more})",
             shown.join(", ")
         );
-        problems.add(header_row, width + 1, &column.to_string(), &problem, &format!("add a `{column}` column"));
+        problems.add(
+            header_row,
+            width + 1,
+            &column.to_string(),
+            &problem,
+            &format!("add a `{column}` column"),
+        );
     }
     needs
 }
@@ -242,7 +281,10 @@ fn place(
 }
 
 /// `products[3].i18n.es.name` → the origin of product 3 and `i18n.es.name`.
-fn product_of<'a>(key: &'a str, origins: &'a HashMap<usize, Origin>) -> Option<(&'a Origin, &'a str)> {
+fn product_of<'a>(
+    key: &'a str,
+    origins: &'a HashMap<usize, Origin>,
+) -> Option<(&'a Origin, &'a str)> {
     let rest = key.strip_prefix("products[")?;
     let (index, rest) = rest.split_once(']')?;
     let origin = origins.get(&index.parse().ok()?)?;
@@ -253,11 +295,20 @@ fn product_of<'a>(key: &'a str, origins: &'a HashMap<usize, Origin>) -> Option<(
 fn cell_of(origin: &Origin, rest: &str) -> (usize, usize, String) {
     let related = |cell: &str| {
         cell == rest
-            || cell.strip_prefix(rest).is_some_and(|t| t.starts_with(['.', '[']))
-            || rest.strip_prefix(cell).is_some_and(|t| t.starts_with(['.', '[']))
+            || cell
+                .strip_prefix(rest)
+                .is_some_and(|t| t.starts_with(['.', '[']))
+            || rest
+                .strip_prefix(cell)
+                .is_some_and(|t| t.starts_with(['.', '[']))
     };
     let exact = origin.cells.iter().find(|(cell, ..)| cell == rest);
-    let near = || origin.cells.iter().find(|(cell, ..)| !rest.is_empty() && related(cell));
+    let near = || {
+        origin
+            .cells
+            .iter()
+            .find(|(cell, ..)| !rest.is_empty() && related(cell))
+    };
     if let Some((cell, row, col)) = exact.or_else(near) {
         return (*row, *col, column_of(cell));
     }
@@ -268,7 +319,11 @@ fn cell_of(origin: &Origin, rest: &str) -> (usize, usize, String) {
         .map(|(j, _)| format!("variants[{j}].id"));
     let at = variant_id.and_then(|id| origin.cells.iter().find(|(cell, ..)| *cell == id));
     let (row, col) = at.map_or((origin.row, origin.id_col), |(_, row, col)| (*row, *col));
-    let key = if rest.is_empty() { "id".to_owned() } else { column_of(rest) };
+    let key = if rest.is_empty() {
+        "id".to_owned()
+    } else {
+        column_of(rest)
+    };
     (row, col, key)
 }
 

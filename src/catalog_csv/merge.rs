@@ -59,7 +59,10 @@ fn path_of(column: &Column) -> Vec<String> {
 
 /// The loader's spelling of a key path.
 fn rendered(path: &[String]) -> String {
-    path.iter().map(|k| path_key(k)).collect::<Vec<_>>().join(".")
+    path.iter()
+        .map(|k| path_key(k))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Live stock levels, when the database is known: stock key → quantity.
@@ -96,7 +99,10 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
     if !doc.contains_key("products") {
         doc.insert("products", Item::ArrayOfTables(ArrayOfTables::new()));
     }
-    let Some(list) = doc.get_mut("products").and_then(Item::as_array_of_tables_mut) else {
+    let Some(list) = doc
+        .get_mut("products")
+        .and_then(Item::as_array_of_tables_mut)
+    else {
         return merged;
     };
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -130,7 +136,9 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
             merged.added.push(p.id.clone());
             (list.len() - 1, true)
         };
-        let Some(table) = list.get_mut(at) else { continue };
+        let Some(table) = list.get_mut(at) else {
+            continue;
+        };
         let mut origin = Origin {
             row: p.row,
             id_col: p.id_col,
@@ -156,7 +164,16 @@ pub(crate) fn merge(doc: &mut DocumentMut, products: &[CsvProduct], live: Option
                 .flatten()
                 .map(Table::position)
                 .fold(table.position(), Option::max);
-            if merge_variants(table, p, variants, live, pos, &indent, &mut origin, &mut merged) {
+            if merge_variants(
+                table,
+                p,
+                variants,
+                live,
+                pos,
+                &indent,
+                &mut origin,
+                &mut merged,
+            ) {
                 changed.push("variants".to_owned());
             }
         }
@@ -195,7 +212,10 @@ fn merge_variants(
     if !table.contains_key("variants") {
         table.insert("variants", Item::ArrayOfTables(ArrayOfTables::new()));
     }
-    let Some(list) = table.get_mut("variants").and_then(Item::as_array_of_tables_mut) else {
+    let Some(list) = table
+        .get_mut("variants")
+        .and_then(Item::as_array_of_tables_mut)
+    else {
         return changed;
     };
     let before = list.len();
@@ -225,7 +245,9 @@ fn merge_variants(
         origin.cells.push((format!("{base}.id"), v.row, v.id_col));
         for (column, given) in &v.fields {
             let path = path_of(column);
-            origin.cells.push((format!("{base}.{}", rendered(&path)), given.row, given.col));
+            origin
+                .cells
+                .push((format!("{base}.{}", rendered(&path)), given.row, given.col));
             changed |= if *column == Column::VariantStock {
                 set_stock(vt, &stock_key(&p.id, Some(&v.id)), given, live, merged)
             } else {

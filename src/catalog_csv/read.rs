@@ -19,8 +19,7 @@ pub(crate) struct SheetRow {
     pub cells: Vec<String>,
 }
 
-const FIX_ENCODING: &str =
-    "save the spreadsheet as \"CSV UTF-8\" (Excel: File › Save As › CSV UTF-8; LibreOffice: Character set Unicode (UTF-8))";
+const FIX_ENCODING: &str = "save the spreadsheet as \"CSV UTF-8\" (Excel: File › Save As › CSV UTF-8; LibreOffice: Character set Unicode (UTF-8))";
 
 /// The separator of a file whose first line is `first_line`: the most frequent
 /// of `,`, `;` and tab outside quotes (a comma when none is found).
@@ -105,8 +104,10 @@ pub(crate) fn read(bytes: &[u8], delimiter: u8, problems: &mut Problems) -> Opti
                 Ok(text) => cells.push(text.to_owned()),
                 Err(e) => {
                     let at = raw.get(e.valid_up_to()).copied().unwrap_or_default();
-                    let problem =
-                        format!("is not UTF-8 text (byte 0x{at:02X} after \"{}\")", tail(raw, e.valid_up_to()));
+                    let problem = format!(
+                        "is not UTF-8 text (byte 0x{at:02X} after \"{}\")",
+                        tail(raw, e.valid_up_to())
+                    );
                     problems.add(row, i + 1, &column_name(&sheet, i), &problem, FIX_ENCODING);
                     cells.push(String::from_utf8_lossy(raw).into_owned());
                 }
@@ -162,8 +163,11 @@ mod tests {
         let sheet = read(data, b',', &mut problems).unwrap();
         assert!(problems.is_empty());
         assert_eq!(sheet.header_row, 1);
-        let rows: Vec<(usize, Vec<String>)> =
-            sheet.rows.into_iter().map(|r| (r.number, r.cells)).collect();
+        let rows: Vec<(usize, Vec<String>)> = sheet
+            .rows
+            .into_iter()
+            .map(|r| (r.number, r.cells))
+            .collect();
         assert_eq!(
             rows,
             vec![

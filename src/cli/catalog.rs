@@ -23,10 +23,15 @@ pub(super) fn parse_delimiter(text: &str) -> Result<u8, String> {
 /// The separator of a file: `--delimiter`, else tab for `.tsv`/`.tab`, else
 /// (import) guessed from the header row, (export) a comma.
 fn delimiter_of(path: &Path, given: Option<u8>, bytes: Option<&[u8]>) -> u8 {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase);
     given.unwrap_or_else(|| match (ext.as_deref(), bytes) {
         (Some("tsv" | "tab"), _) => b'\t',
-        (_, Some(bytes)) => catalog_csv::guess_delimiter(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)),
+        (_, Some(bytes)) => {
+            catalog_csv::guess_delimiter(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        }
         _ => b',',
     })
 }
@@ -42,7 +47,8 @@ fn live_stock(db: Option<&Path>) -> Result<Option<(PathBuf, HashMap<String, i64>
             _ => return Ok(None),
         },
     };
-    let store = Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))?;
+    let store = Store::open(&path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
     let levels = store.stock_levels().context("cannot read the live stock")?;
     Ok(Some((path, levels.0)))
 }
@@ -55,15 +61,23 @@ pub(super) fn export(file: &Path, files: &Files, delimiter: Option<u8>) -> Resul
     let delimiter = delimiter_of(file, delimiter, None);
     let stdout = file.as_os_str() == "-";
     let done = if stdout {
-        catalog_csv::export(&shop, live.as_ref().map(|(_, l)| l), std::io::stdout().lock(), delimiter)?
+        catalog_csv::export(
+            &shop,
+            live.as_ref().map(|(_, l)| l),
+            std::io::stdout().lock(),
+            delimiter,
+        )?
     } else {
         let mut out = std::io::BufWriter::new(
-            std::fs::File::create(file).with_context(|| format!("cannot write {}", file.display()))?,
+            std::fs::File::create(file)
+                .with_context(|| format!("cannot write {}", file.display()))?,
         );
         // A UTF-8 byte order mark: Excel then reads accents and emoji right.
         out.write_all(b"\xEF\xBB\xBF")?;
         let done = catalog_csv::export(&shop, live.as_ref().map(|(_, l)| l), &mut out, delimiter)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .sync_all()?;
         done
     };
     let stock = match &live {
@@ -74,13 +88,25 @@ pub(super) fn export(file: &Path, files: &Files, delimiter: Option<u8>) -> Resul
         "wrote {} products ({} rows) to {}; {stock}",
         done.products,
         done.rows,
-        if stdout { "standard output".into() } else { file.display().to_string() },
+        if stdout {
+            "standard output".into()
+        } else {
+            file.display().to_string()
+        },
     );
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn import(file: &Path, files: &Files, delimiter: Option<u8>, dry_run: bool) -> Result<ExitCode> {
-    let shop_path = files.shop.clone().unwrap_or_else(|| PathBuf::from("shop.toml"));
+pub(super) fn import(
+    file: &Path,
+    files: &Files,
+    delimiter: Option<u8>,
+    dry_run: bool,
+) -> Result<ExitCode> {
+    let shop_path = files
+        .shop
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("shop.toml"));
     if !shop_path.exists() {
         bail!(
             "there is no {} to import into; pass --shop FILE, or run `shopbot init` first",
@@ -107,7 +133,9 @@ pub(super) fn import(file: &Path, files: &Files, delimiter: Option<u8>, dry_run:
         delimiter: delimiter_of(file, delimiter, Some(&csv)),
         shop_label: &shop_label,
         shop_src: &shop_src,
-        base_dir: target.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        base_dir: target
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         live: live.as_ref().map(|(_, l)| l),
     };
     let plan = match catalog_csv::import(&input) {
@@ -134,12 +162,17 @@ pub(super) fn import(file: &Path, files: &Files, delimiter: Option<u8>, dry_run:
     if plan.changed {
         let now = std::fs::read_to_string(&target).unwrap_or_default();
         if now != shop_src {
-            bail!("{shop_label} changed while importing; nothing was written, run the import again");
+            bail!(
+                "{shop_label} changed while importing; nothing was written, run the import again"
+            );
         }
         let backup = backup_path(&target);
         write_atomic(&backup, shop_src.as_bytes())?;
         write_atomic(&target, plan.toml.as_bytes())?;
-        println!("wrote {shop_label} (the previous version is in {})", backup.display());
+        println!(
+            "wrote {shop_label} (the previous version is in {})",
+            backup.display()
+        );
     }
     if let (Some((db, _)), false) = (&live, plan.stock.is_empty()) {
         let mut store = Store::open(db).with_context(|| format!("cannot open {}", db.display()))?;
@@ -147,7 +180,11 @@ pub(super) fn import(file: &Path, files: &Files, delimiter: Option<u8>, dry_run:
         store
             .set_imported_stock(&stock)
             .with_context(|| format!("cannot set the live stock in {}", db.display()))?;
-        println!("set the live stock of {} item(s) in {}", stock.len(), db.display());
+        println!(
+            "set the live stock of {} item(s) in {}",
+            stock.len(),
+            db.display()
+        );
     }
     if plan.changed || !plan.stock.is_empty() {
         println!("A running bot sells from the new catalog after /reload (or a restart).");
@@ -194,7 +231,10 @@ fn backup_path(target: &Path) -> PathBuf {
 /// Writes a file whole or not at all: a temporary file next to it, synced,
 /// renamed over it (keeping its permissions), and the folder synced.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut name = std::ffi::OsString::from(".");
     name.push(path.file_name().unwrap_or_default());
     name.push(format!(".{}.tmp", std::process::id()));

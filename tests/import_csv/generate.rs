@@ -1,6 +1,8 @@
 //! A realistic 200-product spreadsheet: variants as repeated rows, Spanish
 //! translations, hostile text, every price format a seller types.
 
+use shopbot::shop::AttributeValue;
+
 /// The spreadsheet's columns.
 pub const HEADER: [&str; 18] = [
     "id",
@@ -25,7 +27,11 @@ pub const HEADER: [&str; 18] = [
 
 /// The 1-based column of a header name.
 pub fn col(name: &str) -> usize {
-    HEADER.iter().position(|h| *h == name).expect("a known column") + 1
+    HEADER
+        .iter()
+        .position(|h| *h == name)
+        .expect("a known column")
+        + 1
 }
 
 /// Text that breaks naive formats: quotes, TOML syntax, bidi and zero-width
@@ -67,7 +73,7 @@ pub struct GenProduct {
     pub tags: Vec<String>,
     pub image: String,
     pub stars: Option<u32>,
-    pub age: Option<[f64; 2]>,
+    pub age: Option<AttributeValue>,
     pub age_text: String,
     pub pieces: i64,
     pub name_es: Option<String>,
@@ -95,16 +101,16 @@ fn product(i: usize) -> GenProduct {
     let price_cents = if i % 3 == 2 { cents / 100 * 100 } else { cents };
     let (age, age_text) = match i % 4 {
         0 => (None, String::new()),
-        1 => (Some([6.0, 12.0]), "6-12".to_owned()),
-        2 => (Some([3.0, 99.0]), "3..99".to_owned()),
-        _ => (Some([8.0, 8.0]), "8".to_owned()),
+        1 => (Some(AttributeValue::Range([6.0, 12.0])), "6-12".to_owned()),
+        2 => (Some(AttributeValue::Range([3.0, 99.0])), "3..99".to_owned()),
+        _ => (Some(AttributeValue::Number(8.0)), "8".to_owned()),
     };
-    let description = if i % 50 == 0 {
+    let description = if i.is_multiple_of(50) {
         "A very long description, with commas, \"quotes\" and ñ. ".repeat(100)
     } else {
         HOSTILE[(i + 3) % HOSTILE.len()].to_owned()
     };
-    let variants = if i % 5 == 0 {
+    let variants = if i.is_multiple_of(5) {
         vec![
             GenVariant {
                 id: "s".into(),
@@ -144,17 +150,20 @@ fn product(i: usize) -> GenProduct {
             1 => vec!["adults".into()],
             _ => Vec::new(),
         },
-        image: if i % 2 == 0 {
+        image: if i.is_multiple_of(2) {
             format!("images/gen-{i}.png")
         } else {
             format!("https://cdn.example.com/p/{i}.jpg?size=large&v=2")
         },
-        stars: (i % 10 == 0).then_some(250),
+        stars: i.is_multiple_of(10).then_some(250),
         age,
         age_text,
         pieces: n * 10,
-        name_es: (i % 7 != 0).then(|| format!("Juguete nº {i} — «{}»", HOSTILE[(i + 5) % HOSTILE.len()])),
-        description_es: (i % 2 == 0).then(|| "Descripción con acentos: áéíóú ü ¿¡".to_owned()),
+        name_es: (!i.is_multiple_of(7))
+            .then(|| format!("Juguete nº {i} — «{}»", HOSTILE[(i + 5) % HOSTILE.len()])),
+        description_es: i
+            .is_multiple_of(2)
+            .then(|| "Descripción con acentos: áéíóú ü ¿¡".to_owned()),
         variants,
     }
 }
@@ -169,28 +178,48 @@ pub fn rows(products: &[GenProduct]) -> Vec<Vec<String>> {
         set(&mut row, "name", p.name.clone());
         set(&mut row, "description", p.description.clone());
         set(&mut row, "price", p.price_text.clone());
-        set(&mut row, "stock", p.stock.map(|s| s.to_string()).unwrap_or_default());
+        set(
+            &mut row,
+            "stock",
+            p.stock.map(|s| s.to_string()).unwrap_or_default(),
+        );
         set(&mut row, "category", p.category.clone());
         set(&mut row, "tags", p.tags.join(", "));
         set(&mut row, "image", p.image.clone());
-        set(&mut row, "stars", p.stars.map(|s| s.to_string()).unwrap_or_default());
+        set(
+            &mut row,
+            "stars",
+            p.stars.map(|s| s.to_string()).unwrap_or_default(),
+        );
         set(&mut row, "attr.age", p.age_text.clone());
         set(&mut row, "attr.pieces", p.pieces.to_string());
         set(&mut row, "name.es", p.name_es.clone().unwrap_or_default());
-        set(&mut row, "description.es", p.description_es.clone().unwrap_or_default());
+        set(
+            &mut row,
+            "description.es",
+            p.description_es.clone().unwrap_or_default(),
+        );
         if p.variants.is_empty() {
             rows.push(row);
             continue;
         }
         for (j, v) in p.variants.iter().enumerate() {
-            let mut vrow = if j == 0 { row.clone() } else { vec![String::new(); HEADER.len()] };
+            let mut vrow = if j == 0 {
+                row.clone()
+            } else {
+                vec![String::new(); HEADER.len()]
+            };
             set(&mut vrow, "id", p.id.clone());
             set(&mut vrow, "variant.id", v.id.clone());
             set(&mut vrow, "variant.name", v.name.clone());
             set(&mut vrow, "variant.stock", v.stock.to_string());
             let price = v.price_cents.map(|c| format!("{}.{:02}", c / 100, c % 100));
             set(&mut vrow, "variant.price", price.unwrap_or_default());
-            set(&mut vrow, "variant.name.es", v.name_es.clone().unwrap_or_default());
+            set(
+                &mut vrow,
+                "variant.name.es",
+                v.name_es.clone().unwrap_or_default(),
+            );
             rows.push(vrow);
         }
     }
