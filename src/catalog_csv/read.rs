@@ -45,18 +45,55 @@ pub fn guess_delimiter(bytes: &[u8]) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
-/// How many rows a spreadsheet advances over `bytes`: line breaks outside
-/// quotes (`\r\n` counts once).
-fn rows_in(bytes: &[u8]) -> usize {
-    let mut quoted = false;
-    let mut rows = 0;
+/// The spreadsheet row of each record, the way the CSV reader splits them:
+/// a line break inside quotes stays in its cell, an empty line is a row
+/// without a record, `\r\n` is one break.
+fn record_rows(bytes: &[u8], delimiter: u8) -> Vec<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum At {
+        LineStart,
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut rows = Vec::new();
+    let mut row = 1;
+    let mut at = At::LineStart;
     let mut prev = 0u8;
     for &b in bytes {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted && prev != b'\r' => rows += 1,
-            b'\r' if !quoted => rows += 1,
-            _ => {}
+        let brk = b == b'\r' || (b == b'\n' && prev != b'\r');
+        let is_break = b == b'\r' || b == b'\n';
+        match at {
+            At::Quoted => {
+                if b == b'"' {
+                    at = At::QuoteInQuoted;
+                }
+            }
+            _ if is_break => {
+                if brk {
+                    row += 1;
+                }
+                at = At::LineStart;
+            }
+            At::LineStart | At::FieldStart => {
+                if at == At::LineStart {
+                    rows.push(row);
+                }
+                at = match b {
+                    b'"' => At::Quoted,
+                    d if d == delimiter => At::FieldStart,
+                    _ => At::Unquoted,
+                };
+            }
+            At::QuoteInQuoted if b == b'"' => at = At::Quoted,
+            At::Unquoted | At::QuoteInQuoted => {
+                if b == delimiter {
+                    at = At::FieldStart;
+                } else {
+                    at = At::Unquoted;
+                }
+            }
         }
         prev = b;
     }
@@ -78,26 +115,24 @@ pub(crate) fn read(bytes: &[u8], delimiter: u8, problems: &mut Problems) -> Opti
         .from_reader(bytes);
     let mut sheet = Sheet::default();
     let mut record = csv::ByteRecord::new();
-    let mut last: Option<(usize, usize)> = None; // (byte, row) of the previous record
+    let rows = record_rows(bytes, delimiter);
+    let mut index = 0;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let row = last.map_or(1, |(_, r)| r + 1);
+                let row = rows.get(index).copied().unwrap_or(1);
                 let problem = format!("cannot be read as CSV ({e})");
                 problems.add(row, 1, "(row)", &problem, "check the quotes on this row");
                 return None;
             }
         }
-        let byte = usize::try_from(record.position().map_or(0, csv::Position::byte))
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
-        let row = match last {
-            None => 1 + rows_in(&bytes[..byte]),
-            Some((prev, prev_row)) => prev_row + rows_in(&bytes[prev..byte]),
-        };
-        last = Some((byte, row));
+        let row = rows
+            .get(index)
+            .copied()
+            .unwrap_or_else(|| rows.last().map_or(1, |r| r + 1));
+        index += 1;
         let mut cells = Vec::with_capacity(record.len());
         for (i, raw) in record.iter().enumerate() {
             match std::str::from_utf8(raw) {
@@ -173,6 +208,27 @@ mod tests {
             vec![
                 (2, vec!["a".to_owned(), "multi\r\nline".to_owned()]),
                 (5, vec!["b".to_owned(), "x".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_follow_the_readers_records() {
+        let data = b"\r\nid;n\n\"a\"\"\n\";x\"y\n\nb\"c;\"d\n\"\r\r;\n";
+        assert_eq!(record_rows(data, b';'), [2, 3, 5, 7]);
+        let mut problems = Problems::new("p.csv");
+        let sheet = read(data, b';', &mut problems).unwrap();
+        assert_eq!(sheet.header_row, 2);
+        let rows: Vec<(usize, Vec<String>)> = sheet
+            .rows
+            .into_iter()
+            .map(|r| (r.number, r.cells))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (3, vec!["a\"\n".to_owned(), "x\"y".to_owned()]),
+                (5, vec!["b\"c".to_owned(), "d\n".to_owned()]),
             ]
         );
     }
