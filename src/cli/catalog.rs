@@ -167,8 +167,8 @@ pub(super) fn import(
             );
         }
         let backup = backup_path(&target);
-        write_atomic(&backup, shop_src.as_bytes())?;
-        write_atomic(&target, plan.toml.as_bytes())?;
+        write_atomic(&backup, shop_src.as_bytes(), &target)?;
+        write_atomic(&target, plan.toml.as_bytes(), &target)?;
         println!(
             "wrote {shop_label} (the previous version is in {})",
             backup.display()
@@ -229,8 +229,8 @@ fn backup_path(target: &Path) -> PathBuf {
 }
 
 /// Writes a file whole or not at all: a temporary file next to it, synced,
-/// renamed over it (keeping its permissions), and the folder synced.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// renamed over it (with the permissions of `like`), and the folder synced.
+fn write_atomic(path: &Path, bytes: &[u8], like: &Path) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -242,7 +242,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| -> Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        if let Ok(meta) = std::fs::metadata(path) {
+        if let Ok(meta) = std::fs::metadata(like) {
             f.set_permissions(meta.permissions())?;
         }
         f.sync_all()?;

@@ -191,3 +191,42 @@ fn import_sets_the_live_stock_and_a_restart_keeps_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("there is no database at nope.db (see --db)"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_linked_shop_file_is_written_where_the_link_points_keeping_its_permissions() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let (dir, real) = example_copy();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    symlink(&real, work.join("shop.toml")).unwrap();
+    std::fs::write(work.join("p.csv"), "id,stock\ncity-fire-station,7\n").unwrap();
+    let out = shopbot(&["import", "p.csv"], &work);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(work.join("shop.toml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let now = std::fs::read_to_string(&real).unwrap();
+    assert_eq!(
+        now,
+        EXAMPLE_TOML.replacen(
+            "price = 64.99\nstock = 6\n",
+            "price = 64.99\nstock = 7\n",
+            1
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("shop.toml.bak")).unwrap(),
+        EXAMPLE_TOML
+    );
+    assert_eq!(files_in(&work), ["p.csv", "shop.toml"]);
+    assert_eq!(files_in(dir.path()), ["shop.toml", "shop.toml.bak", "work"]);
+}
