@@ -1,5 +1,6 @@
-//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup`.
+//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup | import | export`.
 
+mod catalog;
 mod orders;
 mod serve;
 
@@ -101,6 +102,29 @@ enum Command {
         files: Files,
         /// The copy to write (it must not exist yet).
         file: PathBuf,
+    },
+    /// Merge products from a spreadsheet (.csv or .tsv) into the shop file.
+    Import {
+        /// The spreadsheet (`-` for standard input).
+        file: PathBuf,
+        #[command(flatten)]
+        files: Files,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The separator: `,` `;` `|` or `tab` [default: from the header row; tab for .tsv]
+        #[arg(long, value_parser = catalog::parse_delimiter)]
+        delimiter: Option<u8>,
+    },
+    /// Write the catalog to a spreadsheet (.csv or .tsv) with the live stock.
+    Export {
+        /// The spreadsheet to write (`-` for standard output).
+        file: PathBuf,
+        #[command(flatten)]
+        files: Files,
+        /// The separator: `,` `;` `|` or `tab` [default: `,`; tab for .tsv]
+        #[arg(long, value_parser = catalog::parse_delimiter)]
+        delimiter: Option<u8>,
     },
 }
 
@@ -208,6 +232,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import {
+            file,
+            files,
+            dry_run,
+            delimiter,
+        } => catalog::import(&file, &files, delimiter, dry_run),
+        Command::Export {
+            file,
+            files,
+            delimiter,
+        } => catalog::export(&file, &files, delimiter),
         Command::Run { files } => {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));

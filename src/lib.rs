@@ -5,6 +5,7 @@
 //! replies in one transaction, and the channel sends what the outbox holds.
 
 pub mod attachment;
+pub mod catalog_csv;
 pub mod channel;
 pub mod channels;
 pub mod cli;

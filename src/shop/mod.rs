@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ConfigErrors};
+pub(crate) use load::{closest, path_key};
 pub use model::*;
 pub use money::Money;
 pub use texts::{OwnerPhrase, OwnerTexts, Phrase, Texts};

@@ -32,6 +32,24 @@ impl Store {
     pub fn stock_levels(&self) -> Result<StockLevels> {
         self.read(levels)
     }
+
+    /// Sets stock keys' live and configured quantities at once, in one
+    /// transaction: `shopbot import` made each the shop file's new stock, so
+    /// the spreadsheet's number is the stock now and a later start or
+    /// `/reload` keeps it.
+    pub fn set_imported_stock(&mut self, stock: &[(String, i64)]) -> Result<()> {
+        self.write(|tx| {
+            let mut upsert = tx.tx.prepare_cached(
+                "INSERT INTO stock (key, qty, configured) VALUES (?1, ?2, ?2)
+                 ON CONFLICT (key) DO UPDATE
+                 SET qty = excluded.qty, configured = excluded.configured",
+            )?;
+            for (key, qty) in stock {
+                upsert.execute(params![key, qty])?;
+            }
+            Ok(())
+        })
+    }
 }
 
 impl Tx<'_> {
