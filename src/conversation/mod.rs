@@ -18,6 +18,7 @@ mod aside;
 mod cart;
 mod catalog;
 mod checkout;
+mod deeplink;
 mod dispatch;
 mod finder;
 mod freetext;

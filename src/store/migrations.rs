@@ -278,6 +278,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX spool_files_by_time ON spool_files (created);
     CREATE TABLE spool_trash (sha256 TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
     ",
+    // 13: where customers came from: the source tag of the deep link that
+    // brought them (`instagram`, `window`; never who they are) on their journey's
+    // steps and on their orders, for the figures per source. NULL: no link.
+    "
+    ALTER TABLE events ADD COLUMN source TEXT;
+    ALTER TABLE orders ADD COLUMN source TEXT;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

@@ -25,7 +25,7 @@
 //! - `media.rs`: what each platform gave back for an uploaded image.
 //! - `settings.rs`: shop-wide settings; the owners' direct rooms.
 //! - `erasure.rs`: `/forget` (erasing a customer by key) and purging old data.
-//! - `stats.rs`: the shop's figures over a period.
+//! - `stats.rs`: the shop's figures over a period; `sources.rs`: per deep link's source.
 //! - `migrations.rs` (the schema), `status.rs` ([`OrderStatus`]), `busy.rs`
 //!   (waiting out another connection's lock).
 //!
@@ -57,6 +57,7 @@ mod orders;
 mod outbox;
 mod sessions;
 mod settings;
+mod sources;
 mod spool_files;
 mod stats;
 mod status;
@@ -79,6 +80,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use orders::{FORGOTTEN, NewOrder, Order, OrderLine, PlaceOutcome};
 pub use outbox::OutboxRow;
 pub use sessions::IdleCart;
+pub use sources::SourceFigures;
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 pub use status::{OrderStatus, UnknownStatus};
 pub use tickets::Ticket;

@@ -1,5 +1,6 @@
 //! The shop's figures over a period: the funnel per channel (from the journey
-//! events, which hold no personal data), orders and revenue per day, best
+//! events, which hold no personal data) and per source (`sources.rs`), orders
+//! and revenue per day, best
 //! sellers, the questions the bot did not understand, the owners' answer time.
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ pub struct Funnel {
 }
 
 impl Funnel {
-    fn add(&mut self, step: &str, n: u64) {
+    pub(super) fn add(&mut self, step: &str, n: u64) {
         match step {
             "conversation" => self.conversations += n,
             "finder_started" => self.finder_started += n,
@@ -126,6 +127,9 @@ pub struct Stats {
     /// Tickets the owners answered in the period, and the median time to the first answer.
     pub answered_tickets: u64,
     pub median_answer_secs: Option<i64>,
+    /// Per deep link's source tag, then the customers without a link; empty
+    /// when no link brought anyone in the period.
+    pub sources: Vec<super::SourceFigures>,
 }
 
 impl Store {
@@ -248,6 +252,7 @@ fn compute(
         askers,
         answered_tickets: waits.len() as u64,
         median_answer_secs,
+        sources: super::sources::per_source(conn, since, until)?,
     })
 }
 
