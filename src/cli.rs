@@ -1,5 +1,6 @@
-//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup`.
+//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup | link`.
 
+mod link;
 mod orders;
 mod serve;
 
@@ -101,6 +102,21 @@ enum Command {
         files: Files,
         /// The copy to write (it must not exist yet).
         file: PathBuf,
+    },
+    /// Deep links that open a product, a category or the finder, tagged with
+    /// where customers come from, for each channel; with QR codes (SVG, PNG).
+    Link {
+        /// What the link opens: p-PRODUCT_ID, c-CATEGORY_ID, finder or menu.
+        what: String,
+        /// Where the link is shown, counted in the figures (a-z 0-9 -, e.g. instagram).
+        #[arg(long)]
+        source: Option<String>,
+        /// The shop file [default: ./shop.toml if present, else the bundled example]
+        #[arg(long, value_name = "FILE", env = "SHOPBOT_SHOP")]
+        shop: Option<PathBuf>,
+        /// The folder for the QR codes.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
     },
 }
 
@@ -206,6 +222,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 db.display(),
                 file.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Link {
+            what,
+            source,
+            shop,
+            out,
+        } => {
+            let Some(shop) = load_shop(shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            print!("{}", link::link(&shop, &what, source.as_deref(), &out)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { files } => {

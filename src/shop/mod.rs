@@ -3,6 +3,7 @@
 pub mod error;
 pub mod hours;
 mod load;
+pub(crate) use load::closest;
 mod localized;
 pub mod model;
 pub mod money;
