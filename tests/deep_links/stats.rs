@@ -3,6 +3,7 @@
 //! report; a cancelled order leaves the revenue; `/forget` changes no figure
 //! and leaves no session holding the tag.
 
+use std::path::Path;
 use std::process::Command;
 
 use jiff::{SignedDuration, Timestamp};
@@ -145,7 +146,47 @@ fn the_figures_per_source_are_exact() {
     let after = stats(&engine);
     let flyer = figures(Some("flyer"), [2, 0, 0, 2, 2, 1, 0], 0, 0);
     assert_eq!(after.sources[0], flyer);
+}
 
+/// The cancelled flyer order as the figures show it after the script.
+fn scripted_and_cancelled(db: &Path) -> (Engine, Timestamp) {
+    let mut engine = open_engine(db, db.parent().unwrap());
+    script(&mut engine);
+    let later = noon() + SignedDuration::from_hours(1);
+    let number: String = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT number FROM orders WHERE source = 'flyer'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    run(
+        &mut engine,
+        Channel::Telegram,
+        OWNER,
+        say(&format!("/status {number} cancelled")),
+        later,
+    );
+    (engine, later)
+}
+
+fn cells(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn slash_stats_shows_each_source_and_forget_moves_no_figure() {
+    let db = temp_db();
+    let (mut engine, later) = scripted_and_cancelled(&db.path);
+    let shop = engine.shop().clone();
+    let stats = |engine: &Engine| {
+        engine
+            .store()
+            .stats(7, later, &shop.time_zone, shop.currency())
+            .unwrap()
+    };
+    let after = stats(&engine);
     // The owner's /stats: one line per source under its own header.
     let text = run(
         &mut engine,
@@ -215,9 +256,13 @@ fn the_figures_per_source_are_exact() {
         count(&db.path, "SELECT COUNT(*) FROM orders WHERE chat_id = '1'"),
         0
     );
-    drop(engine);
+}
 
-    // `shopbot stats` and `shopbot report` show the same.
+#[test]
+fn shopbot_stats_and_report_show_the_sources() {
+    let db = temp_db();
+    let (engine, _) = scripted_and_cancelled(&db.path);
+    drop(engine);
     let days = (Timestamp::now() - noon()).get_seconds() / 86_400 + 2;
     let shop_file = db.dir.path().join("shop.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_shopbot"))
