@@ -75,3 +75,7 @@ impl Cx<'_> {
         false
     }
 }
+
+#[cfg(test)]
+#[path = "deeplink_tests.rs"]
+mod tests;
