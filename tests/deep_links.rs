@@ -260,6 +260,12 @@ fn the_first_link_keeps_the_credit_and_the_cart_is_kept() {
         source_of(&db.path, "telegram", "1").as_deref(),
         Some("flyer")
     );
+    // `/mydata` lists it: it is stored with the conversation.
+    let data = run(&mut engine, t, "1", say("/mydata"), noon()).join("\n");
+    assert!(
+        data.contains("\n• The link you came from (a tag such as a flyer's, not you): flyer\n"),
+        "{data}"
+    );
 }
 
 /// Places an order of `product` with courier delivery and cash.
