@@ -1,6 +1,7 @@
-//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup | import | export`.
+//! The command line: `shopbot run | chat | check | init | orders | stats | report | backup | import | export | link`.
 
 mod catalog;
+mod link;
 mod orders;
 mod serve;
 
@@ -126,6 +127,21 @@ enum Command {
         #[arg(long, value_parser = catalog::parse_delimiter)]
         delimiter: Option<u8>,
     },
+    /// Deep links that open a product, a category or the finder, tagged with
+    /// where customers come from, for each channel; with QR codes (SVG, PNG).
+    Link {
+        /// What the link opens: p-PRODUCT_ID, c-CATEGORY_ID, finder or menu.
+        what: String,
+        /// Where the link is shown, counted in the figures (a-z 0-9 -, e.g. instagram).
+        #[arg(long)]
+        source: Option<String>,
+        /// The shop file [default: ./shop.toml if present, else the bundled example]
+        #[arg(long, value_name = "FILE", env = "SHOPBOT_SHOP")]
+        shop: Option<PathBuf>,
+        /// The folder for the QR codes.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 /// Runs the command line; the exit code is 0 on success, 1 on errors, 2 on a broken shop file.
@@ -243,6 +259,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             files,
             delimiter,
         } => catalog::export(&file, &files, delimiter),
+        Command::Link {
+            what,
+            source,
+            shop,
+            out,
+        } => {
+            let Some(shop) = load_shop(shop.as_deref()) else {
+                return Ok(ExitCode::from(2));
+            };
+            print!("{}", link::link(&shop, &what, source.as_deref(), &out)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run { files } => {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));

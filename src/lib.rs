@@ -12,6 +12,7 @@ pub mod cli;
 pub mod conversation;
 pub mod engine;
 pub mod flood;
+pub mod links;
 pub mod owner;
 pub mod report;
 pub mod shop;

@@ -180,8 +180,8 @@ fn the_figures_are_exact_per_channel() {
     // Nothing in the events table can name a customer.
     assert_eq!(
         count(&db.path, "SELECT COUNT(*) FROM pragma_table_info('events')"),
-        4,
-        "id, at, channel, step"
+        5,
+        "id, at, channel, step, source (a deep link's tag)"
     );
 
     // A period that ends before the script began is empty.

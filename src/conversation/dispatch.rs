@@ -6,14 +6,7 @@ use crate::shop::Phrase;
 impl Cx<'_> {
     pub(super) fn dispatch(&mut self, input: &Input) {
         match input {
-            Input::Start => {
-                self.s.step = Step::Menu;
-                self.say(
-                    self.t()
-                        .fill(Phrase::Welcome, &[("shop", self.shop.name())]),
-                );
-                self.menu(false);
-            }
+            Input::Start => self.start(None),
             Input::Resume => self.resume(),
             Input::Unsupported => {
                 self.say(self.t().get(Phrase::Unsupported));
@@ -108,6 +101,9 @@ impl Cx<'_> {
             self.command(command);
             return;
         }
+        if self.typed_start(text, false) {
+            return;
+        }
         if let Some(id) = self.typed_button(text) {
             match Action::parse(&id) {
                 Some(action) => self.act(&action),
@@ -126,6 +122,7 @@ impl Cx<'_> {
             Step::ChooseDelivery | Step::Consent | Step::ChoosePayment | Step::Confirm => {
                 self.checkout_text(text);
             }
+            _ if self.typed_start(text, true) => {}
             _ => self.free_text(text),
         }
     }
@@ -164,7 +161,10 @@ impl Cx<'_> {
             .to_ascii_lowercase();
         let arg = words.next();
         match (name.as_str(), arg) {
-            ("start", _) => self.dispatch(&Input::Start),
+            ("start", _) => {
+                let payload = command.trim_start().split_once(char::is_whitespace);
+                self.start(payload.map(|(_, rest)| rest));
+            }
             ("menu", _) => self.act(&Action::Menu),
             ("find" | "finder", _) => self.act(&Action::Finder),
             ("catalog" | "browse", _) => self.act(&Action::Browse),

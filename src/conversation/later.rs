@@ -88,6 +88,13 @@ impl Cx<'_> {
             None => t.get(Phrase::MydataConsentNone).to_owned(),
         };
         let _ = write!(text, "\n• {consent}");
+        if let Some(source) = &self.s.source {
+            let _ = write!(
+                text,
+                "\n• {}",
+                t.fill(Phrase::MydataSource, &[("source", source)])
+            );
+        }
         for order in &data.orders {
             let status = t.get(super::render::status_phrase(order.status));
             let mut line = format!("#{} ({status}, {})", order.number, self.money(order.total));

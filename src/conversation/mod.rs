@@ -19,6 +19,7 @@ mod aside;
 mod cart;
 mod catalog;
 mod checkout;
+mod deeplink;
 mod digital;
 mod dispatch;
 mod finder;

@@ -39,6 +39,11 @@ pub struct Session {
     /// The last question the bot could not answer, handed on if the customer asks for a person.
     #[serde(default)]
     pub unanswered: Option<String>,
+    /// Where the customer came from: the source tag of the first deep link
+    /// they opened (`instagram`, `window`), never who they are. Counted in the
+    /// owner's figures and kept with their orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Session {
@@ -55,6 +60,7 @@ impl Session {
             last_order: None,
             buttons: Vec::new(),
             unanswered: None,
+            source: None,
         }
     }
 

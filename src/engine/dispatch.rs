@@ -342,7 +342,12 @@ impl<'t, 'c> TurnCx<'t, 'c> {
             return queue_replies(tx, chat, event, replies, now);
         }
         for step in steps {
-            tx.record_event(chat.channel, step.as_str(), now.as_second())?;
+            tx.record_event_from(
+                chat.channel,
+                step.as_str(),
+                session.source.as_deref(),
+                now.as_second(),
+            )?;
         }
         tx.save_session(
             chat.channel,

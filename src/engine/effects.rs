@@ -155,9 +155,10 @@ impl TurnCx<'_, '_> {
             return Ok(None);
         };
         if opened.is_some() {
-            tx.record_event(
+            tx.record_event_from(
                 chat.channel,
                 FunnelStep::Escalation.as_str(),
+                session.source.as_deref(),
                 now.as_second(),
             )?;
             notices.push(owner::ticket_notice(tx, shop, &ticket, session, &wait)?);
@@ -195,7 +196,7 @@ impl TurnCx<'_, '_> {
         let consent = draft.consent;
         let order = new_order(shop, chat, session, draft, now);
         Ok(match tx.place_order(&order)? {
-            PlaceOutcome::Placed { number, .. } => {
+            PlaceOutcome::Placed { number, order_id } => {
                 // The store decremented exactly these lines; mirror that in memory.
                 let mut stock = self.stock().clone();
                 for line in &order.lines {
@@ -203,7 +204,15 @@ impl TurnCx<'_, '_> {
                     *stock.0.entry(key).or_insert(0) -= i64::from(line.qty);
                 }
                 *self.fresh_stock = Some(stock);
-                tx.record_event(chat.channel, FunnelStep::Order.as_str(), now.as_second())?;
+                tx.record_event_from(
+                    chat.channel,
+                    FunnelStep::Order.as_str(),
+                    session.source.as_deref(),
+                    now.as_second(),
+                )?;
+                if let Some(source) = &session.source {
+                    tx.set_order_source(order_id, source)?;
+                }
                 if let Some(granted) = consent {
                     tx.set_consent(chat.channel, chat.chat_id, granted, now.as_second())?;
                 }

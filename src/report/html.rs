@@ -19,7 +19,7 @@ use self::pieces::{Piece, pieces};
 use self::svg::{Chart, colour, f};
 use super::{duration, money};
 use crate::shop::{OwnerPhrase as P, OwnerTexts, Shop};
-use crate::store::{ChannelFigures, Stats};
+use crate::store::{ChannelFigures, SourceFigures, Stats};
 
 /// Errors of rendering the report.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,23 @@ struct ChannelRow {
     checkouts: u64,
     orders: u64,
     /// "(N kept)": orders in the period not cancelled, when that differs from `orders`.
+    kept: Option<String>,
+    conversion: String,
+    revenue: String,
+    escalations: u64,
+}
+
+/// One source's row (the tag of a deep link, or the customers without one).
+struct SourceRow {
+    /// The `data-source` marker: the tag, or empty for no link.
+    key: String,
+    name: String,
+    conversations: u64,
+    finder_started: u64,
+    finder_completed: u64,
+    carts: u64,
+    checkouts: u64,
+    orders: u64,
     kept: Option<String>,
     conversion: String,
     revenue: String,
@@ -93,6 +110,7 @@ struct Page<'a> {
     kpis: Vec<Kpi>,
     channels: Vec<ChannelRow>,
     total: Option<ChannelRow>,
+    sources: Vec<SourceRow>,
     legend: Vec<Swatch>,
     funnel: Vec<Chart>,
     orders: Chart,
@@ -157,6 +175,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         kpis,
         channels: stats.channels.iter().map(row).collect(),
         total: (stats.channels.len() != 1).then(|| row(&stats.total)),
+        sources: stats.sources.iter().map(|s| source_row(shop, s)).collect(),
         legend: names
             .iter()
             .map(|n| Swatch {
@@ -189,6 +208,28 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         satisfaction: super::satisfaction::view(shop, &stats.satisfaction),
     };
     Ok(page.render()?)
+}
+
+fn source_row(shop: &Shop, s: &SourceFigures) -> SourceRow {
+    let t = shop.owner_texts();
+    SourceRow {
+        key: s.source.clone().unwrap_or_default(),
+        name: s
+            .source
+            .clone()
+            .unwrap_or_else(|| t.get(P::SourceNone).to_owned()),
+        conversations: s.funnel.conversations,
+        finder_started: s.funnel.finder_started,
+        finder_completed: s.funnel.finder_completed,
+        carts: s.funnel.carts,
+        checkouts: s.funnel.checkouts,
+        orders: s.funnel.orders,
+        kept: (s.orders != s.funnel.orders)
+            .then(|| t.fill(P::Kept, &[("kept", &s.orders.to_string())])),
+        conversion: format!("{} %", t.decimal(s.conversion(), 1)),
+        revenue: money(shop, s.revenue),
+        escalations: s.funnel.escalations,
+    }
 }
 
 /// "Figures for the last N days: FIRST to LAST (zone), as of …".

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 pub use html::html;
 
 use crate::shop::{Money, OwnerPhrase as P, Shop};
-use crate::store::{ChannelFigures, Stats};
+use crate::store::{ChannelFigures, Funnel, SourceFigures, Stats};
 
 /// An amount as the owners read it (their language's money format).
 pub fn money(shop: &Shop, amount: Money) -> String {
@@ -26,20 +26,60 @@ pub fn duration(secs: i64) -> String {
 }
 
 fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
-    let f = &c.funnel;
     format!(
-        "{:<9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6}% {:>12} {:>7}",
+        "{:<9} {}",
         c.channel,
+        columns(shop, &c.funnel, c.conversion(), c.revenue)
+    )
+}
+
+/// The figures' columns after the first (the channel's or the source's name).
+fn columns(shop: &Shop, f: &Funnel, conversion: f64, revenue: Money) -> String {
+    format!(
+        "{:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6}% {:>12} {:>7}",
         f.conversations,
         f.finder_started,
         f.finder_completed,
         f.carts,
         f.checkouts,
         f.orders,
-        shop.owner_texts().decimal(c.conversion(), 1),
-        money(shop, c.revenue),
+        shop.owner_texts().decimal(conversion, 1),
+        money(shop, revenue),
         f.escalations
     )
+}
+
+/// The figures per source, under their own header (nothing when no deep
+/// link brought anyone in the period).
+fn sources(shop: &Shop, stats: &Stats, out: &mut String) {
+    if stats.sources.is_empty() {
+        return;
+    }
+    let t = shop.owner_texts();
+    let name = |s: &SourceFigures| {
+        s.source
+            .clone()
+            .unwrap_or_else(|| t.get(P::SourceNone).to_owned())
+    };
+    let width = stats
+        .sources
+        .iter()
+        .map(|s| name(s).chars().count())
+        .chain([9, t.get(P::StatsSourceColumn).chars().count()])
+        .max()
+        .unwrap_or(9);
+    // The channels' header without its first column (9 wide and a space).
+    let header: String = t.get(P::StatsHeader).chars().skip(10).collect();
+    let _ = writeln!(out, "\n{}", t.get(P::StatsSources));
+    let _ = writeln!(out, "{:<width$} {header}", t.get(P::StatsSourceColumn));
+    for s in &stats.sources {
+        let _ = writeln!(
+            out,
+            "{:<width$} {}",
+            name(s),
+            columns(shop, &s.funnel, s.conversion(), s.revenue)
+        );
+    }
 }
 
 /// The figures as text, for a terminal or a chat.
@@ -57,6 +97,7 @@ pub fn text(shop: &Shop, stats: &Stats) -> String {
     if stats.channels.len() != 1 {
         let _ = writeln!(out, "{}", channel_line(shop, &stats.total));
     }
+    sources(shop, stats, &mut out);
     let kept = t.fill(
         P::StatsOrdersKept,
         &[

@@ -87,6 +87,9 @@ pub struct TelegramSettings {
     /// A file holding the bot token from `@BotFather`, relative to `shop.toml`
     /// (`SHOPBOT_TELEGRAM_TOKEN` in the environment takes precedence).
     pub token_file: Option<String>,
+    /// The bot's username (`BrickyardBot`), for the deep links `shopbot link`
+    /// prints; without it, `shopbot link` asks Telegram with the token.
+    pub username: Option<String>,
 }
 
 /// `[shop]`: who the shop is.

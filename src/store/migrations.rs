@@ -322,6 +322,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE orders ADD COLUMN stars INTEGER;
     ALTER TABLE orders ADD COLUMN refunded_at INTEGER;
     ",
+    // 15: where customers came from: the source tag of the deep link that
+    // brought them (`instagram`, `window`; never who they are) on their journey's
+    // steps and on their orders, for the figures per source. NULL: no link.
+    "
+    ALTER TABLE events ADD COLUMN source TEXT;
+    ALTER TABLE orders ADD COLUMN source TEXT;
+    ",
 ];
 
 /// The schema version this build knows: the number of migrations.

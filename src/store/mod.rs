@@ -27,7 +27,7 @@
 //! - `media.rs`: what each platform gave back for an uploaded image.
 //! - `settings.rs`: shop-wide settings; the owners' direct rooms.
 //! - `erasure.rs`: `/forget` (erasing a customer by key) and purging old data.
-//! - `stats.rs`: the shop's figures over a period.
+//! - `stats.rs`: the shop's figures over a period; `sources.rs`: per deep link's source.
 //! - `migrations.rs` (the schema), `status.rs` ([`OrderStatus`]), `busy.rs`
 //!   (waiting out another connection's lock).
 //!
@@ -62,6 +62,7 @@ mod ratings;
 mod satisfaction;
 mod sessions;
 mod settings;
+mod sources;
 mod spool_files;
 mod stats;
 mod status;
@@ -87,6 +88,7 @@ pub use outbox::OutboxRow;
 pub use ratings::{ProductRating, Ratings, Review, ReviewComment, average_tenths};
 pub use satisfaction::{ProductSatisfaction, Satisfaction, SatisfactionPeriod, Tally};
 pub use sessions::IdleCart;
+pub use sources::SourceFigures;
 pub use stats::{ChannelFigures, DayFigures, Funnel, Seller, Stats};
 pub use status::{OrderStatus, UnknownStatus};
 pub use tickets::Ticket;

@@ -1,5 +1,6 @@
 //! The shop's figures over a period: the funnel per channel (from the journey
-//! events, which hold no personal data), orders and revenue per day, best
+//! events, which hold no personal data) and per source (`sources.rs`), orders
+//! and revenue per day, best
 //! sellers, the questions the bot did not understand, the owners' answer time.
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ pub struct Funnel {
 }
 
 impl Funnel {
-    fn add(&mut self, step: &str, n: u64) {
+    pub(super) fn add(&mut self, step: &str, n: u64) {
         match step {
             "conversation" => self.conversations += n,
             "finder_started" => self.finder_started += n,
@@ -128,6 +129,9 @@ pub struct Stats {
     pub median_answer_secs: Option<i64>,
     /// The stars customers gave in the period (see `satisfaction.rs`).
     pub satisfaction: super::Satisfaction,
+    /// Per deep link's source tag, then the customers without a link; empty
+    /// when no link brought anyone in the period.
+    pub sources: Vec<super::SourceFigures>,
 }
 
 impl Store {
@@ -252,6 +256,7 @@ fn compute(
         answered_tickets: waits.len() as u64,
         median_answer_secs,
         satisfaction,
+        sources: super::sources::per_source(conn, since, until)?,
     })
 }
 

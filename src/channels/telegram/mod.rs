@@ -45,6 +45,8 @@ pub enum TelegramError {
     EmptyToken(String),
     #[error("TELOXIDE_API_URL is not a valid URL: {0}")]
     ApiUrl(String),
+    #[error("Telegram did not say the bot's username: {0}")]
+    GetMe(String),
 }
 
 /// Where the bot token comes from, in order: `SHOPBOT_TELEGRAM_TOKEN`, the shop's
@@ -62,6 +64,34 @@ pub fn token(shop: &Shop) -> Result<Option<String>, TelegramError> {
         SecretError::Unreadable { path, reason } => TelegramError::TokenFile { path, reason },
         SecretError::Empty(path) => TelegramError::EmptyToken(path),
     })
+}
+
+/// The bot's username, asked of the Bot API (`getMe`) with `token`, once, at
+/// most `wait` long (`shopbot link`). Errors never show the token.
+pub async fn username(token: &str, wait: std::time::Duration) -> Result<String, TelegramError> {
+    let bot = bot(token)?;
+    let redact = Redactor::new([token.to_owned()]);
+    match tokio::time::timeout(wait, bot.get_me()).await {
+        Ok(Ok(me)) => Ok(me.username().to_owned()),
+        Ok(Err(e)) => Err(TelegramError::GetMe(redact.clean(e))),
+        Err(_) => Err(TelegramError::GetMe(format!(
+            "no answer within {} s",
+            wait.as_secs()
+        ))),
+    }
+}
+
+/// A Bot API client with `token`, at `TELOXIDE_API_URL` when set (tests' fake).
+fn bot(token: &str) -> Result<Bot, TelegramError> {
+    let bot = Bot::new(token);
+    match std::env::var("TELOXIDE_API_URL") {
+        Ok(url) => {
+            let parsed = url::Url::parse(url.trim_end_matches('/'))
+                .map_err(|e| TelegramError::ApiUrl(e.to_string()))?;
+            Ok(bot.set_api_url(parsed))
+        }
+        Err(_) => Ok(bot),
+    }
 }
 
 /// Removes secrets (the bot token, payment provider tokens) from a text: error
@@ -130,12 +160,7 @@ pub async fn run(
     token: String,
     stop: watch::Receiver<bool>,
 ) -> Result<(), TelegramError> {
-    let mut bot = Bot::new(&token);
-    if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
-        let parsed = url::Url::parse(url.trim_end_matches('/'))
-            .map_err(|e| TelegramError::ApiUrl(e.to_string()))?;
-        bot = bot.set_api_url(parsed);
-    }
+    let bot = bot(&token)?;
     // Off only for benchmarks and crash tests: real Telegram would answer 429s.
     let unpaced = std::env::var("SHOPBOT_TELEGRAM_RATE_LIMIT").is_ok_and(|v| v == "off");
     let (base_dir, providers, owners) = {

@@ -36,6 +36,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.replies(file);
     v.owners(file);
     v.matrix(file);
+    v.telegram(file);
     v.hours(file);
     v.texts(file);
     v.owner_texts(file);

@@ -110,6 +110,19 @@ impl Check<'_> {
         }
     }
 
+    pub(super) fn telegram(&mut self, file: &ShopFile) {
+        let Some(name) = &file.telegram.username else {
+            return;
+        };
+        if !crate::links::is_telegram_username(name.trim_start_matches('@')) {
+            self.err(
+                "telegram.username",
+                &format!("\"{name}\" is not a Telegram bot username"),
+                "write the username @BotFather gave the bot (5–32 of A-Z a-z 0-9 _), e.g. `BrickyardBot`",
+            );
+        }
+    }
+
     pub(super) fn matrix(&mut self, file: &ShopFile) {
         let Some(m) = &file.matrix else { return };
         let web = m
