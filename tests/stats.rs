@@ -156,7 +156,7 @@ fn the_figures_are_exact_per_channel() {
     );
     assert_eq!(stats.total.funnel.conversations, 3);
     assert_eq!(stats.total.revenue.cents(), 4_990);
-    assert!((telegram.conversion() - 50.0).abs() < 1e-9);
+    assert!((telegram.funnel.conversion() - 50.0).abs() < 1e-9);
     assert_eq!(stats.per_day.len(), 7);
     let today = stats.per_day.last().unwrap();
     assert_eq!(today.date, "2026-11-25");

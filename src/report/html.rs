@@ -139,7 +139,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
         orders: c.funnel.orders,
         kept: (c.orders != c.funnel.orders)
             .then(|| t.fill(P::Kept, &[("kept", &c.orders.to_string())])),
-        conversion: format!("{} %", t.decimal(c.conversion(), 1)),
+        conversion: format!("{} %", t.decimal(c.funnel.conversion(), 1)),
         revenue: money(shop, c.revenue),
         escalations: c.funnel.escalations,
     };
@@ -226,7 +226,7 @@ fn source_row(shop: &Shop, s: &SourceFigures) -> SourceRow {
         orders: s.funnel.orders,
         kept: (s.orders != s.funnel.orders)
             .then(|| t.fill(P::Kept, &[("kept", &s.orders.to_string())])),
-        conversion: format!("{} %", t.decimal(s.conversion(), 1)),
+        conversion: format!("{} %", t.decimal(s.funnel.conversion(), 1)),
         revenue: money(shop, s.revenue),
         escalations: s.funnel.escalations,
     }
@@ -272,7 +272,7 @@ fn kpis(shop: &Shop, stats: &Stats) -> Vec<Kpi> {
         (P::KpiRevenue, money(shop, stats.total.revenue)),
         (
             P::KpiConversion,
-            format!("{} %", t.decimal(stats.total.conversion(), 1)),
+            format!("{} %", t.decimal(stats.total.funnel.conversion(), 1)),
         ),
     ]
     .into_iter()

@@ -26,15 +26,11 @@ pub fn duration(secs: i64) -> String {
 }
 
 fn channel_line(shop: &Shop, c: &ChannelFigures) -> String {
-    format!(
-        "{:<9} {}",
-        c.channel,
-        columns(shop, &c.funnel, c.conversion(), c.revenue)
-    )
+    format!("{:<9} {}", c.channel, columns(shop, &c.funnel, c.revenue))
 }
 
 /// The figures' columns after the first (the channel's or the source's name).
-fn columns(shop: &Shop, f: &Funnel, conversion: f64, revenue: Money) -> String {
+fn columns(shop: &Shop, f: &Funnel, revenue: Money) -> String {
     format!(
         "{:>6} {:>7} {:>7} {:>6} {:>9} {:>7} {:>6}% {:>12} {:>7}",
         f.conversations,
@@ -43,7 +39,7 @@ fn columns(shop: &Shop, f: &Funnel, conversion: f64, revenue: Money) -> String {
         f.carts,
         f.checkouts,
         f.orders,
-        shop.owner_texts().decimal(conversion, 1),
+        shop.owner_texts().decimal(f.conversion(), 1),
         money(shop, revenue),
         f.escalations
     )
@@ -77,7 +73,7 @@ fn sources(shop: &Shop, stats: &Stats, out: &mut String) {
             out,
             "{:<width$} {}",
             name(s),
-            columns(shop, &s.funnel, s.conversion(), s.revenue)
+            columns(shop, &s.funnel, s.revenue)
         );
     }
 }

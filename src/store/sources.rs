@@ -22,18 +22,6 @@ pub struct SourceFigures {
     pub revenue: Money,
 }
 
-impl SourceFigures {
-    /// Orders per conversation, in percent.
-    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    pub fn conversion(&self) -> f64 {
-        if self.funnel.conversations == 0 {
-            0.0
-        } else {
-            self.funnel.orders as f64 * 100.0 / self.funnel.conversations as f64
-        }
-    }
-}
-
 /// Every source with a step or an order in `since..until`: the tags in name
 /// order, then the customers without a link. Empty when no step nor order of
 /// the period came from a link (then the channels' figures say it all).

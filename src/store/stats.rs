@@ -39,6 +39,16 @@ impl Funnel {
         }
     }
 
+    /// Orders per conversation, in percent.
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    pub fn conversion(&self) -> f64 {
+        if self.conversations == 0 {
+            0.0
+        } else {
+            self.orders as f64 * 100.0 / self.conversations as f64
+        }
+    }
+
     /// The funnel's steps with their names, in order.
     pub fn steps(&self) -> [(&'static str, u64); 6] {
         [
@@ -60,18 +70,6 @@ pub struct ChannelFigures {
     /// Orders placed in the period and not cancelled.
     pub orders: u64,
     pub revenue: Money,
-}
-
-impl ChannelFigures {
-    /// Orders per conversation, in percent.
-    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-    pub fn conversion(&self) -> f64 {
-        if self.funnel.conversations == 0 {
-            0.0
-        } else {
-            self.funnel.orders as f64 * 100.0 / self.funnel.conversations as f64
-        }
-    }
 }
 
 /// Orders and revenue of one day (the shop's calendar), per channel.
