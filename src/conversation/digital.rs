@@ -41,7 +41,8 @@ pub fn stars_of(
 /// The payment methods a customer on `channel` can use for `lines`: Telegram's
 /// own (a provider, or Stars) only on Telegram; Stars only for digital goods,
 /// a provider only for physical ones (Telegram's rules for bots). When that
-/// leaves none, the methods paid outside the chat (cash, transfer).
+/// leaves none, every method (Stars only for goods it can price), as a shop
+/// that takes Telegram payments only always did for its Matrix customers.
 pub fn payment_methods<'s>(
     shop: &'s Shop,
     channel: Option<Channel>,

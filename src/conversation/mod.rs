@@ -36,7 +36,7 @@ use jiff::Timestamp;
 pub use action::Action;
 pub use aside::{Aside, Facts, NOT_TEXT, screen};
 pub use cart::{CouponProblem, coupon_problem, order_lines, totals};
-pub use digital::{DIGITAL, all_digital};
+pub use digital::{DIGITAL, all_digital, stars_of};
 pub use io::{
     Answer, Button, Effect, FeedbackFacts, Goods, GoodsItem, GoodsKind, Input, Invoice, OrderBrief,
     OrderDraft, Reply, StarRefund, TicketWait, Totals, Turn,

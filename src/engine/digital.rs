@@ -16,12 +16,14 @@ impl Engine {
     /// Aligns the pools of codes with the shop's files, and keeps every
     /// digital file's bytes in the spool (where the channels upload them from).
     pub(super) fn prepare_digital(&mut self) -> Result<(), EngineError> {
-        let shop = self.shop.clone();
-        self.store.sync_pools(shop.pools())?;
+        let Self {
+            shop, store, spool, ..
+        } = self;
+        store.sync_pools(shop.pools())?;
         for file in shop.digital_files() {
             match std::fs::read(&file.path) {
                 Ok(bytes) => {
-                    if let Err(e) = self.spool.put(&bytes) {
+                    if let Err(e) = spool.put(&bytes) {
                         tracing::error!(path = %file.path.display(), "cannot keep a digital file in the spool: {e}");
                     }
                 }

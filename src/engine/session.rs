@@ -82,10 +82,5 @@ fn stars_total(shop: &Shop, draft: &OrderDraft) -> Option<u32> {
     let method = shop
         .payment(&draft.payment_id)
         .filter(|m| m.kind == crate::shop::PaymentKind::Stars)?;
-    let lines: Vec<_> = draft
-        .lines
-        .iter()
-        .map(|l| (l.product_id.as_str(), l.qty))
-        .collect();
-    shop.stars_total(&lines, method, draft.totals.subtotal, draft.totals.total)
+    crate::conversation::stars_of(shop, &draft.lines, method, draft.totals)
 }

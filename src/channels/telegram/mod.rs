@@ -15,6 +15,7 @@ pub mod format;
 mod inbound;
 mod media_in;
 mod outbound;
+mod payments;
 mod photos;
 mod relay;
 mod topics;

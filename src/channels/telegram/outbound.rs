@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{InputFile, LabeledPrice, MessageId, ParseMode, ThreadId};
+use teloxide::types::{InputFile, MessageId, ParseMode, ThreadId};
 
 use super::format::{self, CAPTION_LIMIT, TEXT_LIMIT};
 use super::photos;
@@ -335,7 +335,7 @@ async fn deliver(link: &Link, chat: ChatId, row: &OutboxRow) -> Delivery {
                     let reason = link.redact.clean(&e);
                     tracing::error!("telegram: message refused, dropped: {reason}");
                     if let (Part::Refund, Some(refund)) = (&part, &out.reply.refund) {
-                        refund_failed(link, &refund.order, &reason).await;
+                        super::payments::refund_failed(link, &refund.order, &reason).await;
                     }
                     return Delivery::Failed(reason);
                 }
@@ -418,8 +418,8 @@ async fn send_part(
             }
             None => Ok(None),
         },
-        Part::Invoice => invoice(link, chat, out).await,
-        Part::Refund => refund(link, chat, out).await,
+        Part::Invoice => super::payments::invoice(link, chat, out).await,
+        Part::Refund => super::payments::refund(link, chat, out).await,
     }
 }
 
@@ -481,76 +481,4 @@ async fn sleep_or_stop(link: &Link, wait: Duration) -> bool {
     }
     tokio::time::sleep(wait).await;
     false
-}
-
-/// Tells the owners that Telegram refused a refund (the customer is not told
-/// it was refunded).
-async fn refund_failed(link: &Link, order: &str, reason: &str) {
-    let (order, reason) = (order.to_owned(), reason.to_owned());
-    let told = blocking(&link.engine, move |engine| {
-        engine.refund_failed(&order, &reason, Timestamp::now())
-    })
-    .await;
-    if !matches!(told, Some(Ok(()))) {
-        tracing::error!("telegram: could not tell the owners about a failed refund");
-    }
-}
-
-/// An invoice: in Stars (`XTR`) without a provider token, else with the method's.
-async fn invoice(
-    link: &Link,
-    chat: ChatId,
-    out: &Outgoing,
-) -> Result<Option<MessageId>, RequestError> {
-    let Some(invoice) = &out.reply.invoice else {
-        return Ok(None);
-    };
-    // Stars (`XTR`) take no provider token; other currencies need one.
-    let provider = if invoice.currency == crate::shop::stars::XTR {
-        None
-    } else {
-        let Some(provider) = link.providers.get(&invoice.payment) else {
-            return Err(RequestError::Api(ApiError::Unknown(format!(
-                "no provider token for the payment method `{}`",
-                invoice.payment
-            ))));
-        };
-        Some(provider.clone())
-    };
-    let amount = u32::try_from(invoice.amount).unwrap_or(u32::MAX);
-    let mut request = link.bot.send_invoice(
-        chat,
-        format::clip(&invoice.title, 32),
-        format::clip(&invoice.description, 255),
-        invoice.order.clone(),
-        invoice.currency.clone(),
-        [LabeledPrice::new(format::clip(&invoice.title, 32), amount)],
-    );
-    if let Some(provider) = provider {
-        request = request.provider_token(provider);
-    }
-    request.await.map(|m| Some(m.id))
-}
-
-/// Gives back a payment in Stars; the user is the private chat's.
-async fn refund(
-    link: &Link,
-    chat: ChatId,
-    out: &Outgoing,
-) -> Result<Option<MessageId>, RequestError> {
-    let Some(refund) = &out.reply.refund else {
-        return Ok(None);
-    };
-    let user = u64::try_from(chat.0).map_err(|_| {
-        RequestError::Api(ApiError::Unknown(
-            "a refund to a chat that is not a user".into(),
-        ))
-    })?;
-    link.bot
-        .refund_star_payment(
-            teloxide::types::UserId(user),
-            teloxide::types::TelegramTransactionId(refund.charge.clone()),
-        )
-        .await
-        .map(|_| None)
 }
