@@ -285,6 +285,51 @@ fn export_shows_the_live_stock_and_importing_it_back_changes_nothing() {
     );
 }
 
+#[test]
+fn digital_products_round_trip_without_a_stock_after_a_code_was_sold() {
+    // The digital shop's files are read from its folder.
+    let base = PathBuf::from("tests/fixtures/shops");
+    let src = std::fs::read_to_string(base.join("digital.toml")).unwrap();
+    let shop = Shop::from_source("shop.toml", &src, base.clone()).expect("shop loads");
+    let db = support::temp_db();
+    let mut engine = shopbot::engine::Engine::open(shop.clone(), &db.path).unwrap();
+    let chat = "ana";
+    support::turn(&mut engine, chat, shopbot::conversation::Input::Start);
+    support::press(&mut engine, chat, "add:gift-card");
+    support::press(&mut engine, chat, "checkout");
+    support::say(&mut engine, chat, "Ana");
+    let placed = support::text_of(&support::press(&mut engine, chat, "confirm"));
+    assert!(placed.contains("Your order number is #1001"), "{placed}");
+    let live = engine.store().stock_levels().unwrap().0;
+    assert_eq!(live["gift-card"], 49, "one code set aside");
+    let mut out = Vec::new();
+    export(&shop, Some(&live), &mut out, b',').expect("export");
+    let csv = String::from_utf8(out).unwrap();
+    // No stock for the file (it never runs out) nor the pool (its codes are its stock).
+    assert!(
+        csv.contains("\ncastle-pattern,Castle pattern (PDF),Build our castle from your own bricks: a 40-page PDF.,4.99,,digital,,,,patterns/castle.pdf,,,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",20.00,,digital,,,1000,,codes/gift-cards.txt,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",15.00,20,boxes,"), "{csv}");
+    let plan = import(&ImportInput {
+        csv_label: "products.csv",
+        csv: csv.as_bytes(),
+        delimiter: b',',
+        shop_label: "shop.toml",
+        shop_src: &src,
+        base_dir: base,
+        live: Some(&live),
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!plan.changed);
+    assert_eq!(plan.toml, src);
+    assert!(plan.stock.is_empty());
+}
+
 /// Rows of the generated spreadsheet, as (spreadsheet row number, cells) per product id.
 fn row_of(table: &[Vec<String>], id: &str) -> usize {
     table.iter().position(|r| r[0] == id).unwrap()

@@ -190,7 +190,15 @@ fn check(
                 "write one of the category ids of shop.toml",
             ),
         ];
-        if !has_variants {
+        // A digital product needs no stock: its file never runs out, its
+        // pool of codes is its stock (an export leaves the cell empty).
+        let digital_in = |column: Column, before: bool| {
+            p.fields.get(&column).map_or(before, |g| g.value.is_some())
+        };
+        let was = existing.and_then(|e| e.digital.as_ref());
+        let digital = digital_in(Column::DigitalFile, was.is_some_and(|d| d.file.is_some()))
+            || digital_in(Column::DigitalCodes, was.is_some_and(|d| d.codes.is_some()));
+        if !has_variants && !digital {
             required.push((
                 Column::Stock,
                 "write how many you have, e.g. 12 (0 = sold out)",
