@@ -190,15 +190,7 @@ fn check(
                 "write one of the category ids of shop.toml",
             ),
         ];
-        // A digital product needs no stock: its file never runs out, its
-        // pool of codes is its stock (an export leaves the cell empty).
-        let digital_in = |column: Column, before: bool| {
-            p.fields.get(&column).map_or(before, |g| g.value.is_some())
-        };
-        let was = existing.and_then(|e| e.digital.as_ref());
-        let digital = digital_in(Column::DigitalFile, was.is_some_and(|d| d.file.is_some()))
-            || digital_in(Column::DigitalCodes, was.is_some_and(|d| d.codes.is_some()));
-        if !has_variants && !digital {
+        if !has_variants && !is_digital(p, existing) {
             required.push((
                 Column::Stock,
                 "write how many you have, e.g. 12 (0 = sold out)",
@@ -352,4 +344,15 @@ fn column_of(path: &str) -> String {
         path.to_owned()
     };
     format!("{prefix}{name}")
+}
+
+/// Whether a product of the sheet is digital (its cells, else the shop file):
+/// it needs no stock — its file never runs out, its pool of codes is its
+/// stock (an export leaves the cell empty).
+fn is_digital(p: &CsvProduct, existing: Option<&crate::shop::Product>) -> bool {
+    let was = existing.and_then(|e| e.digital.as_ref());
+    let set =
+        |column: Column, before: bool| p.fields.get(&column).map_or(before, |g| g.value.is_some());
+    set(Column::DigitalFile, was.is_some_and(|d| d.file.is_some()))
+        || set(Column::DigitalCodes, was.is_some_and(|d| d.codes.is_some()))
 }
