@@ -38,6 +38,12 @@ pub fn stars_of(
     shop.stars_total(&lines, method, totals.subtotal, totals.total)
 }
 
+/// Whether `lines` can be paid with the Stars method `method`: every line a
+/// digital product it can price (Telegram takes Stars for digital goods only).
+fn priced_in_stars(shop: &Shop, lines: &[OrderLine], method: &Payment) -> bool {
+    stars_of(shop, lines, method, super::Totals::default()).is_some()
+}
+
 /// The payment methods a customer on `channel` can use for `lines`: Telegram's
 /// own (a provider, or Stars) only on Telegram; Stars only for digital goods,
 /// a provider only for physical ones (Telegram's rules for bots). When that
@@ -58,17 +64,13 @@ pub fn payment_methods<'s>(
         .iter()
         .filter(|p| match p.kind {
             PaymentKind::Telegram => on_telegram && !digital,
-            PaymentKind::Stars => {
-                on_telegram
-                    && all_digital(shop, lines)
-                    && stars_of(shop, lines, p, super::Totals::default()).is_some()
-            }
+            PaymentKind::Stars => on_telegram && priced_in_stars(shop, lines, p),
             PaymentKind::Cash | PaymentKind::BankTransfer => true,
         })
         .collect();
     if usable.is_empty() {
         all.iter()
-            .filter(|p| p.kind != PaymentKind::Stars || all_digital(shop, lines))
+            .filter(|p| p.kind != PaymentKind::Stars || priced_in_stars(shop, lines, p))
             .collect()
     } else {
         usable
