@@ -104,17 +104,16 @@ impl TurnCx<'_, '_> {
             .lines
             .iter()
             .all(|l| lines.iter().any(|d| d.product_id == l.product_id));
-        let fresh = if again {
-            if !tx.delivered_digital(number)? {
-                return Ok(None);
-            }
-            false
+        // Again: only goods delivered before; else now, unless delivered before.
+        let go = if again {
+            tx.delivered_digital(number)?
         } else {
-            if !tx.start_delivery(number, self.now.as_second())? {
-                return Ok(None);
-            }
-            true
+            tx.start_delivery(number, self.now.as_second())?
         };
+        if !go {
+            return Ok(None);
+        }
+        let fresh = !again;
         let mut items = Vec::new();
         for line in lines {
             let given: Vec<String> = codes
