@@ -18,8 +18,9 @@ use self::funnel::funnel_charts;
 use self::pieces::{Piece, pieces};
 use self::svg::{Chart, colour, f};
 use super::{duration, money};
-use crate::shop::{OwnerPhrase as P, OwnerTexts, Shop};
-use crate::store::{ChannelFigures, SourceFigures, Stats};
+use crate::shop::{Money, OwnerPhrase as P, OwnerTexts, Shop};
+
+use crate::store::{ChannelFigures, Funnel, SourceFigures, Stats};
 
 /// Errors of rendering the report.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,19 @@ const STEPS: [(&str, P); 6] = [
 struct ChannelRow {
     name: String,
     colour: &'static str,
+    cells: FunnelCells,
+}
+
+/// One source's row (the tag of a deep link, or the customers without one).
+struct SourceRow {
+    /// The `data-source` marker: the tag, or empty for no link.
+    key: String,
+    name: String,
+    cells: FunnelCells,
+}
+
+/// The figures of a channel's or a source's row, as shown.
+struct FunnelCells {
     conversations: u64,
     finder_started: u64,
     finder_completed: u64,
@@ -57,21 +71,23 @@ struct ChannelRow {
     escalations: u64,
 }
 
-/// One source's row (the tag of a deep link, or the customers without one).
-struct SourceRow {
-    /// The `data-source` marker: the tag, or empty for no link.
-    key: String,
-    name: String,
-    conversations: u64,
-    finder_started: u64,
-    finder_completed: u64,
-    carts: u64,
-    checkouts: u64,
-    orders: u64,
-    kept: Option<String>,
-    conversion: String,
-    revenue: String,
-    escalations: u64,
+impl FunnelCells {
+    fn new(shop: &Shop, funnel: &Funnel, orders: u64, revenue: Money) -> Self {
+        let t = shop.owner_texts();
+        Self {
+            conversations: funnel.conversations,
+            finder_started: funnel.finder_started,
+            finder_completed: funnel.finder_completed,
+            carts: funnel.carts,
+            checkouts: funnel.checkouts,
+            orders: funnel.orders,
+            kept: (orders != funnel.orders)
+                .then(|| t.fill(P::Kept, &[("kept", &orders.to_string())])),
+            conversion: format!("{} %", t.decimal(funnel.conversion(), 1)),
+            revenue: money(shop, revenue),
+            escalations: funnel.escalations,
+        }
+    }
 }
 
 struct Swatch {
@@ -131,17 +147,7 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
     let row = |c: &ChannelFigures| ChannelRow {
         name: c.channel.clone(),
         colour: colour_of(&c.channel),
-        conversations: c.funnel.conversations,
-        finder_started: c.funnel.finder_started,
-        finder_completed: c.funnel.finder_completed,
-        carts: c.funnel.carts,
-        checkouts: c.funnel.checkouts,
-        orders: c.funnel.orders,
-        kept: (c.orders != c.funnel.orders)
-            .then(|| t.fill(P::Kept, &[("kept", &c.orders.to_string())])),
-        conversion: format!("{} %", t.decimal(c.funnel.conversion(), 1)),
-        revenue: money(shop, c.revenue),
-        escalations: c.funnel.escalations,
+        cells: FunnelCells::new(shop, &c.funnel, c.orders, c.revenue),
     };
     let first_day = stats
         .per_day
@@ -211,24 +217,13 @@ pub fn html(shop: &Shop, stats: &Stats) -> Result<String, ReportError> {
 }
 
 fn source_row(shop: &Shop, s: &SourceFigures) -> SourceRow {
-    let t = shop.owner_texts();
     SourceRow {
         key: s.source.clone().unwrap_or_default(),
         name: s
             .source
             .clone()
-            .unwrap_or_else(|| t.get(P::SourceNone).to_owned()),
-        conversations: s.funnel.conversations,
-        finder_started: s.funnel.finder_started,
-        finder_completed: s.funnel.finder_completed,
-        carts: s.funnel.carts,
-        checkouts: s.funnel.checkouts,
-        orders: s.funnel.orders,
-        kept: (s.orders != s.funnel.orders)
-            .then(|| t.fill(P::Kept, &[("kept", &s.orders.to_string())])),
-        conversion: format!("{} %", t.decimal(s.funnel.conversion(), 1)),
-        revenue: money(shop, s.revenue),
-        escalations: s.funnel.escalations,
+            .unwrap_or_else(|| shop.owner_texts().get(P::SourceNone).to_owned()),
+        cells: FunnelCells::new(shop, &s.funnel, s.orders, s.revenue),
     }
 }
 
