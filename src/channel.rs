@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub enum Channel {
     Telegram,
     Matrix,
+    /// The chat on the seller's website (`[web]`), served by the bot itself.
+    Web,
     /// The local terminal (`shopbot chat`) and the tests: not a running platform,
     /// so no flood guard and no owner notices go to it.
     Terminal,
@@ -23,13 +25,14 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Self; 3] = [Self::Telegram, Self::Matrix, Self::Terminal];
+    pub const ALL: [Self; 4] = [Self::Telegram, Self::Matrix, Self::Web, Self::Terminal];
 
     /// The word stored in the database and the session.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
             Self::Matrix => "matrix",
+            Self::Web => "web",
             Self::Terminal => "terminal",
         }
     }
@@ -139,7 +142,8 @@ mod tests {
         assert_eq!(Channel::Telegram.as_str(), "telegram");
         assert!("Telegram".parse::<Channel>().is_err());
         assert!("test".parse::<Channel>().is_err());
-        assert!(serde_json::from_str::<Channel>("\"web\"").is_err());
+        assert!(serde_json::from_str::<Channel>("\"Web\"").is_err());
+        assert_eq!("web".parse(), Ok(Channel::Web));
         assert_eq!(format!("{:<9}|", Channel::Matrix), "matrix   |");
         assert_eq!(
             ChatKey::new(Channel::Telegram, "42").to_string(),

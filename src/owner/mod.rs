@@ -41,7 +41,8 @@ pub fn is_owner(shop: &Shop, channel: Channel, sender: &str) -> bool {
             .parse::<i64>()
             .is_ok_and(|id| owners.telegram.contains(&id)),
         Channel::Matrix => owners.matrix.iter().any(|o| o == sender),
-        Channel::Terminal => false,
+        // A web visitor is anyone with a browser: never an owner.
+        Channel::Web | Channel::Terminal => false,
     }
 }
 
@@ -186,6 +187,7 @@ fn channel_name(channel: Channel) -> &'static str {
     match channel {
         Channel::Telegram => "Telegram",
         Channel::Matrix => "Matrix",
+        Channel::Web => "Web",
         Channel::Terminal => Channel::Terminal.as_str(),
     }
 }

@@ -13,9 +13,11 @@ use super::money::Money;
 mod digital;
 mod reviews;
 mod team;
+mod web;
 pub use digital::Digital;
 pub use reviews::{MAX_SHOWN_COMMENTS, Reviews};
 pub use team::{CannedReply, Owners, ReplyText};
+pub use web::WebSettings;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +58,8 @@ pub struct ShopFile {
     pub telegram: TelegramSettings,
     /// `[matrix]`: the bot's Matrix account, when the shop is on Matrix.
     pub matrix: Option<MatrixSettings>,
+    /// `[web]`: the chat on the seller's website, when the shop has one.
+    pub web: Option<WebSettings>,
     #[serde(default)]
     pub followups: Followups,
     /// `[reviews]`: ratings and comments on product cards.

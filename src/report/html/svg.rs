@@ -85,13 +85,14 @@ pub struct Chart {
 /// stored word (`all` for all together); a word that is no channel gets one of
 /// the other colours by its place.
 pub fn colour(channel: &str, index: usize) -> &'static str {
-    const OTHERS: [&str; 5] = ["#CC79A7", "#E69F00", "#56B4E9", "#7A5C00", "#444444"];
+    const OTHERS: [&str; 4] = ["#E69F00", "#56B4E9", "#7A5C00", "#444444"];
     if channel == "all" {
         return "#555555";
     }
     match channel.parse::<Channel>() {
         Ok(Channel::Telegram) => "#0072B2",
         Ok(Channel::Matrix) => "#D55E00",
+        Ok(Channel::Web) => "#CC79A7",
         Ok(Channel::Terminal) => "#009E73",
         Err(_) => OTHERS[index % OTHERS.len()],
     }

@@ -46,6 +46,7 @@ const TOP_KEYS: &[&str] = &[
     "matrix",
     "followups",
     "reviews",
+    "web",
 ];
 
 /// How many times one piece is retried after fixing up a problem.
@@ -143,14 +144,8 @@ impl<'s> Loader<'s> {
         let telegram = self.table(table, "telegram");
         let followups = self.table(table, "followups");
         let reviews = self.table(table, "reviews");
-        let matrix_path = [Seg::Key("matrix".to_owned())];
-        let matrix = table.get("matrix").and_then(|v| {
-            let settings = self.piece(v, &matrix_path, false);
-            if settings.is_none() {
-                self.doubt(&matrix_path);
-            }
-            settings
-        });
+        let matrix = self.optional(table, "matrix");
+        let web = self.optional(table, "web");
         let file = ShopFile {
             shop: shop?,
             categories: categories?,
@@ -168,10 +163,22 @@ impl<'s> Loader<'s> {
             owner_texts,
             telegram,
             matrix,
+            web,
             followups,
             reviews,
         };
         Some(file)
+    }
+
+    /// An optional top-level table that is absent by default (`[matrix]`,
+    /// `[web]`); one that cannot be read is doubted and stands in as absent.
+    fn optional<T: DeserializeOwned>(&mut self, root: &DeTable<'s>, name: &str) -> Option<T> {
+        let path = [Seg::Key(name.to_owned())];
+        let settings = self.piece(root.get(name)?, &path, false);
+        if settings.is_none() {
+            self.doubt(&path);
+        }
+        settings
     }
 
     /// An optional top-level table; one that cannot be read at all stands
