@@ -7,6 +7,7 @@
 
 #[path = "web_server/client.rs"]
 mod client;
+mod fake_telegram;
 #[path = "support/process.rs"]
 mod process;
 
@@ -492,6 +493,23 @@ async fn kill_9_mid_conversation_loses_nothing_and_doubles_nothing() {
         "seed {seed}"
     );
     eprintln!("seed {seed}: {kills} kills, {} reconnects", page.reconnects);
+    // The figures count the web like every channel.
+    let stats = std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(["stats", "--shop"])
+        .arg(&bot.shop)
+        .arg("--db")
+        .arg(&bot.db)
+        .output()
+        .expect("stats runs");
+    let text = String::from_utf8_lossy(&stats.stdout);
+    let web = text
+        .lines()
+        .find(|l| l.starts_with("web "))
+        .unwrap_or_else(|| panic!("no web line:\n{text}"));
+    assert!(
+        web.contains("€16.90"),
+        "the order with delivery: {web}\n{text}"
+    );
 }
 
 /// The bot's resident memory, in KiB (as `f64`: a figure, far below 2^52).
@@ -553,7 +571,10 @@ async fn a_thousand_pages_connected_at_once() {
     let loaded = rss_kib(bot.process.pid());
     assert_eq!(held.len(), 1000);
     assert_eq!(
-        count(&bot.db, "SELECT COUNT(*) FROM sessions WHERE channel = 'web'"),
+        count(
+            &bot.db,
+            "SELECT COUNT(*) FROM sessions WHERE channel = 'web'"
+        ),
         1000
     );
     let per_page = (loaded - idle) / f64::from(PAGES);
@@ -564,6 +585,101 @@ async fn a_thousand_pages_connected_at_once() {
         idle / 1024.0,
         loaded / 1024.0,
     );
-    assert!(loaded < 150.0 * 1024.0, "RSS {loaded} KiB with {PAGES} pages");
+    assert!(
+        loaded < 150.0 * 1024.0,
+        "RSS {loaded} KiB with {PAGES} pages"
+    );
     drop(held);
+}
+
+/// A ticket of a web customer, answered by the owner from Telegram with a photo
+/// and words: both reach the page; the photo by an address only that page got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owners_photo_from_telegram_reaches_the_web_customer_and_no_one_else() {
+    let fake = fake_telegram::FakeTelegram::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let shop = web_shop(dir.path(), port, "");
+    let db = dir.path().join("shop.db");
+    let api = fake.api_url();
+    let env = [
+        ("SHOPBOT_TELEGRAM_TOKEN", fake_telegram::FakeTelegram::TOKEN),
+        ("TELOXIDE_API_URL", api.as_str()),
+    ];
+    let bot = BotProcess::spawn(&shop, &db, &env);
+    fake.wait_for_polling(Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    let owner = fake.customer(9000, "Marta");
+    let mut page = Page::new(port, "o");
+    page.reconnect().await;
+    page.settle().await;
+    page.tap("Talk to a person").await;
+    page.settle().await;
+    page.say("Is the castle also in blue?").await;
+    page.settle().await;
+    let notice = owner
+        .wait_for_text("Is the castle also in blue?", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
+    assert!(
+        notice.text.contains("web "),
+        "the owners see a web customer: {}",
+        notice.text
+    );
+    owner.reply_media(
+        notice.message_id,
+        fake_telegram::Kind::Photo,
+        b"the blue one",
+        Some("blue? \u{1f499}"),
+    );
+    owner.reply_text(notice.message_id, "Yes, since Monday.");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !(page.sees("since Monday")
+        && page.view.iter().any(|(_, m)| {
+            m["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("/media/"))
+        }))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}\n{}",
+            page.transcript(),
+            bot.log_text()
+        );
+        page.settle().await;
+    }
+    let photo = page
+        .view
+        .iter()
+        .find(|(_, m)| {
+            m["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("/media/"))
+        })
+        .map(|(_, m)| m.clone())
+        .expect("the photo");
+    assert!(
+        photo["text"].as_str().unwrap_or_default().contains("blue?"),
+        "{photo}"
+    );
+    let url = photo["image"].as_str().expect("url").to_owned();
+    let (status, headers, body) = get(port, &url, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, b"the blue one");
+    assert_eq!(header(&headers, "content-type"), Some("image/jpeg"));
+    // Another key, or another row with this key: nothing.
+    let (row, key) = url["/media/".len()..].split_once('/').expect("row/key");
+    let mut forged = key.to_owned();
+    forged.replace_range(0..1, if key.starts_with('0') { "1" } else { "0" });
+    assert_eq!(
+        get(port, &format!("/media/{row}/{forged}"), &[]).await.0,
+        404
+    );
+    let other: i64 = row.parse::<i64>().expect("row") - 1;
+    assert_eq!(
+        get(port, &format!("/media/{other}/{key}"), &[]).await.0,
+        404
+    );
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::site::Images;
+use crate::attachment::{Attachment, Media};
 use crate::engine::{OutboxRow, Outgoing};
 use std::path::Path;
 
@@ -92,21 +93,45 @@ pub fn is_input_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// A bot message of the outbox as its frame; the picture named for the page,
-/// an attachment said in words (its bytes are not served to the web yet).
-pub fn message(row: &OutboxRow, out: &Outgoing, images: &Images, base: &Path) -> Message {
+/// A bot message of the outbox as its frame: the catalog picture named for the
+/// page; an attachment whose bytes are kept (`media_url`: its address) shown
+/// as a picture or a file to download, any other said in words.
+pub fn message(
+    row: &OutboxRow,
+    out: &Outgoing,
+    images: &Images,
+    base: &Path,
+    media_url: &str,
+) -> Message {
     let reply = &out.reply;
     let mut text = reply.text.clone();
-    if let Some(attachment) = &reply.attachment {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(&attachment.describe());
-    }
-    let image = reply
+    let mut image = reply
         .image
         .as_deref()
         .and_then(|image| images.url_of(base, image));
+    let mut file = None;
+    match reply.attachment.as_deref() {
+        Some(attachment) if attachment.stored.is_some() => {
+            if text.trim().is_empty() {
+                text = attachment.caption.clone().unwrap_or_default();
+            }
+            if matches!(attachment.media, Media::Photo) {
+                image = Some(media_url.to_owned());
+            } else {
+                file = Some(FileFrame {
+                    name: file_name(attachment),
+                    url: media_url.to_owned(),
+                });
+            }
+        }
+        Some(attachment) => {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&attachment.describe());
+        }
+        None => {}
+    }
     let alt = if image.is_some() {
         text.lines()
             .next()
@@ -133,8 +158,17 @@ pub fn message(row: &OutboxRow, out: &Outgoing, images: &Images, base: &Path) ->
                 i,
             })
             .collect(),
-        file: None,
+        file,
     }
+}
+
+/// The name a kept file is downloaded as: its own, or the kind of thing it is.
+pub fn file_name(attachment: &Attachment) -> String {
+    attachment
+        .file_name
+        .clone()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| attachment.media.word().replace(' ', "-"))
 }
 
 #[cfg(test)]

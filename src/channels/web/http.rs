@@ -29,6 +29,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/widget.js", get(widget))
         .route("/widget.css", get(stylesheet))
         .route("/img/{name}", get(picture))
+        .route("/media/{row}/{key}", get(media))
         .route("/ws", get(socket::upgrade))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(axum::middleware::map_response(
@@ -154,4 +155,75 @@ async fn picture(
             (StatusCode::NOT_FOUND, "not found\n").into_response()
         }
     }
+}
+
+/// An attachment sent to a web customer (an owner's photo, a digital
+/// product's file), by the address only that customer's page was given.
+/// Pictures are shown; anything else is only ever downloaded.
+async fn media(
+    State(shared): State<Arc<Shared>>,
+    Path((row, key)): Path<(i64, String)>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
+    let engine = Arc::clone(&shared.engine);
+    let found = crate::channels::blocking(&engine, move |engine| {
+        let row = engine.store().outbox_row(row).ok()??;
+        let attachment = crate::engine::outgoing_of(&row).ok()?.reply.attachment?;
+        let path = engine.spool().path(attachment.stored.as_deref()?).ok()??;
+        Some((row, attachment, path))
+    })
+    .await
+    .flatten();
+    let Some((row, attachment, path)) = found else {
+        return not_found();
+    };
+    if row.channel != super::CHANNEL || shared.media_key(row.id, &row.chat_id) != key {
+        return not_found();
+    }
+    let Ok(bytes) = tokio::fs::read(&path).await else {
+        return not_found();
+    };
+    let picture = matches!(attachment.media, crate::attachment::Media::Photo);
+    let mime = match attachment.mime.as_deref() {
+        _ if !picture => "application/octet-stream",
+        Some("image/png") => "image/png",
+        Some("image/gif") => "image/gif",
+        Some("image/webp") => "image/webp",
+        _ => "image/jpeg",
+    };
+    let name: String = super::frames::file_name(&attachment)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = if picture {
+        "inline".to_owned()
+    } else {
+        format!("attachment; filename=\"{name}\"")
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=86400"),
+            ),
+            (
+                header::HeaderName::from_static("cross-origin-resource-policy"),
+                HeaderValue::from_static("cross-origin"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

@@ -8,6 +8,7 @@
 //! now, and a page that was away gets what it missed from the outbox when it
 //! comes back, by message id, once.
 
+mod customer;
 mod frames;
 mod http;
 mod hub;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, watch};
 
 use crate::channel::Channel;
@@ -27,8 +29,8 @@ use crate::channels::{STOP_GRACE, lock, pending, record_delivery};
 use crate::engine::{OutboxRow, SharedEngine, outgoing_of};
 use crate::shop::WebSettings;
 
+pub use customer::chat_of;
 pub use limits::Rates;
-pub use socket::chat_of;
 
 use hub::{Frame, Hub};
 use limits::Limits;
@@ -64,15 +66,33 @@ pub(crate) struct Shared {
     base_dir: std::path::PathBuf,
     wake: Notify,
     stop: watch::Receiver<bool>,
+    /// This run's key for the attachments' addresses (a page reloaded after a
+    /// restart gets new addresses with the messages it is sent again).
+    secret: [u8; 32],
 }
 
 impl Shared {
+    /// Where a page fetches the attachment of outbox row `row`: an address
+    /// only the bot can make (a keyed digest of the row and its chat), so a
+    /// file reaches only the customer it was sent to.
+    fn media_url(&self, row: &OutboxRow) -> String {
+        format!("/media/{}/{}", row.id, self.media_key(row.id, &row.chat_id))
+    }
+
+    fn media_key(&self, row: i64, chat: &str) -> String {
+        let mut digest = Sha256::new();
+        digest.update(self.secret);
+        digest.update(format!("\0media\0{row}\0{chat}").as_bytes());
+        site::hex(&digest.finalize()[..16])
+    }
+
     /// A bot message as the frame the pages get; `None` (logged) for a row
     /// that cannot be read.
     fn frame_of(&self, row: &OutboxRow) -> Option<Frame> {
         match outgoing_of(row) {
             Ok(out) => {
-                let message = frames::message(row, &out, &self.images, &self.base_dir);
+                let url = self.media_url(row);
+                let message = frames::message(row, &out, &self.images, &self.base_dir, &url);
                 Some(Frame {
                     id: row.id,
                     json: Arc::from(frames::ToPage::Msg(Box::new(message)).json()),
@@ -128,6 +148,7 @@ pub async fn run(
         base_dir,
         wake: Notify::new(),
         stop: stop.clone(),
+        secret: random_key()?,
     });
     let sending = tokio::spawn(send_loop(Arc::clone(&shared)));
     let app = http::router(Arc::clone(&shared));
@@ -146,6 +167,13 @@ pub async fn run(
         tracing::warn!("web: the outbox was not handed out before the stop");
     }
     served
+}
+
+/// 32 bytes from the system's random source.
+fn random_key() -> Result<[u8; 32], WebError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| WebError::Serve(format!("no random source: {e}")))?;
+    Ok(key)
 }
 
 /// Hands the web's outbox rows to the open pages, oldest first, and marks them

@@ -15,17 +15,16 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
+use super::customer::{Customer, TurnInput, chat_of, choose_language, is_token, new_token};
 use super::frames::{self, FromPage, MAX_TEXT, ToPage};
 use super::hub::{Admitted, Frame, Full};
-use super::site::hex;
 use super::{CHANNEL, Shared};
 use crate::channels::blocking;
 use crate::channels::turns::{Settled, settle};
 use crate::conversation::Input;
-use crate::engine::{Chat, Event, Origin, TurnResult};
+use crate::engine::{Chat, Origin};
 
 /// Time a page has to say hello.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
@@ -105,24 +104,6 @@ fn client_address(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     peer.ip()
 }
 
-/// A page's token: 32 random bytes, in hex.
-fn new_token() -> Option<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(hex(&bytes))
-}
-
-fn is_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The conversation a token opens: a digest, so the database never holds the
-/// token (whoever reads the database cannot take over a conversation).
-pub fn chat_of(token: &str) -> String {
-    let digest = Sha256::digest(format!("shopbot web chat\0{token}").as_bytes());
-    hex(&digest[..16])
-}
-
 /// What a page asked for in its hello.
 struct Hello {
     token: String,
@@ -168,7 +149,7 @@ impl Page {
             return;
         };
         let chat = chat_of(&token);
-        let language = choose_language(&shared, &hello.langs);
+        let language = choose_language(&shared.languages, &hello.langs);
         let mut page = Page {
             socket,
             name: format!("web {}", &chat[..6]),
@@ -402,63 +383,6 @@ impl Page {
     }
 }
 
-/// An input as the page sent it; a press becomes a button (or a stale one)
-/// only in its turn, where the row it names is checked to be this chat's.
-enum TurnInput {
-    Ready(Input),
-    Press { row: i64, i: usize, msg: String },
-}
-
-/// Everything one turn needs, owned (a turn may be tried again).
-struct Customer {
-    chat: String,
-    name: String,
-    language: Option<String>,
-    key: String,
-    input: TurnInput,
-}
-
-impl Customer {
-    fn run(
-        &self,
-        engine: &mut crate::engine::Engine,
-    ) -> Result<TurnResult, crate::engine::EngineError> {
-        let chat = Chat {
-            channel: CHANNEL,
-            chat_id: &self.chat,
-        };
-        let (input, pressed) = match &self.input {
-            TurnInput::Ready(input) => (input.clone(), None),
-            TurnInput::Press { row, i, msg } => {
-                let input = engine
-                    .button_of(chat, *row, *i)?
-                    .map_or(Input::Stale, Input::Button);
-                let pressed = engine.is_our_message(chat, msg)?.then_some(msg.as_str());
-                (input, pressed)
-            }
-        };
-        let event = Event {
-            key: Some(&self.key),
-            pressed,
-            sender: Some(&self.chat),
-            sender_name: Some(&self.name),
-            direct: true,
-            language: self.language.as_deref(),
-            ..Event::default()
-        };
-        engine.run_turn(chat, event, &input, Timestamp::now())
-    }
-}
-
-/// The first of the browser's languages the shop speaks (`es-ES` is `es`).
-fn choose_language(shared: &Shared, wanted: &[String]) -> Option<String> {
-    let spoken = &shared.languages;
-    wanted.iter().take(10).find_map(|tag| {
-        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-        spoken.iter().find(|l| **l == primary).cloned()
-    })
-}
-
 /// Waits for the page's hello.
 async fn hello(socket: &mut WebSocket) -> Option<Hello> {
     let first = tokio::time::timeout(HELLO_WITHIN, socket.recv())
@@ -500,19 +424,6 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_token_is_never_the_conversations_name() {
-        let token = new_token().unwrap();
-        assert!(is_token(&token));
-        let chat = chat_of(&token);
-        assert_eq!(chat.len(), 32);
-        assert!(!token.contains(&chat));
-        assert_eq!(chat, chat_of(&token), "the same token, the same chat");
-        assert_ne!(chat, chat_of(&new_token().unwrap()));
-        assert!(!is_token("abc"));
-        assert!(!is_token(&"g".repeat(64)));
-    }
 
     #[test]
     fn the_proxy_names_the_customer_only_from_this_machine() {
