@@ -683,3 +683,53 @@ async fn an_owners_photo_from_telegram_reaches_the_web_customer_and_no_one_else(
         404
     );
 }
+
+/// `shopbot link` gives the web chat's link; the page opened on it shows the
+/// product, and the source is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_link_opens_the_product_in_the_web_chat_and_counts_its_source() {
+    let bot = bot("").await;
+    let out = tempfile::tempdir().expect("dir");
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(["link", "p-castle", "--source", "flyer", "--shop"])
+        .arg(&bot.shop)
+        .arg("--out")
+        .arg(out.path())
+        .env_remove("SHOPBOT_TELEGRAM_TOKEN")
+        .output()
+        .expect("link runs");
+    let text = String::from_utf8_lossy(&printed.stdout);
+    let url = format!("http://127.0.0.1:{}/chat?start=p-castle_s-flyer", bot.port);
+    assert!(text.contains(&format!("Web chat: {url}")), "{text}");
+    assert!(out.path().join("qr-p-castle_s-flyer-web.png").exists());
+    let mut page = Page::new(bot.port, "l");
+    page.start = "p-castle_s-flyer".to_owned();
+    page.reconnect().await;
+    page.settle().await;
+    assert!(page.sees("Welcome to Test Bricks"), "{}", page.transcript());
+    assert!(page.sees("Knight's Castle"), "{}", page.transcript());
+    assert!(
+        page.view
+            .iter()
+            .any(|(_, m)| m["image"].as_str().is_some_and(|i| i.starts_with("/img/"))),
+        "the card's picture: {}",
+        page.transcript()
+    );
+    // The same link again on the same day, in a new tab: no second welcome.
+    let before = count(&bot.db, "SELECT COUNT(*) FROM outbox WHERE channel = 'web'");
+    let mut tab = page.tab("m");
+    tab.start = "p-castle_s-flyer".to_owned();
+    tab.reconnect().await;
+    tab.settle().await;
+    assert_eq!(
+        count(&bot.db, "SELECT COUNT(*) FROM outbox WHERE channel = 'web'"),
+        before
+    );
+    assert_eq!(count(&bot.db, "SELECT COUNT(*) FROM orders"), 0);
+    assert!(
+        count(
+            &bot.db,
+            "SELECT COUNT(*) FROM events WHERE channel = 'web' AND source = 'flyer'"
+        ) >= 1
+    );
+}

@@ -71,10 +71,22 @@ pub(super) fn link(shop: &Shop, what: &str, source: Option<&str>, out: &Path) ->
             then_send: Some(links::matrix_message(&text)),
         });
     }
+    if let Some(web) = &shop.file.web {
+        let public = web
+            .public_url
+            .as_deref()
+            .and_then(crate::shop::origin_of)
+            .unwrap_or_else(|| format!("http://{}", web.listen));
+        links.push(ChannelLink {
+            channel: "web",
+            url: links::web(&public, &text),
+            then_send: None,
+        });
+    }
     if links.is_empty() {
         let mut why = String::from(
-            "no channel to link to: the shop file configures no [matrix] account and shopbot \
-             cannot tell the Telegram bot's username",
+            "no channel to link to: the shop file configures no [matrix] account and no [web] \
+             chat, and shopbot cannot tell the Telegram bot's username",
         );
         for note in &notes {
             let _ = write!(why, "\n{note}");
@@ -220,10 +232,10 @@ fn write_qr(out: &Path, stem: &str, url: &str) -> Result<(PathBuf, PathBuf, usiz
 }
 
 fn label(channel: &str) -> &'static str {
-    if channel == "telegram" {
-        "Telegram"
-    } else {
-        "Matrix"
+    match channel {
+        "telegram" => "Telegram",
+        "web" => "Web chat",
+        _ => "Matrix",
     }
 }
 

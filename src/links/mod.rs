@@ -38,6 +38,13 @@ pub fn matrix_message(payload: &str) -> String {
     }
 }
 
+/// The web chat's page opened on `payload`: `PUBLIC/chat?start=PAYLOAD`, where
+/// `public` is `[web] public_url` (else `http://` and the address it listens on).
+/// A payload is made of `A-Za-z0-9_-` only: nothing to escape.
+pub fn web(public: &str, payload: &str) -> String {
+    format!("{}/chat?start={payload}", public.trim_end_matches('/'))
+}
+
 /// Whether `name` can be a Telegram bot's username: 5–32 of A-Z a-z 0-9 `_`.
 pub fn is_telegram_username(name: &str) -> bool {
     (5..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')

@@ -107,6 +107,8 @@ pub struct Page {
     pub own: Vec<String>,
     pub slows: usize,
     pub reconnects: usize,
+    /// A deep link's payload, sent in every hello (`/chat?start=…`).
+    pub start: String,
     next: u64,
     tag: String,
 }
@@ -124,6 +126,7 @@ impl Page {
             own: Vec::new(),
             slows: 0,
             reconnects: 0,
+            start: String::new(),
             next: 0,
             tag: tag.to_owned(),
         }
@@ -142,7 +145,7 @@ impl Page {
             .await
             .map_err(|e| e.to_string())?;
         let hello = json!({"t": "hello", "token": self.token, "after": self.shown,
-                           "langs": ["en-GB"], "start": ""});
+                           "langs": ["en-GB"], "start": self.start});
         ws.send(Message::text(hello.to_string()))
             .await
             .map_err(|e| e.to_string())?;
