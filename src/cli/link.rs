@@ -45,44 +45,7 @@ pub(super) fn link(shop: &Shop, what: &str, source: Option<&str>, out: &Path) ->
              --source"
         )
     })?;
-    let mut links = Vec::new();
-    let mut notes = Vec::new();
-    match telegram_username(shop) {
-        Ok(Some(name)) => links.push(ChannelLink {
-            channel: "telegram",
-            url: links::telegram(&name, &text),
-            then_send: None,
-        }),
-        Ok(None) => notes.push(
-            "Telegram: no link: shopbot needs the bot's username. Add `username = \"YourShopBot\"` \
-             under [telegram] in the shop file, or make the bot's token available \
-             (SHOPBOT_TELEGRAM_TOKEN or [telegram] token_file) so shopbot can ask Telegram."
-                .to_owned(),
-        ),
-        Err(e) => notes.push(format!(
-            "Telegram: no link: {e}. Add `username = \"YourShopBot\"` under [telegram] in the \
-             shop file to make links without asking Telegram."
-        )),
-    }
-    if let Some(matrix) = &shop.file.matrix {
-        links.push(ChannelLink {
-            channel: "matrix",
-            url: links::matrix(&matrix.user),
-            then_send: Some(links::matrix_message(&text)),
-        });
-    }
-    if let Some(web) = &shop.file.web {
-        let public = web
-            .public_url
-            .as_deref()
-            .and_then(crate::shop::origin_of)
-            .unwrap_or_else(|| format!("http://{}", web.listen));
-        links.push(ChannelLink {
-            channel: "web",
-            url: links::web(&public, &text),
-            then_send: None,
-        });
-    }
+    let (links, notes) = channel_links(shop, &text);
     if links.is_empty() {
         let mut why = String::from(
             "no channel to link to: the shop file configures no [matrix] account and no [web] \
@@ -191,6 +154,50 @@ fn hint<'a>(id: &str, ids: impl Iterator<Item = &'a str>, what: &str) -> String 
         Some(best) => format!("did you mean `{best}`?"),
         None => format!("`shopbot check` lists the shop; every {what} has an `id`"),
     }
+}
+
+/// The link of each configured channel to `text` (a payload), and why a
+/// channel has none.
+fn channel_links(shop: &Shop, text: &str) -> (Vec<ChannelLink>, Vec<String>) {
+    let mut links = Vec::new();
+    let mut notes = Vec::new();
+    match telegram_username(shop) {
+        Ok(Some(name)) => links.push(ChannelLink {
+            channel: "telegram",
+            url: links::telegram(&name, text),
+            then_send: None,
+        }),
+        Ok(None) => notes.push(
+            "Telegram: no link: shopbot needs the bot's username. Add `username = \"YourShopBot\"` \
+             under [telegram] in the shop file, or make the bot's token available \
+             (SHOPBOT_TELEGRAM_TOKEN or [telegram] token_file) so shopbot can ask Telegram."
+                .to_owned(),
+        ),
+        Err(e) => notes.push(format!(
+            "Telegram: no link: {e}. Add `username = \"YourShopBot\"` under [telegram] in the \
+             shop file to make links without asking Telegram."
+        )),
+    }
+    if let Some(matrix) = &shop.file.matrix {
+        links.push(ChannelLink {
+            channel: "matrix",
+            url: links::matrix(&matrix.user),
+            then_send: Some(links::matrix_message(text)),
+        });
+    }
+    if let Some(web) = &shop.file.web {
+        let public = web
+            .public_url
+            .as_deref()
+            .and_then(crate::shop::origin_of)
+            .unwrap_or_else(|| format!("http://{}", web.listen));
+        links.push(ChannelLink {
+            channel: "web",
+            url: links::web(&public, text),
+            then_send: None,
+        });
+    }
+    (links, notes)
 }
 
 /// The bot's username: `[telegram] username`, else asked of Telegram with the
