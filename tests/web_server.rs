@@ -227,6 +227,11 @@ async fn a_flood_is_slowed_and_every_message_still_goes_in_once() {
     }
     page.settle().await;
     assert!(page.slows > 0, "the flood was slowed");
+    assert!(
+        !page.sees("You're writing too fast"),
+        "slowed by the server, never ignored by the flood guard: {}",
+        page.transcript()
+    );
     assert!(page.unacked.is_empty());
     let chat: String = rusqlite::Connection::open(&bot.db)
         .unwrap()
@@ -732,4 +737,108 @@ async fn a_deep_link_opens_the_product_in_the_web_chat_and_counts_its_source() {
             "SELECT COUNT(*) FROM events WHERE channel = 'web' AND source = 'flyer'"
         ) >= 1
     );
+}
+
+/// Odd text of every kind: direction overrides, zero-width and combining
+/// marks, emoji sequences, NUL and control characters, right-to-left scripts,
+/// the longest message allowed.
+fn odd_text(n: u64) -> String {
+    const PARTS: [&str; 14] = [
+        "\u{202E}evil\u{202C}",
+        "\u{200B}\u{200D}\u{FEFF}",
+        "e\u{301}\u{302}\u{303}",
+        "👩\u{200D}👩\u{200D}👧\u{200D}👦",
+        "\u{0}\u{7}\u{1b}[31m",
+        "مرحبا",
+        "שָׁלוֹם",
+        "<script>alert(1)</script>",
+        "\"}{\"t\":\"ack\"",
+        "🏰",
+        "\r\n\t",
+        "\u{FFFD}",
+        "castle",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    ];
+    let mut x = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let mut out = String::new();
+    for _ in 0..=(n % 7) {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        out.push_str(PARTS[usize::try_from(x % 14).unwrap()]);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_unicode_and_broken_frames_never_break_the_chat() {
+    let bot = bot("").await;
+    let mut ana = Page::new(bot.port, "u");
+    ana.reconnect().await;
+    ana.settle().await;
+    for n in 0..20 {
+        ana.say(&odd_text(n)).await;
+    }
+    ana.say(&"é".repeat(4096)).await;
+    ana.settle().await;
+    assert!(ana.unacked.is_empty(), "every odd message went in");
+    // Broken frames close that connection only (1008), after a good hello.
+    let longest = format!(r#"{{"t":"text","id":"a1","text":"{}"}}"#, "x".repeat(4097));
+    let broken = [
+        "not json",
+        r#"{"t":"hello","token":"","after":0}"#,
+        r#"{"t":"shout","id":"a1","text":"hi"}"#,
+        r#"{"t":"text","id":"a b","text":"hi"}"#,
+        r#"{"t":"text","id":"","text":"hi"}"#,
+        r#"{"t":"press","id":"a1","row":"x","i":0}"#,
+        r#"{"t":"text","id":"a1","text":"hi","admin":true}"#,
+        longest.as_str(),
+    ];
+    for frame in broken {
+        let mut ws = open(bot.port, Some(SELLER), &[]).await.expect("open");
+        let hello = format!(r#"{{"t":"hello","token":"{}","after":999999}}"#, ana.token);
+        ws.send(tokio_tungstenite::tungstenite::Message::text(hello))
+            .await
+            .expect("hello");
+        ws.send(tokio_tungstenite::tungstenite::Message::text(frame))
+            .await
+            .expect("frame");
+        let code = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(message)) = ws.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Close(close) = message {
+                    return close.map(|c| u16::from(c.code));
+                }
+            }
+            None
+        })
+        .await
+        .expect("closed in time");
+        assert_eq!(code, Some(1008), "{}", &frame[..frame.len().min(60)]);
+    }
+    // Another customer pressing Ana's buttons: an expired button, nothing of hers.
+    let mut bob = Page::new(bot.port, "v");
+    bob.reconnect().await;
+    bob.settle().await;
+    let anas_row = ana.view.iter().rev().find_map(|(s, m)| {
+        let b = m["buttons"].as_array()?.first()?;
+        Some((s.clone(), b["row"].as_i64()?))
+    });
+    let (shows, row) = anas_row.expect("Ana has a message with buttons");
+    let forged = serde_json::json!({"t": "press", "row": row, "i": 0, "msg": shows});
+    bob.unacked.push(("forged1".to_owned(), {
+        let mut f = forged;
+        f["id"] = serde_json::json!("forged1");
+        f
+    }));
+    bob.drop_connection();
+    bob.settle().await;
+    assert!(bob.sees("That button has expired"), "{}", bob.transcript());
+    assert!(
+        !bob.sees("مرحبا") && !bob.sees("castle"),
+        "{}",
+        bob.transcript()
+    );
+    // And the chat still works.
+    ana.say("castle").await;
+    ana.settle().await;
+    assert!(ana.sees("Knight's Castle"), "{}", ana.transcript());
 }
