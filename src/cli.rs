@@ -52,6 +52,13 @@ enum Command {
         /// The conversation to use (each id is its own customer).
         #[arg(long, default_value = "local")]
         chat: String,
+        /// Serve the web chat instead (open the address it prints in a browser):
+        /// `[web]` of the shop file if present, no other channel, no token.
+        #[arg(long)]
+        web: bool,
+        /// With `--web`: the address to listen on [default: `[web] listen`, else 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR", requires = "web")]
+        listen: Option<String>,
     },
     /// Check a shop file and report every problem with its line and column.
     Check {
@@ -147,7 +154,10 @@ enum Command {
 /// Runs the command line; the exit code is 0 on success, 1 on errors, 2 on a broken shop file.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Run { .. }) {
+    let default_level = if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Chat { web: true, .. }
+    ) {
         "info"
     } else {
         "warn"
@@ -184,21 +194,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check { file } => Ok(check(&file.unwrap_or_else(|| PathBuf::from("shop.toml")))),
         Command::Init { dir, force } => init(&dir, force).map(|()| ExitCode::SUCCESS),
-        Command::Chat { files, chat } => {
-            let Some(shop) = load_shop(files.shop.as_deref()) else {
-                return Ok(ExitCode::from(2));
-            };
-            let mut engine = open_engine(shop, files.db.as_deref())?;
-            let stdin = std::io::stdin();
-            terminal::run(
-                &mut engine,
-                &chat,
-                stdin.lock(),
-                &mut std::io::stdout(),
-                &jiff::Timestamp::now,
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Chat {
+            files,
+            chat,
+            web,
+            listen,
+        } => chat_locally(&files, &chat, web, listen),
         Command::Orders { files, status, csv } => {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));
@@ -275,9 +276,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let Some(shop) = load_shop(files.shop.as_deref()) else {
                 return Ok(ExitCode::from(2));
             };
-            run_channels(shop, files.db.as_deref())
+            let plan = serve::Plan::configured(&shop)?;
+            run_channels(shop, files.db.as_deref(), plan)
         }
     }
+}
+
+/// `shopbot chat`: the terminal, or with `web` the web chat alone (no token).
+fn chat_locally(files: &Files, chat: &str, web: bool, listen: Option<String>) -> Result<ExitCode> {
+    let Some(shop) = load_shop(files.shop.as_deref()) else {
+        return Ok(ExitCode::from(2));
+    };
+    if web {
+        let settings = serve::local_web(&shop, listen);
+        let plan = serve::Plan {
+            telegram: None,
+            matrix: None,
+            web: Some(settings),
+        };
+        return run_channels(shop, files.db.as_deref(), plan);
+    }
+    let mut engine = open_engine(shop, files.db.as_deref())?;
+    let stdin = std::io::stdin();
+    terminal::run(
+        &mut engine,
+        chat,
+        stdin.lock(),
+        &mut std::io::stdout(),
+        &jiff::Timestamp::now,
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The shop, its database and the figures of the last `days` days; `None` if the

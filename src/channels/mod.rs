@@ -9,6 +9,7 @@ pub mod retry;
 pub mod telegram;
 pub mod terminal;
 pub(crate) mod turns;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};

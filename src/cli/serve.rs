@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::{db_path, open_engine};
+use tokio::sync::watch;
+
 use crate::channel::Channel;
-use crate::shop::Shop;
+use crate::engine::SharedEngine;
+use crate::shop::{MatrixSettings, Shop, WebSettings};
 
 /// Async worker threads: the bot waits on the network and on the database, so
 /// two are plenty on any machine (tokio's default is one per core).
@@ -18,22 +21,42 @@ const WORKERS: usize = 2;
 /// and more than a few only queue on the database anyway.
 const BLOCKING_THREADS: usize = 8;
 
+/// The channels to serve.
+pub(super) struct Plan {
+    pub telegram: Option<String>,
+    pub matrix: Option<MatrixSettings>,
+    pub web: Option<WebSettings>,
+}
+
+impl Plan {
+    /// The channels configured in the shop file (and the environment's token).
+    pub fn configured(shop: &Shop) -> Result<Self> {
+        Ok(Self {
+            telegram: crate::channels::telegram::token(shop)?,
+            matrix: shop.file.matrix.clone(),
+            web: shop.file.web.clone(),
+        })
+    }
+}
+
 /// `shopbot run`: connects the configured channels and serves until SIGTERM/Ctrl-C.
-pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
-    let telegram = crate::channels::telegram::token(&shop)?;
-    let matrix = shop.file.matrix.clone();
+pub(super) fn run_channels(shop: Shop, db: Option<&Path>, plan: Plan) -> Result<ExitCode> {
     let mut names = Vec::new();
-    if telegram.is_some() {
+    if plan.telegram.is_some() {
         names.push(Channel::Telegram);
     }
-    if matrix.is_some() {
+    if plan.matrix.is_some() {
         names.push(Channel::Matrix);
+    }
+    if plan.web.is_some() {
+        names.push(Channel::Web);
     }
     if names.is_empty() {
         bail!(
             "no channel is configured: set SHOPBOT_TELEGRAM_TOKEN (or `[telegram] token_file`) \
-             for Telegram, or a `[matrix]` table for Matrix — see the README. \
-             To try the shop without a channel, run `shopbot chat`."
+             for Telegram, a `[matrix]` table for Matrix, or a `[web]` table for the web chat \
+             — see the README. To try the shop without a channel, run `shopbot chat` \
+             (or `shopbot chat --web` for the web chat on this machine)."
         );
     }
     let started = std::time::Instant::now();
@@ -41,8 +64,8 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
     let name = shop.name().to_owned();
     let db = db_path(db)?;
     let owners = &shop.file.owners;
-    let reachable = (telegram.is_some() && !owners.telegram.is_empty())
-        || (matrix.is_some() && !owners.matrix.is_empty());
+    let reachable = (plan.telegram.is_some() && !owners.telegram.is_empty())
+        || (plan.matrix.is_some() && !owners.matrix.is_empty());
     if !reachable {
         eprintln!(
             "shopbot: warning: no owner on a running channel (`[owners]` in shop.toml): \
@@ -75,26 +98,6 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
             wait_for_signal().await;
             std::process::exit(130);
         });
-        let telegram = async {
-            match telegram {
-                Some(token) => {
-                    crate::channels::telegram::run(engine.clone(), token, stop_rx.clone())
-                        .await
-                        .map_err(anyhow::Error::from)
-                }
-                None => Ok(()),
-            }
-        };
-        let matrix = async {
-            match matrix {
-                Some(settings) => {
-                    crate::channels::matrix::run(engine.clone(), settings, &db, stop_rx.clone())
-                        .await
-                        .map_err(anyhow::Error::from)
-                }
-                None => Ok(()),
-            }
-        };
         // The scheduler: follow-ups and history purging, every half minute.
         let scheduler = {
             let engine = engine.clone();
@@ -117,12 +120,53 @@ pub(super) fn run_channels(shop: Shop, db: Option<&Path>) -> Result<ExitCode> {
             })
         };
         // A channel that cannot start stops the bot: better a clear error than half a shop.
-        let result = tokio::try_join!(telegram, matrix).map(|_| ());
+        let result = Box::pin(serve(&engine, plan, &db, &stop_rx)).await;
         scheduler.abort();
         result
     })?;
     eprintln!("shopbot: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the planned channels until the stop; the first that cannot start ends all.
+async fn serve(
+    engine: &SharedEngine,
+    plan: Plan,
+    db: &Path,
+    stop: &watch::Receiver<bool>,
+) -> Result<()> {
+    let Plan {
+        telegram,
+        matrix,
+        web,
+    } = plan;
+    let telegram = async {
+        match telegram {
+            Some(token) => crate::channels::telegram::run(engine.clone(), token, stop.clone())
+                .await
+                .map_err(anyhow::Error::from),
+            None => Ok(()),
+        }
+    };
+    let matrix = async {
+        match matrix {
+            Some(settings) => {
+                crate::channels::matrix::run(engine.clone(), settings, db, stop.clone())
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+            None => Ok(()),
+        }
+    };
+    let web = async {
+        match web {
+            Some(settings) => crate::channels::web::run(engine.clone(), settings, stop.clone())
+                .await
+                .map_err(anyhow::Error::from),
+            None => Ok(()),
+        }
+    };
+    tokio::try_join!(telegram, matrix, web).map(|_| ())
 }
 
 /// SIGTERM (systemd stop) or Ctrl-C.
@@ -139,4 +183,20 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The web chat of `shopbot chat --web`: the shop file's `[web]` (or the
+/// defaults on 127.0.0.1:8080), listening on `listen` when given.
+pub(super) fn local_web(shop: &Shop, listen: Option<String>) -> WebSettings {
+    let mut settings = shop
+        .file
+        .web
+        .clone()
+        .unwrap_or_else(|| WebSettings::at("127.0.0.1:8080"));
+    if let Some(listen) = listen {
+        settings.listen = listen;
+        // The page is where this address is, not the public one of the file.
+        settings.public_url = None;
+    }
+    settings
 }

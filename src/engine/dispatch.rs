@@ -216,7 +216,13 @@ impl<'t, 'c> TurnCx<'t, 'c> {
                 .map(|t| t.number),
             replies_to_owners_notice,
         };
-        let (session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        let (mut session, fresh) = load_session_fresh(self.tx, self.shop, chat, self.now)?;
+        if fresh
+            && let Some(lang) = event.language
+            && self.shop.languages().iter().any(|l| l == lang)
+        {
+            lang.clone_into(&mut session.lang);
+        }
         match conversation::screen(self.shop, &session, input, &facts) {
             Some(aside) => self.aside(chat, event, &session, aside),
             None => self.converse_from(chat, event, input, session, fresh),

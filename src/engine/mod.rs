@@ -103,6 +103,9 @@ pub struct Event<'a> {
     /// The ticket this message is about by where it was written (an owner's
     /// message in a customer's forum topic): answered like a reply to its notice.
     pub ticket: Option<i64>,
+    /// The language the customer's platform prefers (a web browser's, among
+    /// the shop's): a new conversation starts in it.
+    pub language: Option<&'a str>,
 }
 
 /// A queued message: the reply, and the platform message it replaces, if any.

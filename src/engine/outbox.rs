@@ -29,6 +29,18 @@ impl Engine {
         Ok(self.store.pending_outbox_of(channel, chat_id, limit)?)
     }
 
+    /// A chat's messages after row `after` (the last `limit` when 0), oldest
+    /// first: what a web page shows again after a reload or a lost connection.
+    pub fn chat_log(
+        &self,
+        channel: Channel,
+        chat_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, EngineError> {
+        Ok(self.store.chat_log(channel, chat_id, after, limit)?)
+    }
+
     /// Marks an outbox row as sent at `now` (unix seconds); a row already sent
     /// keeps its time.
     pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<(), EngineError> {

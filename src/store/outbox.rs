@@ -57,6 +57,35 @@ impl Store {
         })
     }
 
+    /// A chat's messages as a page shows them again (the web chat): those after
+    /// row `after`, oldest first, at most `limit`; with `after` 0, the last
+    /// `limit`. Sent or waiting, never those given up.
+    pub fn chat_log(
+        &self,
+        channel: Channel,
+        chat_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let sql = if after > 0 {
+                "SELECT id, channel, chat_id, payload, txn FROM outbox
+                 WHERE channel = ?1 AND chat_id = ?2 AND id > ?3 AND failed IS NULL
+                 ORDER BY id LIMIT ?4"
+            } else {
+                "SELECT * FROM (SELECT id, channel, chat_id, payload, txn FROM outbox
+                 WHERE channel = ?1 AND chat_id = ?2 AND id > ?3 AND failed IS NULL
+                 ORDER BY id DESC LIMIT ?4) ORDER BY id"
+            };
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt
+                .query_map(params![channel, chat_id, after, limit], outbox_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
     /// One outbox row, sent or not (buttons are resolved through the row that showed them).
     pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>> {
         self.read(|conn| by_id(conn, id))

@@ -735,6 +735,7 @@ impl World {
             forwarded: false,
             direct: true,
             ticket: None,
+            language: None,
         };
         let chat = Chat {
             channel: actor.channel.parse().expect("a channel"),

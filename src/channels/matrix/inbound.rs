@@ -479,6 +479,7 @@ impl Incoming {
             forwarded: false,
             direct: self.direct,
             ticket,
+            language: None,
         };
         engine.run_turn(chat, event, &input, Timestamp::now())
     }

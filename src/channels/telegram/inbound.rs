@@ -480,6 +480,7 @@ fn turn(engine: &mut Engine, incoming: Incoming, redact: &Redactor) -> Result<Tu
         forwarded: who.forwarded,
         direct: who.direct,
         ticket,
+        language: None,
     };
     engine
         .run_turn(chat, event, &input, Timestamp::now())

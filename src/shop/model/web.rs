@@ -50,3 +50,20 @@ fn default_per_address() -> usize {
 fn default_idle_minutes() -> u32 {
     15
 }
+
+impl WebSettings {
+    /// The defaults, listening on `listen`.
+    pub fn at(listen: &str) -> Self {
+        Self {
+            listen: listen.to_owned(),
+            public_url: None,
+            allowed_origins: Vec::new(),
+            title: None,
+            colour: default_colour(),
+            avatar: None,
+            max_connections: default_max_connections(),
+            max_per_address: default_per_address(),
+            idle_minutes: default_idle_minutes(),
+        }
+    }
+}

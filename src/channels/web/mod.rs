@@ -1,0 +1,212 @@
+//! The web channel: the shop as a chat on the seller's own website, served by
+//! the bot itself (`[web]` in `shop.toml`).
+//!
+//! A page (the widget on the seller's site, or `/chat`) holds a WebSocket. A
+//! customer is a random token the browser keeps (never an address): a reload
+//! or a second tab is the same conversation. The bot's messages are outbox
+//! rows like on every channel; the web's "sent" means handed to the pages open
+//! now, and a page that was away gets what it missed from the outbox when it
+//! comes back, by message id, once.
+
+mod frames;
+mod http;
+mod hub;
+mod limits;
+mod site;
+mod socket;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, watch};
+
+use crate::channel::Channel;
+use crate::channels::{STOP_GRACE, lock, pending, record_delivery};
+use crate::engine::{OutboxRow, SharedEngine, outgoing_of};
+use crate::shop::WebSettings;
+
+pub use limits::Rates;
+pub use site::origin_of;
+pub use socket::chat_of;
+
+use hub::{Frame, Hub};
+use limits::Limits;
+use site::{Images, Site};
+
+/// This adapter's channel.
+pub const CHANNEL: Channel = Channel::Web;
+
+/// Rows handed to the pages per round.
+const BATCH: usize = 200;
+/// How often the outbox is looked at when nothing wakes the sender (rows
+/// queued by other channels' turns: an owner's answer from Telegram).
+const POLL: Duration = Duration::from_millis(250);
+
+/// Errors that stop the channel from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("web: cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+    #[error("web: {0}")]
+    Serve(String),
+}
+
+/// What the server's tasks share.
+pub(crate) struct Shared {
+    engine: SharedEngine,
+    site: Site,
+    hub: Arc<Hub>,
+    limits: Limits,
+    images: Images,
+    /// The shop's languages, for the browser's choice.
+    languages: Vec<String>,
+    base_dir: std::path::PathBuf,
+    wake: Notify,
+    stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// A bot message as the frame the pages get; `None` (logged) for a row
+    /// that cannot be read.
+    fn frame_of(&self, row: &OutboxRow) -> Option<Frame> {
+        match outgoing_of(row) {
+            Ok(out) => {
+                let message = frames::message(row, &out, &self.images, &self.base_dir);
+                Some(Frame {
+                    id: row.id,
+                    json: Arc::from(frames::ToPage::Msg(Box::new(message)).json()),
+                })
+            }
+            Err(e) => {
+                tracing::error!(row = row.id, "web: an outbox row cannot be read: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// Runs the web chat until `stop` turns true.
+pub async fn run(
+    engine: SharedEngine,
+    settings: WebSettings,
+    stop: watch::Receiver<bool>,
+) -> Result<(), WebError> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| WebError::Listen {
+            addr: settings.listen.clone(),
+            reason: e.to_string(),
+        })?;
+    let bound = listener.local_addr().map_err(|e| WebError::Listen {
+        addr: settings.listen.clone(),
+        reason: e.to_string(),
+    })?;
+    let images = Images::default();
+    let (site, languages, base_dir) = {
+        let locked = lock(&engine);
+        let catalog = locked.shop();
+        images.name_all(catalog);
+        (
+            Site::new(&settings, bound, catalog, &images),
+            catalog.languages(),
+            catalog.base_dir.clone(),
+        )
+    };
+    tracing::info!(
+        "web: listening on http://{bound} (the chat page: {}/chat; the widget: {}/widget.js)",
+        site.public,
+        site.public
+    );
+    let shared = Arc::new(Shared {
+        engine,
+        hub: Hub::new(site.max_connections, site.max_per_address),
+        site,
+        limits: Limits::new(Rates::standard()),
+        images,
+        languages,
+        base_dir,
+        wake: Notify::new(),
+        stop: stop.clone(),
+    });
+    let sending = tokio::spawn(send_loop(Arc::clone(&shared)));
+    let app = http::router(Arc::clone(&shared));
+    let mut stopping = stop.clone();
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    })
+    .await
+    .map_err(|e| WebError::Serve(e.to_string()));
+    shared.wake.notify_one();
+    if tokio::time::timeout(STOP_GRACE, sending).await.is_err() {
+        tracing::warn!("web: the outbox was not handed out before the stop");
+    }
+    served
+}
+
+/// Hands the web's outbox rows to the open pages, oldest first, and marks them
+/// sent (a page that is not open gets them from the outbox when it comes back).
+async fn send_loop(shared: Arc<Shared>) {
+    let mut stop = shared.stop.clone();
+    let mut tidied = tokio::time::Instant::now();
+    loop {
+        let rows = pending(&shared.engine, CHANNEL, BATCH).await;
+        let mut marks = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match shared.frame_of(row) {
+                Some(frame) => {
+                    shared.hub.publish(&row.chat_id, &frame, None);
+                    let shows = outgoing_of(row)
+                        .ok()
+                        .and_then(|out| out.edit)
+                        .unwrap_or_else(|| row.id.to_string());
+                    marks.push((row.id, row.chat_id.clone(), shows));
+                }
+                None => marks.push((row.id, row.chat_id.clone(), String::new())),
+            }
+        }
+        if !marks.is_empty() {
+            let marked = record_delivery(&shared.engine, &shared.stop, CHANNEL, move |engine| {
+                let now = Timestamp::now().as_second();
+                for (id, chat, shows) in &marks {
+                    if shows.is_empty() {
+                        engine.mark_failed(*id, "unreadable", now)?;
+                    } else {
+                        engine.mark_sent_as(
+                            *id,
+                            now,
+                            CHANNEL,
+                            chat,
+                            std::slice::from_ref(shows),
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .await;
+            if !marked {
+                return;
+            }
+        }
+        if tidied.elapsed() > Duration::from_mins(1) {
+            shared.limits.tidy();
+            tidied = tokio::time::Instant::now();
+        }
+        if rows.len() == BATCH {
+            continue;
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
