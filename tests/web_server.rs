@@ -13,7 +13,7 @@ mod process;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 
 use client::{Page, SELLER, free_port, open, refused_status, start_bot, web_shop};
 use process::BotProcess;
@@ -492,4 +492,78 @@ async fn kill_9_mid_conversation_loses_nothing_and_doubles_nothing() {
         "seed {seed}"
     );
     eprintln!("seed {seed}: {kills} kills, {} reconnects", page.reconnects);
+}
+
+/// The bot's resident memory, in KiB (as `f64`: a figure, far below 2^52).
+fn rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+/// 1,000 pages connected at once, each a new customer welcomed: the memory
+/// figure of the README (`scripts/bench` runs it on the release build).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_pages_connected_at_once() {
+    const PAGES: u32 = 1000;
+    let bot = bot("").await;
+    let port = bot.port;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib(bot.process.pid());
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+    for n in 0..PAGES {
+        let gate = std::sync::Arc::clone(&gate);
+        tasks.spawn(async move {
+            let permit = gate.acquire_owned().await.expect("gate");
+            // Each page from its own address, as behind the proxy on this machine.
+            let address = format!("10.{}.{}.{}", n / 65536, (n / 256) % 256, n % 256);
+            let mut ws = open(port, Some(SELLER), &[("x-forwarded-for", &address)])
+                .await
+                .expect("admitted");
+            let hello = r#"{"t":"hello","token":"","after":0,"langs":["en"],"start":""}"#;
+            ws.send(tokio_tungstenite::tungstenite::Message::text(hello))
+                .await
+                .expect("hello");
+            let mut messages = 0;
+            while messages < 2 {
+                let frame = tokio::time::timeout(Duration::from_mins(1), ws.next())
+                    .await
+                    .expect("a frame in time")
+                    .expect("open")
+                    .expect("frame");
+                if frame.to_text().is_ok_and(|t| t.contains(r#""t":"msg""#)) {
+                    messages += 1;
+                }
+            }
+            drop(permit);
+            ws
+        });
+    }
+    let mut held = Vec::new();
+    while let Some(ws) = tasks.join_next().await {
+        held.push(ws.expect("page"));
+    }
+    let welcomed = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let loaded = rss_kib(bot.process.pid());
+    assert_eq!(held.len(), 1000);
+    assert_eq!(
+        count(&bot.db, "SELECT COUNT(*) FROM sessions WHERE channel = 'web'"),
+        1000
+    );
+    let per_page = (loaded - idle) / f64::from(PAGES);
+    println!(
+        "FIGURE web chat: {PAGES} pages connected and welcomed in {:.1} s; RSS idle {:.1} MiB, \
+         with {PAGES} pages {:.1} MiB ({per_page:.1} KiB a page)",
+        welcomed.as_secs_f64(),
+        idle / 1024.0,
+        loaded / 1024.0,
+    );
+    assert!(loaded < 150.0 * 1024.0, "RSS {loaded} KiB with {PAGES} pages");
+    drop(held);
 }

@@ -17,7 +17,7 @@ mod web;
 pub use digital::Digital;
 pub use reviews::{MAX_SHOWN_COMMENTS, Reviews};
 pub use team::{CannedReply, Owners, ReplyText};
-pub use web::WebSettings;
+pub use web::{WebSettings, origin_of};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]

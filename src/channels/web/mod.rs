@@ -28,7 +28,6 @@ use crate::engine::{OutboxRow, SharedEngine, outgoing_of};
 use crate::shop::WebSettings;
 
 pub use limits::Rates;
-pub use site::origin_of;
 pub use socket::chat_of;
 
 use hub::{Frame, Hub};

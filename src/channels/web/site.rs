@@ -12,7 +12,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::channels::escape_html;
-use crate::shop::{Phrase, Shop, WebSettings};
+use crate::shop::{Phrase, Shop, WebSettings, origin_of};
 
 /// The widget as written; `/*SHOPBOT_CONFIG*/null` is replaced by the shop's settings.
 const WIDGET_JS: &str = include_str!("../../../assets/web/widget.js");
@@ -37,16 +37,6 @@ pub struct Site {
     pub page: String,
     /// The `Content-Security-Policy` of the full page.
     pub page_csp: String,
-}
-
-/// An origin as browsers send it: `scheme://host[:port]`, lower case, no
-/// default port, no path. `None` for anything else.
-pub fn origin_of(text: &str) -> Option<String> {
-    let url = url::Url::parse(text.trim()).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return None;
-    }
-    Some(url.origin().ascii_serialization())
 }
 
 impl Site {
@@ -261,25 +251,6 @@ fn mime_of(path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins_are_compared_as_browsers_send_them() {
-        assert_eq!(
-            origin_of("https://Shop.Example.com/"),
-            Some("https://shop.example.com".to_owned())
-        );
-        assert_eq!(
-            origin_of("https://shop.example.com:443/path?q"),
-            Some("https://shop.example.com".to_owned())
-        );
-        assert_eq!(
-            origin_of("http://127.0.0.1:8080"),
-            Some("http://127.0.0.1:8080".to_owned())
-        );
-        assert_eq!(origin_of("null"), None);
-        assert_eq!(origin_of("file:///etc/passwd"), None);
-        assert_eq!(origin_of("javascript:alert(1)"), None);
-    }
 
     #[test]
     fn only_the_shops_pictures_get_names_and_a_change_gets_a_new_one() {

@@ -67,3 +67,37 @@ impl WebSettings {
         }
     }
 }
+
+/// An origin as browsers send it: `scheme://host[:port]`, lower case, no
+/// default port, no path. `None` for anything else.
+pub fn origin_of(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_compared_as_browsers_send_them() {
+        assert_eq!(
+            origin_of("https://Shop.Example.com/"),
+            Some("https://shop.example.com".to_owned())
+        );
+        assert_eq!(
+            origin_of("https://shop.example.com:443/path?q"),
+            Some("https://shop.example.com".to_owned())
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080"),
+            Some("http://127.0.0.1:8080".to_owned())
+        );
+        assert_eq!(origin_of("null"), None);
+        assert_eq!(origin_of("file:///etc/passwd"), None);
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+    }
+}

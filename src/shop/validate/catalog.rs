@@ -124,7 +124,7 @@ impl Check<'_> {
         self.i18n(key, &p.i18n);
     }
 
-    fn image(&mut self, key: &str, image: &str) {
+    pub(super) fn image(&mut self, key: &str, image: &str) {
         let text = image.trim();
         let ok = match text.split_once("://") {
             Some((scheme, rest)) => {

@@ -14,6 +14,7 @@ mod digital;
 mod people;
 mod reviews;
 mod selling;
+mod web;
 
 pub use digital::{Assets, DigitalFile, read_assets};
 
@@ -37,6 +38,7 @@ pub fn validate(file: &ShopFile, loc: &Locator) -> Vec<ConfigError> {
     v.owners(file);
     v.matrix(file);
     v.telegram(file);
+    v.web(file);
     v.hours(file);
     v.texts(file);
     v.owner_texts(file);
