@@ -388,21 +388,28 @@ impl Page {
 
     /// Polls until `condition` is truthy; on timeout fails with what the page shows.
     pub async fn wait_for(&self, condition: &str, timeout: Duration) {
+        if let Err(last) = self.try_wait_for(condition, timeout).await {
+            panic!(
+                "waited {timeout:?} for: {condition}\nlast exception: {last}\n{}",
+                self.dump().await
+            );
+        }
+    }
+
+    /// Polls until `condition` is truthy; on timeout, the last exception (if any).
+    pub async fn try_wait_for(&self, condition: &str, timeout: Duration) -> Result<(), String> {
         let start = Instant::now();
         let js = format!("!!({condition})");
         let mut last = String::new();
         while start.elapsed() < timeout {
             match self.try_eval(&js).await {
-                Ok(Value::Bool(true)) => return,
+                Ok(Value::Bool(true)) => return Ok(()),
                 Ok(_) => last.clear(),
                 Err(e) => last = e,
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!(
-            "waited {timeout:?} for: {condition}\nlast exception: {last}\n{}",
-            self.dump().await
-        );
+        Err(last)
     }
 
     /// The page as a test failure should show it: the widget's shadow root (or the
