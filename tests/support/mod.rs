@@ -2,6 +2,7 @@
 //! scripted terminal conversations with a fixed clock.
 #![allow(dead_code)]
 
+pub mod cdp;
 pub mod pure;
 
 use std::path::{Path, PathBuf};
