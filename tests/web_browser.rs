@@ -483,15 +483,16 @@ async fn the_chat_page_runs_under_its_csp_without_errors() {
     let problems = tab.problems();
     assert!(problems.is_empty(), "{problems:#?}\n{}", tab.dump().await);
     tab.bot_ids().await;
-    // The policy it ran under is the contract's, word for word.
+    // The policy it ran under, word for word: only the seller's site may frame it.
     let head = head_of(&web.server, "/chat").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
+    let seller = web.seller.trim_end_matches('/');
     assert!(
-        head.contains(
+        head.contains(&format!(
             "\r\ncontent-security-policy: default-src 'none'; script-src 'self'; \
              style-src 'self'; img-src 'self' data: https:; connect-src 'self'; \
-             base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
-        ),
+             base-uri 'none'; form-action 'none'; frame-ancestors {seller}\r\n"
+        )),
         "{head}"
     );
 }
