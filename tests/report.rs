@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -419,28 +418,9 @@ fn empty_shop_renders_every_day_at_zero() {
 // ---------------------------------------------------------------------------
 // Headless Chromium
 
-/// Debian's `chromium`, or why the browser tests cannot run.
+/// Debian's `chromium`, or why the report's browser test cannot run.
 fn chromium() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("chromium"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("SHOPBOT_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
-            "SHOPBOT_REQUIRE_CHROMIUM=1 but there is no `chromium` on PATH \
-             (apt-get install --no-install-recommends chromium)"
-        );
-        // Written to the stream itself: the test harness hides `eprintln!` of passing tests.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: the report's browser test needs Debian's `chromium` \
-             (apt-get install --no-install-recommends chromium); \
-             set SHOPBOT_REQUIRE_CHROMIUM=1 to make this a failure ***\n"
-        );
-    }
-    found
+    support::cdp::chromium_for("the report's browser test needs")
 }
 
 /// What one headless Chromium run printed.

@@ -218,9 +218,7 @@ async fn only_the_sellers_pages_and_the_bots_own_may_open_the_chat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_is_slowed_and_every_message_still_goes_in_once() {
     let bot = bot("").await;
-    let mut page = Page::new(bot.port, "f");
-    page.reconnect().await;
-    page.settle().await;
+    let mut page = Page::opened(bot.port, "f").await;
     assert!(page.sees("Welcome to Test Bricks"), "{}", page.transcript());
     for n in 0..40 {
         page.say(&format!("flood message {n}")).await;
@@ -315,9 +313,7 @@ async fn connections_are_capped_overall_and_per_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_page_missed_arrives_once_and_a_resent_input_changes_nothing() {
     let bot = bot("").await;
-    let mut page = Page::new(bot.port, "m");
-    page.reconnect().await;
-    page.settle().await;
+    let mut page = Page::opened(bot.port, "m").await;
     page.tap("Browse").await;
     page.settle().await;
     let before = page.shown;
@@ -341,9 +337,7 @@ async fn what_a_page_missed_arrives_once_and_a_resent_input_changes_nothing() {
         page.received
     );
     // A second tab of the same browser: the same conversation, history shown.
-    let mut tab = page.tab("t");
-    tab.reconnect().await;
-    tab.settle().await;
+    let mut tab = page.tab_opened("t").await;
     assert_eq!(tab.token, page.token);
     assert!(tab.sees("Knight's Castle"), "{}", tab.transcript());
     // What one tab types, the other sees as the customer's own; the answer in both.
@@ -358,12 +352,8 @@ async fn what_a_page_missed_arrives_once_and_a_resent_input_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_web_customer_is_never_an_owner_and_forgetting_takes_only_their_own() {
     let bot = bot("").await;
-    let mut ana = Page::new(bot.port, "a");
-    let mut bob = Page::new(bot.port, "b");
-    ana.reconnect().await;
-    bob.reconnect().await;
-    ana.settle().await;
-    bob.settle().await;
+    let mut ana = Page::opened(bot.port, "a").await;
+    let mut bob = Page::opened(bot.port, "b").await;
     ana.say("/status 1001 shipped").await;
     ana.say("/paused on").await;
     bob.say("castle").await;
@@ -387,17 +377,13 @@ async fn a_web_customer_is_never_an_owner_and_forgetting_takes_only_their_own() 
         "Ana's messages are gone"
     );
     // A new tab of Ana's shows only what came after the erasure; Bob's history is whole.
-    let mut ana_again = ana.tab("x");
-    ana_again.reconnect().await;
-    ana_again.settle().await;
+    let ana_again = ana.tab_opened("x").await;
     assert!(
         !ana_again.sees("Welcome to Test Bricks") && !ana_again.sees("This erases everything"),
         "{}",
         ana_again.transcript()
     );
-    let mut bob_again = bob.tab("y");
-    bob_again.reconnect().await;
-    bob_again.settle().await;
+    let bob_again = bob.tab_opened("y").await;
     assert!(
         bob_again.sees("Knight's Castle"),
         "{}",
@@ -435,9 +421,7 @@ async fn kill_9_mid_conversation_loses_nothing_and_doubles_nothing() {
         rng
     };
     let mut bot = bot("").await;
-    let mut page = Page::new(bot.port, "k");
-    page.reconnect().await;
-    page.settle().await;
+    let mut page = Page::opened(bot.port, "k").await;
     let steps = [
         Step::Tap("Browse"),
         Step::Tap("Cars"),
@@ -616,9 +600,7 @@ async fn an_owners_photo_from_telegram_reaches_the_web_customer_and_no_one_else(
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));
     let owner = fake.customer(9000, "Marta");
-    let mut page = Page::new(port, "o");
-    page.reconnect().await;
-    page.settle().await;
+    let mut page = Page::opened(port, "o").await;
     page.tap("Talk to a person").await;
     page.settle().await;
     page.say("Is the castle also in blue?").await;
@@ -772,9 +754,7 @@ fn odd_text(n: u64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_unicode_and_broken_frames_never_break_the_chat() {
     let bot = bot("").await;
-    let mut ana = Page::new(bot.port, "u");
-    ana.reconnect().await;
-    ana.settle().await;
+    let mut ana = Page::opened(bot.port, "u").await;
     for n in 0..20 {
         ana.say(&odd_text(n)).await;
     }
@@ -815,9 +795,7 @@ async fn odd_unicode_and_broken_frames_never_break_the_chat() {
         assert_eq!(code, Some(1008), "{}", &frame[..frame.len().min(60)]);
     }
     // Another customer pressing Ana's buttons: an expired button, nothing of hers.
-    let mut bob = Page::new(bot.port, "v");
-    bob.reconnect().await;
-    bob.settle().await;
+    let mut bob = Page::opened(bot.port, "v").await;
     let anas_row = ana.view.iter().rev().find_map(|(s, m)| {
         let b = m["buttons"].as_array()?.first()?;
         Some((s.clone(), b["row"].as_i64()?))
@@ -841,4 +819,42 @@ async fn odd_unicode_and_broken_frames_never_break_the_chat() {
     ana.say("castle").await;
     ana.settle().await;
     assert!(ana.sees("Knight's Castle"), "{}", ana.transcript());
+}
+
+/// A page whose customer writes nothing for `idle_minutes` is closed with
+/// 4000 (the widget reconnects when they come back); pings alone do not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_page_is_closed_and_comes_back_to_the_same_conversation() {
+    let bot = bot("idle_minutes = 1").await;
+    let mut page = Page::opened(bot.port, "i").await;
+    let mut ws = open(bot.port, Some(SELLER), &[]).await.expect("open");
+    let hello = format!(
+        r#"{{"t":"hello","token":"{}","after":{}}}"#,
+        page.token, page.shown
+    );
+    ws.send(tokio_tungstenite::tungstenite::Message::text(hello))
+        .await
+        .expect("hello");
+    let started = std::time::Instant::now();
+    let code = tokio::time::timeout(Duration::from_secs(90), async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(close) = message {
+                return close.map(|c| u16::from(c.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed within 90 s");
+    assert_eq!(code, Some(4000));
+    assert!(
+        started.elapsed() >= Duration::from_secs(59),
+        "{:?}",
+        started.elapsed()
+    );
+    // Back: the same conversation, nothing shown twice.
+    page.say("castle").await;
+    page.settle().await;
+    assert!(page.sees("Knight's Castle"), "{}", page.transcript());
+    assert!(page.received.windows(2).all(|w| w[0] < w[1]));
 }

@@ -33,8 +33,14 @@ const FLAGS: &str = "--headless --no-sandbox --disable-gpu --disable-quic --no-f
 /// What a failing test shows of the page.
 const DUMP_JS: &str = include_str!("cdp/dump.js");
 
-/// Debian's `chromium`, or why the browser tests cannot run.
+/// Debian's `chromium`, or why the web chat's browser tests cannot run.
 pub fn chromium() -> Option<PathBuf> {
+    chromium_for("the web chat's browser tests need")
+}
+
+/// Debian's `chromium`; without it, `who_needs` it is said (loudly) to be
+/// skipped, or fails under `SHOPBOT_REQUIRE_CHROMIUM=1`.
+pub fn chromium_for(who_needs: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join("chromium"))
@@ -49,7 +55,7 @@ pub fn chromium() -> Option<PathBuf> {
         // Written to the stream itself: the test harness hides `eprintln!` of passing tests.
         let _ = writeln!(
             std::io::stderr(),
-            "\n*** SKIPPED: the web chat's browser tests need Debian's `chromium` \
+            "\n*** SKIPPED: {who_needs} Debian's `chromium` \
              (apt-get install --no-install-recommends chromium); \
              set SHOPBOT_REQUIRE_CHROMIUM=1 to make this a failure ***\n"
         );

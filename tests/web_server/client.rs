@@ -132,6 +132,22 @@ impl Page {
         }
     }
 
+    /// A page connected, with what the bot said at once.
+    pub async fn opened(port: u16, tag: &str) -> Self {
+        let mut page = Self::new(port, tag);
+        page.reconnect().await;
+        page.settle().await;
+        page
+    }
+
+    /// A second tab, connected: the same token, the conversation's last messages.
+    pub async fn tab_opened(&self, tag: &str) -> Self {
+        let mut page = self.tab(tag);
+        page.reconnect().await;
+        page.settle().await;
+        page
+    }
+
     /// A second tab: the same token, nothing shown yet.
     pub fn tab(&self, tag: &str) -> Self {
         let mut page = Self::new(self.port, tag);
