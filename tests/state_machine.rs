@@ -1,5 +1,5 @@
-//! A model-based (state-machine) property test over the engine: five customers
-//! on Telegram, Matrix and the terminal and two owners do random things — texts
+//! A model-based (state-machine) property test over the engine: six customers
+//! on Telegram, Matrix, the web chat and the terminal and two owners do random things — texts
 //! (any Unicode), current, stale and forged button presses, the finder, the
 //! cart, checkouts, confirm bursts and redelivered events, tickets and owner
 //! answers, owner commands, `/forget`, `/stop`, scheduler rounds on a moving
@@ -32,7 +32,7 @@ mod state_machine {
 
 use proptest::prelude::*;
 use shopbot::conversation::Input;
-use state_machine::world::{ACTORS, CUSTOMERS, Checks, World};
+use state_machine::world::{ACTORS, CUSTOMERS, Checks, OWNERS, WEB, World};
 
 /// One step of a run.
 #[derive(Debug, Clone)]
@@ -266,11 +266,11 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn customer() -> impl Strategy<Value = usize> {
-    0..CUSTOMERS
+    prop_oneof![5 => 0..CUSTOMERS, 1 => Just(WEB)]
 }
 
 fn owner() -> impl Strategy<Value = usize> {
-    CUSTOMERS..ACTORS.len()
+    OWNERS
 }
 
 fn text() -> impl Strategy<Value = String> {

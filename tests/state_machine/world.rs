@@ -36,7 +36,7 @@ pub struct Actor {
 }
 
 /// Five customers (two on Telegram, two on Matrix, one on the terminal) and two owners.
-pub const ACTORS: [Actor; 7] = [
+pub const ACTORS: [Actor; 8] = [
     Actor {
         channel: "telegram",
         chat: "201",
@@ -79,8 +79,19 @@ pub const ACTORS: [Actor; 7] = [
         sender: Some(OWNER_MX),
         owner: true,
     },
+    // A web chat customer: the conversation is the digest of their token.
+    Actor {
+        channel: "web",
+        chat: "3fa9c2d41b7e8f6a0c5d9e2b7a1f4c8d",
+        sender: Some("3fa9c2d41b7e8f6a0c5d9e2b7a1f4c8d"),
+        owner: false,
+    },
 ];
+/// The customers are `0..CUSTOMERS` and [`WEB`]; the owners come between
+/// (their places are those of the replayed sequences found before the web).
 pub const CUSTOMERS: usize = 5;
+pub const OWNERS: std::ops::Range<usize> = CUSTOMERS..CUSTOMERS + 2;
+pub const WEB: usize = 7;
 
 fn key_of(a: &Actor) -> ChatKey {
     (a.channel.to_owned(), a.chat.to_owned())
@@ -1197,7 +1208,7 @@ impl World {
 fn open(shop_path: &Path, db: &Path) -> Engine {
     let shop = Shop::load(shop_path).expect("the test shop loads");
     let mut engine = Engine::open(shop, db).expect("engine opens");
-    engine.set_channels(&[Channel::Telegram, Channel::Matrix]);
+    engine.set_channels(&[Channel::Telegram, Channel::Matrix, Channel::Web]);
     engine
 }
 
