@@ -496,3 +496,49 @@ async fn the_chat_page_runs_under_its_csp_without_errors() {
         "{head}"
     );
 }
+
+/// Kill -9 of the bot while a press and a typed message are on their way: the
+/// page finds the restarted bot by itself, sends again what was not
+/// acknowledged, and every answer is shown once; one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_conversation_the_page_reconnects_and_nothing_is_lost_or_doubled() {
+    let Some(chromium) = chromium() else { return };
+    let mut web = Web::start(&chromium, false).await;
+    let tab = web.seller_tab().await;
+    tab.open().await;
+    finder_to_castle(&tab).await;
+    tab.click(&button_in("Knight's Castle — €45.00", "Add to cart"))
+        .await;
+    web.kill_and_restart().await;
+    tab.sees("Added Knight's Castle to your cart.").await;
+    tab.press("✅ Checkout", "How would you like to receive your order?")
+        .await;
+    tab.press("Courier — €4.90", "What is your name?").await;
+    tab.click(&format!("{ROOT}.querySelector('.sb-input')"))
+        .await;
+    tab.type_text("Ana Pop").await;
+    tab.key("Enter").await;
+    web.kill_and_restart().await;
+    tab.sees("What phone number can we reach you on?").await;
+    phone_to_order(&tab).await;
+    for text in [
+        "Added Knight's Castle to your cart.",
+        "What phone number can we reach you on?",
+        "Thank you! Your order number is #1001.",
+    ] {
+        assert_eq!(
+            tab.number(&bot_count(text)).await,
+            1,
+            "{text}\n{}",
+            tab.transcript().await
+        );
+    }
+    assert_eq!(tab.number(&own_count("Ana Pop")).await, 1);
+    tab.bot_ids().await;
+    assert_eq!(
+        web.orders(),
+        [("web".to_owned(), "1001".to_owned(), 4990)],
+        "{}",
+        web.log()
+    );
+}

@@ -192,6 +192,26 @@ impl Web {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Kill -9 of the bot, then the bot again on the same address (as systemd
+    /// restarts it): the pages must find it again by themselves.
+    pub async fn kill_and_restart(&mut self) {
+        self.bot.kill9();
+        let shop = self.dir.path().join("shop.toml");
+        let port = self.server.rsplit(':').next().expect("a port");
+        let text = std::fs::read_to_string(&shop).expect("read shop");
+        let text = text.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        );
+        std::fs::write(&shop, text).expect("write shop");
+        let env = [("SHOPBOT_TELEGRAM_RATE_LIMIT", "off")];
+        self.bot = match &self.fake {
+            Some(fake) => bot_process::start(fake, &shop, &self.db, &env),
+            None => BotProcess::spawn(&shop, &self.db, &env),
+        };
+        assert_eq!(listening(&self.bot).await, self.server, "{}", self.log());
+    }
+
     /// The end of the bot's log, for failure messages.
     pub fn log(&self) -> String {
         let text = self.bot.log_text();
