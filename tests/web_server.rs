@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 
-use client::{Page, SELLER, free_port, open, refused_status, start_bot, web_shop};
+use client::{Page, SELLER, close_code, free_port, open, refused_status, start_bot, web_shop};
 use process::BotProcess;
 use sha2::{Digest, Sha256};
 
@@ -294,19 +294,7 @@ async fn connections_are_capped_overall_and_per_address() {
     assert!(again.is_some(), "a closed connection frees its place");
     // Nobody said hello: a silent connection is closed after 10 s.
     let mut silent = held.pop().expect("one");
-    let closed = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            match silent.next().await {
-                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
-                    return frame.map(|f| u16::from(f.code));
-                }
-                Some(Ok(_)) => {}
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed within 15 s");
+    let closed = close_code(&mut silent, Duration::from_secs(15)).await;
     assert_eq!(closed, Some(1008));
 }
 
@@ -782,16 +770,7 @@ async fn odd_unicode_and_broken_frames_never_break_the_chat() {
         ws.send(tokio_tungstenite::tungstenite::Message::text(frame))
             .await
             .expect("frame");
-        let code = tokio::time::timeout(Duration::from_secs(10), async {
-            while let Some(Ok(message)) = ws.next().await {
-                if let tokio_tungstenite::tungstenite::Message::Close(close) = message {
-                    return close.map(|c| u16::from(c.code));
-                }
-            }
-            None
-        })
-        .await
-        .expect("closed in time");
+        let code = close_code(&mut ws, Duration::from_secs(10)).await;
         assert_eq!(code, Some(1008), "{}", &frame[..frame.len().min(60)]);
     }
     // Another customer pressing Ana's buttons: an expired button, nothing of hers.
@@ -836,16 +815,7 @@ async fn an_idle_page_is_closed_and_comes_back_to_the_same_conversation() {
         .await
         .expect("hello");
     let started = std::time::Instant::now();
-    let code = tokio::time::timeout(Duration::from_secs(90), async {
-        while let Some(Ok(message)) = ws.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Close(close) = message {
-                return close.map(|c| u16::from(c.code));
-            }
-        }
-        None
-    })
-    .await
-    .expect("closed within 90 s");
+    let code = close_code(&mut ws, Duration::from_secs(90)).await;
     assert_eq!(code, Some(4000));
     assert!(
         started.elapsed() >= Duration::from_secs(59),

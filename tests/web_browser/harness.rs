@@ -172,6 +172,16 @@ impl Web {
             .collect()
     }
 
+    /// The one order of a journey: on the web, #1001, €49.90 (castle and courier).
+    pub fn assert_one_order(&self) {
+        assert_eq!(
+            self.orders(),
+            [("web".to_owned(), "1001".to_owned(), 4990)],
+            "{}",
+            self.log()
+        );
+    }
+
     /// One value from the database (read-only).
     pub fn value(&self, sql: &str) -> Value {
         let conn = rusqlite::Connection::open_with_flags(

@@ -90,6 +90,20 @@ pub fn refused_status(result: &Result<Ws, tokio_tungstenite::tungstenite::Error>
     }
 }
 
+/// The code the bot closes `ws` with, waiting at most `within` (fails if it does not).
+pub async fn close_code(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Close(close) = message {
+                return close.map(|c| u16::from(c.code));
+            }
+        }
+        None
+    })
+    .await
+    .unwrap_or_else(|_| panic!("not closed within {within:?}"))
+}
+
 /// One page of one customer.
 pub struct Page {
     pub port: u16,
