@@ -584,6 +584,7 @@ async fn an_owners_photo_from_telegram_reaches_the_web_customer_and_no_one_else(
         ("TELOXIDE_API_URL", api.as_str()),
     ];
     let bot = BotProcess::spawn(&shop, &db, &env);
+    client::remember_log(port, &bot);
     fake.wait_for_polling(Duration::from_secs(30))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", bot.log_text()));

@@ -41,9 +41,33 @@ pub fn web_shop(dir: &Path, port: u16, extra: &str) -> PathBuf {
     shop
 }
 
+/// The log of the bot on each port, for a failing page to show.
+static LOGS: std::sync::Mutex<Vec<(u16, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+/// The end of the log of the bot on `port` (the latest started there).
+pub fn bot_log(port: u16) -> String {
+    let logs = LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some((_, path)) = logs.iter().rev().find(|(p, _)| *p == port) else {
+        return String::new();
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+/// Notes where the bot on `port` logs (one started by the test itself).
+pub fn remember_log(port: u16, bot: &BotProcess) {
+    LOGS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push((port, bot.log.clone()));
+}
+
 /// Starts the bot and waits until the web chat answers.
 pub async fn start_bot(shop: &Path, db: &Path, port: u16) -> BotProcess {
     let bot = BotProcess::spawn(shop, db, &[]);
+    remember_log(port, &bot);
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
