@@ -29,6 +29,19 @@ impl Engine {
         Ok(self.store.pending_outbox_of(channel, chat_id, limit)?)
     }
 
+    /// One outbox row of `channel`, sent or not (what a web page fetches the
+    /// attachment of); a row of another channel is `None`.
+    pub fn outbox_row_of(
+        &self,
+        channel: Channel,
+        id: i64,
+    ) -> Result<Option<OutboxRow>, EngineError> {
+        Ok(self
+            .store
+            .outbox_row(id)?
+            .filter(|row| row.channel == channel))
+    }
+
     /// A chat's messages after row `after` (the last `limit` when 0), oldest
     /// first: what a web page shows again after a reload or a lost connection.
     pub fn chat_log(

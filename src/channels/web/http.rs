@@ -167,7 +167,7 @@ async fn media(
     let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
     let engine = Arc::clone(&shared.engine);
     let found = crate::channels::blocking(&engine, move |engine| {
-        let row = engine.store().outbox_row(row).ok()??;
+        let row = engine.outbox_row_of(super::CHANNEL, row).ok()??;
         let attachment = crate::engine::outgoing_of(&row).ok()?.reply.attachment?;
         let path = engine.spool().path(attachment.stored.as_deref()?).ok()??;
         Some((row, attachment, path))
@@ -177,7 +177,7 @@ async fn media(
     let Some((row, attachment, path)) = found else {
         return not_found();
     };
-    if row.channel != super::CHANNEL || shared.media_key(row.id, &row.chat_id) != key {
+    if shared.media_key(row.id, &row.chat_id) != key {
         return not_found();
     }
     let Ok(bytes) = tokio::fs::read(&path).await else {

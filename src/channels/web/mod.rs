@@ -86,17 +86,19 @@ impl Shared {
         site::hex(&digest.finalize()[..16])
     }
 
-    /// A bot message as the frame the pages get; `None` (logged) for a row
-    /// that cannot be read.
-    fn frame_of(&self, row: &OutboxRow) -> Option<Frame> {
+    /// A bot message as the frame the pages get, and the message it is shown
+    /// as; `None` (logged) for a row that cannot be read.
+    fn frame_of(&self, row: &OutboxRow) -> Option<(Frame, String)> {
         match outgoing_of(row) {
             Ok(out) => {
                 let url = self.media_url(row);
                 let message = frames::message(row, &out, &self.images, &self.base_dir, &url);
-                Some(Frame {
+                let shows = message.shows.clone();
+                let frame = Frame {
                     id: row.id,
                     json: Arc::from(frames::ToPage::Msg(Box::new(message)).json()),
-                })
+                };
+                Some((frame, shows))
             }
             Err(e) => {
                 tracing::error!(row = row.id, "web: an outbox row cannot be read: {e}");
@@ -186,12 +188,8 @@ async fn send_loop(shared: Arc<Shared>) {
         let mut marks = Vec::with_capacity(rows.len());
         for row in &rows {
             match shared.frame_of(row) {
-                Some(frame) => {
+                Some((frame, shows)) => {
                     shared.hub.publish(&row.chat_id, &frame, None);
-                    let shows = outgoing_of(row)
-                        .ok()
-                        .and_then(|out| out.edit)
-                        .unwrap_or_else(|| row.id.to_string());
                     marks.push((row.id, row.chat_id.clone(), shows));
                 }
                 None => marks.push((row.id, row.chat_id.clone(), String::new())),

@@ -253,7 +253,7 @@ impl Page {
         };
         self.shown = after.max(0);
         for row in rows {
-            let Some(frame) = self.shared.frame_of(&row) else {
+            let Some((frame, _)) = self.shared.frame_of(&row) else {
                 continue;
             };
             self.forward(&frame).await?;
