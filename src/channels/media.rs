@@ -19,7 +19,8 @@ type Stamp = (PathBuf, Option<SystemTime>, u64);
 /// Hashes of image files by their stamp: a card does not re-read its image.
 static HASHES: LazyLock<Mutex<HashMap<PathBuf, (Stamp, String)>>> = LazyLock::new(Mutex::default);
 
-fn lower_hex(bytes: &[u8]) -> String {
+/// Bytes in lower-case hex.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::with_capacity(64), |mut out, b| {
         let _ = write!(out, "{b:02x}");
         out

@@ -15,7 +15,6 @@ mod outbound;
 mod parse;
 mod turns;
 
-use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -121,10 +120,7 @@ fn passphrase(paths: &Paths) -> Result<String, MatrixError> {
             path: "/dev/urandom".to_owned(),
             reason: e.to_string(),
         })?;
-    let made = bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    });
+    let made = crate::channels::media::lower_hex(&bytes);
     write_private(&paths.passphrase, &made)?;
     Ok(made)
 }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::CHANNEL;
-use super::site::hex;
+use crate::channels::media::lower_hex;
 use crate::conversation::Input;
 use crate::engine::{Chat, Engine, EngineError, Event, TurnResult};
 
@@ -13,7 +13,7 @@ use crate::engine::{Chat, Engine, EngineError, Event, TurnResult};
 pub fn new_token() -> Option<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).ok()?;
-    Some(hex(&bytes))
+    Some(lower_hex(&bytes))
 }
 
 pub fn is_token(token: &str) -> bool {
@@ -24,7 +24,7 @@ pub fn is_token(token: &str) -> bool {
 /// token (whoever reads the database cannot take over a conversation).
 pub fn chat_of(token: &str) -> String {
     let digest = Sha256::digest(format!("shopbot web chat\0{token}").as_bytes());
-    hex(&digest[..16])
+    lower_hex(&digest[..16])
 }
 
 /// An input as the page sent it; a press becomes a button (or a stale one)

@@ -83,7 +83,7 @@ impl Shared {
         let mut digest = Sha256::new();
         digest.update(self.secret);
         digest.update(format!("\0media\0{row}\0{chat}").as_bytes());
-        site::hex(&digest.finalize()[..16])
+        crate::channels::media::lower_hex(&digest.finalize()[..16])
     }
 
     /// A bot message as the frame the pages get, and the message it is shown
@@ -125,14 +125,19 @@ pub async fn run(
         reason: e.to_string(),
     })?;
     let images = Images::default();
-    let (site, languages, base_dir) = {
+    let (site, languages, base_dir, pictures) = {
         let locked = lock(&engine);
         let catalog = locked.shop();
-        images.name_all(catalog);
+        let pictures: Vec<String> = catalog
+            .products()
+            .iter()
+            .filter_map(|p| p.image.clone())
+            .collect();
         (
             Site::new(&settings, bound, catalog, &images),
             catalog.languages(),
             catalog.base_dir.clone(),
+            pictures,
         )
     };
     tracing::info!(
@@ -152,6 +157,10 @@ pub async fn run(
         stop: stop.clone(),
         secret: random_key()?,
     });
+    // The catalog's pictures are named off the engine's lock and the start (a
+    // page cached before a restart may ask for them before any card is sent).
+    let naming = Arc::clone(&shared);
+    tokio::task::spawn_blocking(move || naming.images.name_all(&naming.base_dir, &pictures));
     let sending = tokio::spawn(send_loop(Arc::clone(&shared)));
     let app = http::router(Arc::clone(&shared));
     let mut stopping = stop.clone();

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
-
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 use crate::channels::escape_html;
+use crate::channels::media::{file_hash, sha256};
 use crate::shop::{Phrase, Shop, WebSettings, origin_of};
+use serde_json::json;
 
 /// The widget as written; `/*SHOPBOT_CONFIG*/null` is replaced by the shop's settings.
 const WIDGET_JS: &str = include_str!("../../../assets/web/widget.js");
@@ -136,23 +135,7 @@ fn config(shop: &Shop, settings: &WebSettings, title: &str, avatar: Option<&str>
 
 /// A strong entity tag of some bytes.
 fn etag(bytes: &[u8]) -> String {
-    format!("\"{}\"", &hex(&Sha256::digest(bytes))[..32])
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
-
-/// The name a file was given, and its size and time then.
-struct Named {
-    stamp: (u64, Option<SystemTime>),
-    name: String,
+    format!("\"{}\"", &sha256(bytes)[..32])
 }
 
 /// A picture the chat may serve.
@@ -163,22 +146,21 @@ pub struct Picture {
 }
 
 /// The shop's pictures by public name (`/img/NAME`): the first 20 hex digits
-/// of the content's SHA-256 and the extension, so a name is cached for ever
-/// and a changed picture gets a new one. Only pictures the shop shows are
-/// ever served; nothing else of the shop's folder is reachable.
+/// of the content's SHA-256 (the hash the cards already keep per file, see
+/// [`file_hash`]) and the extension, so a name is cached for ever and a
+/// changed picture gets a new one. Only pictures the shop shows are ever
+/// served; nothing else of the shop's folder is reachable.
 #[derive(Default)]
 pub struct Images {
-    /// By the picture's file: its size and time when named, and the name.
-    by_file: RwLock<HashMap<PathBuf, Named>>,
     by_name: RwLock<HashMap<String, Picture>>,
 }
 
 impl Images {
-    /// Names every local picture of the catalog (so a page cached from before a
-    /// restart still finds them).
-    pub fn name_all(&self, shop: &Shop) {
-        for image in shop.products().iter().filter_map(|p| p.image.as_deref()) {
-            let _ = self.url_of(&shop.base_dir, image);
+    /// Names every local picture of the catalog, `images` next to `base` (so
+    /// a page cached from before a restart still finds them).
+    pub fn name_all(&self, base: &Path, images: &[String]) {
+        for image in images {
+            let _ = self.url_of(base, image);
         }
     }
 
@@ -194,35 +176,20 @@ impl Images {
         }
         let path = base.join(image);
         let mime = mime_of(&path)?;
-        let meta = std::fs::metadata(&path).ok()?;
-        let stamp = (meta.len(), meta.modified().ok());
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        let name = format!("{}.{ext}", &file_hash(&path).ok()?[..20]);
         let known = self
-            .by_file
+            .by_name
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&path)
-            .filter(|named| named.stamp == stamp)
-            .map(|named| named.name.clone());
-        if let Some(name) = known {
-            return Some(format!("/img/{name}"));
+            .get(&name)
+            .is_some_and(|picture| picture.path == path);
+        if !known {
+            self.by_name
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.clone(), Picture { path, mime });
         }
-        let bytes = std::fs::read(&path).ok()?;
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        let name = format!("{}.{ext}", &hex(&Sha256::digest(&bytes))[..20]);
-        self.by_file
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                path.clone(),
-                Named {
-                    stamp,
-                    name: name.clone(),
-                },
-            );
-        self.by_name
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.clone(), Picture { path, mime });
         Some(format!("/img/{name}"))
     }
 
